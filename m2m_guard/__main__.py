@@ -1,0 +1,5 @@
+import sys
+
+from m2m_guard.cli import main
+
+sys.exit(main())

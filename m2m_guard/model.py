@@ -1,0 +1,324 @@
+"""The normalized app-client model every source produces and every rule reads.
+
+A client is a record in the shape of DescribeUserPoolClient's ``UserPoolClient``
+(https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_DescribeUserPoolClient.html),
+with three kinds of values:
+
+* known: a plain Python value (``int``, ``str``, ``bool``, ``tuple`` of ``str``, ``dict``);
+* unknown: an :class:`Unknown` carrying the reason (a ``Ref`` to a parameter without a
+  default, ``(known after apply)``, a wrong type), possibly inside a tuple;
+* absent: the key is missing from the record (``client.get(key)`` returns :data:`ABSENT`).
+
+``ClientSecret`` is never part of a record: sources record only whether a secret exists
+(``GenerateSecret``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+M2M_FLOW = "client_credentials"
+M2M_AUTH_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
+
+#: Seconds per TokenValidityUnits value.
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+#: Cognito's documented defaults: unit ``hours``, access token 60 minutes.
+DEFAULT_ACCESS_TOKEN_SECONDS = 3600
+#: Cognito accepts access-token lifetimes from 5 minutes to 1 day.
+MIN_VALID_TTL_SECONDS = 300
+MAX_VALID_TTL_SECONDS = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value the scanner cannot resolve; ``reason`` says why, as a sentence fragment."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"unknown ({self.reason})"
+
+
+class _Absent:
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Any = _Absent()
+
+
+class Undetermined(Exception):
+    """Raised by rules when the verdict depends on an unknown value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def known(value: Any, what: str = "a value") -> Any:
+    """Return ``value`` if it is fully known, else raise :class:`Undetermined`."""
+    if isinstance(value, Unknown):
+        raise Undetermined(f"{what} is {value}")
+    if isinstance(value, tuple):
+        for item in value:
+            if isinstance(item, Unknown):
+                raise Undetermined(f"{what} has an element that is {item}")
+    return value
+
+
+def split_known(items: Iterable[Any]) -> tuple[list[Any], list[Unknown]]:
+    """Split a list value into its known elements and its unknown ones."""
+    known_items: list[Any] = []
+    unknown_items: list[Unknown] = []
+    for item in items:
+        (unknown_items if isinstance(item, Unknown) else known_items).append(item)
+    return known_items, unknown_items
+
+
+def human_duration(seconds: int) -> str:
+    """``3600`` -> ``"1 hour"``, ``5400`` -> ``"90 minutes"``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}" + ("" if n == 1 else "s")
+    return f"{seconds} second" + ("" if seconds == 1 else "s")
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"note": 1, "warning": 2, "error": 3}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a client (or pool) is defined.
+
+    ``path`` is the display path (repo-relative where possible), ``line`` 1-based.
+    ``name`` is the logical name: CloudFormation logical id, Terraform address, or ClientId.
+    """
+
+    path: str
+    line: int | None = None
+    logical_id: str | None = None
+    address: str | None = None
+    client_id: str | None = None
+    arn: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.logical_id or self.address or self.client_id or self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """The user pool a client belongs to.
+
+    ``key`` groups clients across inputs: a literal pool id (``us-east-1_Ab12``), an export
+    (``import:Name``), or a file-scoped resource or parameter (``infra/auth.yaml#UserPool``).
+    ``names`` are what selectors and waivers match (pool name, id, logical id, address).
+    ``location`` is set when the scanned inputs define the pool resource itself.
+    ``resource_servers`` holds the identifiers of the resource servers known to belong to the
+    pool, or ``None`` when that is not known.
+    """
+
+    key: str
+    label: str
+    names: tuple[str, ...] = ()
+    location: Location | None = None
+    resource_servers: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token requests observed for one client over ``window_days``."""
+
+    requests: int
+    window_days: float
+    source: str = "usage file"
+
+    @property
+    def requests_per_month(self) -> float:
+        return self.requests * 30.4 / self.window_days if self.window_days else 0.0
+
+
+@dataclass(frozen=True)
+class AppClient:
+    record: Mapping[str, Any]
+    location: Location
+    pool: Pool
+    #: 1-based line of each record key where the source knows it.
+    field_lines: Mapping[str, int] = field(default_factory=dict)
+    usage: Usage | None = None
+
+    def get(self, key: str) -> Any:
+        """A record value by key or dotted path (``TokenValidityUnits.AccessToken``)."""
+        value: Any = self.record
+        for part in key.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return ABSENT
+            value = value[part]
+        return value
+
+    def line_of(self, key: str | None) -> int | None:
+        if key:
+            top = key.split(".", 1)[0]
+            if top in self.field_lines:
+                return self.field_lines[top]
+        return self.location.line
+
+    @property
+    def name(self) -> str:
+        name = self.record.get("ClientName")
+        return name if isinstance(name, str) else self.location.name
+
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """Everything a selector or waiver glob may match for this client."""
+        candidates = (
+            self.record.get("ClientName"),
+            self.record.get("ClientId"),
+            self.location.logical_id,
+            self.location.address,
+        )
+        return tuple(c for c in candidates if isinstance(c, str) and c)
+
+    @property
+    def oauth_flows(self) -> Any:
+        return self.record.get("AllowedOAuthFlows", ())
+
+    @property
+    def scopes(self) -> Any:
+        return self.record.get("AllowedOAuthScopes", ())
+
+    @property
+    def explicit_auth_flows(self) -> Any:
+        return self.record.get("ExplicitAuthFlows", ())
+
+    @property
+    def is_m2m(self) -> bool | Unknown:
+        """client_credentials in AllowedOAuthFlows or ALLOW_CLIENT_TOKEN_AUTH in ExplicitAuthFlows."""
+        doubt: Unknown | None = None
+        for value, marker in (
+            (self.oauth_flows, M2M_FLOW),
+            (self.explicit_auth_flows, M2M_AUTH_FLOW),
+        ):
+            if isinstance(value, Unknown):
+                doubt = doubt or value
+                continue
+            items, unknowns = split_known(value)
+            if marker in items:
+                return True
+            if unknowns:
+                doubt = doubt or unknowns[0]
+        return doubt if doubt is not None else False
+
+    @property
+    def access_token_ttl(self) -> int | Unknown:
+        """The access-token lifetime in seconds (Cognito defaults applied)."""
+        validity = self.record.get("AccessTokenValidity", ABSENT)
+        if validity is ABSENT or validity is None:
+            return DEFAULT_ACCESS_TOKEN_SECONDS
+        unit = self.get("TokenValidityUnits.AccessToken")
+        if unit is ABSENT or unit is None:
+            unit = "hours"
+        if isinstance(validity, Unknown):
+            return Unknown(f"AccessTokenValidity is {validity}")
+        if isinstance(unit, Unknown):
+            return Unknown(f"TokenValidityUnits.AccessToken is {unit}")
+        if unit not in UNIT_SECONDS:
+            return Unknown(f"TokenValidityUnits.AccessToken {unit!r} is not a known unit")
+        return int(validity) * UNIT_SECONDS[unit]
+
+    @property
+    def has_secret(self) -> bool | Unknown:
+        value = self.record.get("GenerateSecret", False)
+        return value if isinstance(value, Unknown) else bool(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule returns: a specific message and the record key it is about."""
+
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    rule_type: str
+    level: Severity
+    message: str
+    location: Location
+    #: The logical name shown in reports (logical id, address, ClientId, pool expression).
+    subject: str
+    #: Stable identity: hash of rule id, subject identity and field, never line numbers.
+    fingerprint: str
+    field: str | None = None
+    undetermined: bool = False
+    #: Justification of the waiver that suppresses this finding, if any.
+    suppression: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something about the run rather than a client: an unreadable input, an expired waiver.
+
+    ``fatal`` notifications make the exit code 2 (the run could not cover every input).
+    """
+
+    message: str
+    level: Severity = Severity.ERROR
+    path: str | None = None
+    line: int | None = None
+    fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """Everything a reporter needs to describe one policy rule."""
+
+    id: str
+    type: str
+    summary: str
+    description: str
+    help_markdown: str
+    level: Severity
+    security_severity: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    rules: tuple[RuleInfo, ...]
+    findings: tuple[Finding, ...]
+    notifications: tuple[Notification, ...] = ()
+    #: ``iac`` for scans of files, ``live`` for sweeps; SARIF automationDetails and merge use it.
+    category: str = "iac"
+    tool_version: str = "0.0.0"
+
+    @property
+    def fatal(self) -> bool:
+        return any(n.fatal for n in self.notifications)
+
+    def worst_level(self) -> Severity | None:
+        active = [f.level for f in self.findings if f.suppression is None]
+        return max(active, key=lambda s: s.rank) if active else None

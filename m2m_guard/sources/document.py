@@ -1,0 +1,249 @@
+"""Text in, parsed document out: decoding, safety guards, YAML with line marks, JSON.
+
+Everything a source needs to turn bytes into data with line numbers, without crashing on
+hostile input:
+
+* UTF-8 (with or without BOM) and UTF-16 (with BOM) are decoded; anything else is an error.
+* Nesting is measured *before* parsing: libyaml's composer recurses in C and segfaults on
+  documents nested tens of thousands of levels deep, which no ``except`` can catch.
+* YAML merge-key expansion is bounded (a "billion laughs" through ``<<``); aliases are shared
+  objects, and sources that walk data bound their own work.
+* CloudFormation short-form tags (``!Ref``, ``!Sub``, ``!GetAtt a.b`` ...) become the long form.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml is several times faster; the pure-Python parser is the fallback.
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 500
+MAX_MERGED_KEYS = 100_000
+
+
+class SourceError(Exception):
+    """An input that cannot be read; the message is one line, ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    """A mapping that remembers its own line and the line of each key (1-based)."""
+
+    __slots__ = ("line", "key_lines")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.key_lines: dict[Any, int] = {}
+
+
+class LineList(list):  # type: ignore[type-arg]
+    __slots__ = ("line",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.line: int | None = None
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text; raises SourceError for binary or undecodable content."""
+    if len(data) > MAX_BYTES:
+        raise SourceError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    if data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not {encoding.upper()} text (binary file?): byte {exc.start}") from None
+    if "\x00" in text:
+        raise SourceError("binary content (NUL byte)")
+    return text
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_INDENT = re.compile(r"^[ \t-]*", re.MULTILINE)
+
+
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Reject documents nested deeper than ``limit`` before any parser sees them.
+
+    Flow nesting is bounded by the bracket depth, block nesting by the indentation width; both
+    over-estimate (brackets inside strings count), which only matters for absurd inputs.
+    """
+    if "[" in text or "{" in text:
+        depth = peak = 0
+        for char in _BRACKETS.findall(text):
+            if char in "[{":
+                depth += 1
+                if depth > peak:
+                    peak = depth
+                    if peak > limit:
+                        raise SourceError(f"nesting deeper than {limit} levels")
+            elif depth:
+                depth -= 1
+    widest = max((len(m) for m in _INDENT.findall(text)), default=0)
+    if widest > limit * 8:
+        raise SourceError(f"indentation deeper than {limit * 8} columns")
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader producing LineDict/LineList and long-form CloudFormation intrinsics."""
+
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
+        data = LineDict()
+        data.line = node.start_mark.line + 1
+        yield data
+        self.flatten_mapping(node)
+        key_lines = data.key_lines
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=False)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found an unhashable key", key_node.start_mark
+                ) from None
+            data[key] = self.construct_object(value_node, deep=False)
+            key_lines.setdefault(key, key_node.start_mark.line + 1)
+
+    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
+        data = LineList()
+        data.line = node.start_mark.line + 1
+        yield data
+        data.extend(self.construct_sequence(node))
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        super().flatten_mapping(node)
+        if len(node.value) > MAX_MERGED_KEYS:
+            raise SourceError(
+                "YAML merge keys expand to too many entries (alias bomb?)", node.start_mark.line + 1
+            )
+
+    def construct_cfn_tag(self, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = self.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = LineList(self.construct_sequence(node, deep=True))
+            value.line = node.start_mark.line + 1
+        else:
+            value = self.construct_mapping(node, deep=True)
+        if suffix == "Ref" or suffix == "Condition":
+            name = suffix
+        elif suffix == "GetAtt" and isinstance(value, str):
+            name, value = "Fn::GetAtt", value.split(".", 1)
+        else:
+            name = "Fn::" + suffix
+        result = LineDict({name: value})
+        result.line = node.start_mark.line + 1
+        result.key_lines[name] = result.line
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_multi_constructor("!", _Loader.construct_cfn_tag)
+
+
+def _yaml_error(exc: yaml.YAMLError) -> SourceError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = mark.line + 1 if mark is not None else None
+    return SourceError(f"invalid YAML: {problem}", line)
+
+
+@dataclass
+class Document:
+    """A parsed input file: the data plus what it takes to find line numbers in it."""
+
+    path: str
+    text: str
+    data: Any
+    is_json: bool
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def line_at(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        if not self._line_starts:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_right(self._line_starts, offset)
+
+    def find(self, pattern: str, start: int = 0, end: int | None = None) -> int | None:
+        """Offset of the first match of a regex in the text, or None."""
+        match = re.compile(pattern).search(self.text, start, len(self.text) if end is None else end)
+        return match.start() if match else None
+
+    def json_key_offset(self, key: str, start: int = 0) -> int | None:
+        """Offset of the next ``"key":`` in a JSON text (for line numbers of JSON documents)."""
+        return self.find(re.escape(json.dumps(key)) + r"\s*:", start)
+
+
+def parse(path: str, text: str) -> Document:
+    """Parse JSON or YAML text; raises SourceError with a line where the parser gives one."""
+    check_depth(text)
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return Document(path, text, json.loads(text), is_json=True)
+        except RecursionError:
+            raise SourceError("JSON nested too deeply") from None
+        except ValueError as exc:
+            if getattr(exc, "msg", "") == "Extra data":
+                # Several JSON documents one after another (a shell loop's dump).
+                return Document(path, text, _json_stream(text), is_json=True)
+            # Not JSON after all? Flow-style YAML starts with a bracket too.
+            json_error = SourceError(f"invalid JSON: {exc.msg}", getattr(exc, "lineno", None))
+            try:
+                data = _load_yaml(text)
+            except SourceError:
+                raise json_error from None
+            return Document(path, text, data, is_json=False)
+    return Document(path, text, _load_yaml(text), is_json=False)
+
+
+def _json_stream(text: str) -> list[Any]:
+    decoder = json.JSONDecoder()
+    items, pos, end = [], 0, len(text)
+    while True:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            return items
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            raise SourceError(f"invalid JSON: {exc.msg}", getattr(exc, "lineno", None)) from None
+        items.append(item)
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        loader = _Loader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except SourceError:
+        raise
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    except RecursionError:
+        raise SourceError("YAML nested too deeply") from None

@@ -1,0 +1,112 @@
+"""Type normalization shared by every source: raw describe-shaped values -> model values.
+
+Sources map their own field names onto DescribeUserPoolClient keys and resolve what they can;
+this module then makes types uniform (integers, booleans, tuples of strings) and turns values
+of the wrong type into :class:`~m2m_guard.model.Unknown` with a reason, so that a rule never
+sees a list where it expects a number. Keys it does not know are kept as they are (new API
+fields must not be dropped); ``ClientSecret`` is always dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from m2m_guard.model import Unknown
+
+SECRET_KEYS = frozenset({"ClientSecret", "client_secret"})
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    return repr(value) if isinstance(value, (int, float, str)) and len(repr(value)) < 40 else type(value).__name__
+
+
+def to_int(key: str, value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, bool):
+        return Unknown(f"{key} is a boolean, not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return Unknown(f"{key} is {_describe(value)}, not a whole number")
+
+
+def to_bool(key: str, value: Any) -> Any:
+    if isinstance(value, (bool, Unknown)):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return Unknown(f"{key} is {_describe(value)}, not a boolean")
+
+
+def to_str(key: str, value: Any) -> Any:
+    if isinstance(value, (str, Unknown)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return Unknown(f"{key} is {_describe(value)}, not a string")
+
+
+def to_str_tuple(key: str, value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, (list, tuple)):
+        return Unknown(f"{key} is {_describe(value)}, not a list")
+    return tuple(to_str(f"an element of {key}", item) for item in value)
+
+
+def to_units(key: str, value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, Mapping):
+        return Unknown(f"{key} is {_describe(value)}, not a mapping")
+    return {k: to_str(f"{key}.{k}", v) for k, v in value.items() if isinstance(k, str)}
+
+
+_LISTS = (
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "ExplicitAuthFlows",
+    "CallbackURLs",
+    "LogoutURLs",
+    "SupportedIdentityProviders",
+    "ReadAttributes",
+    "WriteAttributes",
+)
+_INTS = ("AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity", "AuthSessionValidity")
+_BOOLS = (
+    "AllowedOAuthFlowsUserPoolClient",
+    "GenerateSecret",
+    "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData",
+)
+_STRS = ("ClientId", "ClientName", "UserPoolId", "PreventUserExistenceErrors", "DefaultRedirectURI")
+
+CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
+    **{k: to_str_tuple for k in _LISTS},
+    **{k: to_int for k in _INTS},
+    **{k: to_bool for k in _BOOLS},
+    **{k: to_str for k in _STRS},
+    "TokenValidityUnits": to_units,
+}
+
+
+def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Uniform types for a describe-shaped record; ``None`` values count as absent."""
+    record: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or key in SECRET_KEYS or value is None:
+            continue
+        convert = CONVERTERS.get(key)
+        record[key] = convert(key, value) if convert else value
+    return record

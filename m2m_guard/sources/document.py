@@ -161,6 +161,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 _Loader.add_multi_constructor("!", _Loader.construct_cfn_tag)
+# Timestamps stay strings: CloudFormation treats them as strings, and an impossible date
+# (2027-02-30) must be a validation message, not a constructor crash.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
 def _yaml_error(exc: yaml.YAMLError) -> SourceError:
@@ -247,3 +250,5 @@ def _load_yaml(text: str) -> Any:
         raise _yaml_error(exc) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar the safe constructor rejects
+        raise SourceError(f"invalid YAML value: {exc}") from None

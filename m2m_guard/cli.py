@@ -1,0 +1,233 @@
+"""Command line: argparse, ``main(argv) -> int``, and the only error boundary.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, policy or input error
+(after every other input has been evaluated and reported); 3 unexpected error (the traceback
+goes to a crash log, never to the terminal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from m2m_guard import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_CRASH = 0, 1, 2, 3
+FORMATS = ("text", "json", "sarif")
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+class UsageProblem(Exception):
+    """A problem with the arguments, the policy or the usage file: the run cannot start."""
+
+
+def _err(message: str) -> None:
+    print(f"m2m-guard: {message}", file=sys.stderr)
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot read {what}: {exc.strerror}") from None
+    from m2m_guard.sources import SourceError, decode
+
+    try:
+        return decode(data)
+    except SourceError as exc:
+        raise UsageProblem(f"{path}: {what}: {exc.message}") from None
+
+
+def _load_policy(name: str | None, cwd: Path):  # type: ignore[no-untyped-def]
+    from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
+
+    packs = builtin_packs()
+    if name is None:
+        found = discover(cwd)
+        path, label = (found, str(found)) if found else (packs[DEFAULT_PACK], "built-in default")
+    elif Path(name).is_file():
+        path, label = Path(name), name
+    elif name in packs:
+        path, label = packs[name], f"built-in {name}"
+    else:
+        raise UsageProblem(
+            f"{name}: no such policy file (built-in packs: {', '.join(sorted(packs))})"
+        )
+    try:
+        return load_policy(label, _read_text(str(path), "policy"))
+    except PolicyLoadError as exc:
+        raise UsageProblem("\n".join(exc.lines)) from None
+
+
+def _load_usage(path: str | None):  # type: ignore[no-untyped-def]
+    if path is None:
+        return None
+    from m2m_guard.usage import UsageError, parse_usage
+
+    try:
+        return parse_usage(path, _read_text(path, "usage file"))
+    except UsageError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _exit_code(result, fail_on: str) -> int:  # type: ignore[no-untyped-def]
+    if result.fatal:
+        return EXIT_ERROR
+    from m2m_guard.model import Severity
+
+    worst = result.worst_level()
+    if fail_on == "never" or worst is None:
+        return EXIT_OK
+    return EXIT_FINDINGS if worst.rank >= Severity(fail_on).rank else EXIT_OK
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.format != "text" or args.output or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageProblem(f"{output}: cannot write report: {exc.strerror}") from None
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from m2m_guard.engine import evaluate
+    from m2m_guard.inputs import collect, project_root
+    from m2m_guard.reporters import REPORTERS
+
+    cwd = Path.cwd()
+    policy = _load_policy(args.policy, cwd)
+    usage = _load_usage(args.usage)
+    collected = collect(args.paths or ["."], project_root(cwd).resolve())
+    result = evaluate(
+        policy,
+        collected.clients,
+        today=dt.datetime.now(dt.timezone.utc).date(),
+        usage=usage,
+        notifications=collected.notifications,
+        category="iac",
+        tool_version=__version__,
+    )
+    _emit(REPORTERS[args.format](result, color=_use_color(args)), args.output)
+    if args.format != "text" or args.output:
+        # Reports on stdout or in a file still tell the person at the terminal what went wrong.
+        for note in result.notifications:
+            print(f"{note.level.value}: {note.message}", file=sys.stderr)
+    return _exit_code(result, args.fail_on)
+
+
+def cmd_policy_validate(args: argparse.Namespace) -> int:
+    policy = _load_policy(args.file, Path.cwd())
+    count = len(policy.rules)
+    print(f"{policy.source}: valid policy, {count} rule{'s' if count != 1 else ''}, "
+          f"{len(policy.waivers)} waiver{'s' if len(policy.waivers) != 1 else ''}.")
+    return EXIT_OK
+
+
+def cmd_policy_schema(args: argparse.Namespace) -> int:
+    from m2m_guard.policy import build_schema
+
+    print(json.dumps(build_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from m2m_guard.rules import RULES
+
+    for name in sorted(RULES):
+        spec = RULES[name]
+        params = ", ".join(spec.params.get("properties", {})) or "no parameters"
+        print(f"{name:<28} {spec.summary} [{spec.scope}; {params}]")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="m2m-guard",
+        description="Policy-as-code checks for Amazon Cognito machine-to-machine app clients.",
+    )
+    parser.add_argument("--version", action="version", version=f"m2m-guard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    scan = commands.add_parser(
+        "scan",
+        help="check CloudFormation, Terraform plan JSON and saved describe output",
+        description="Check IaC and saved describe-user-pool-client output against the policy.",
+    )
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    scan.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file or built-in pack name (default: .m2m-guard.yaml found upward, "
+        "else the built-in default pack)",
+    )
+    scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
+    scan.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    scan.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 when a finding is at or above this level (default: error)",
+    )
+    scan.set_defaults(func=cmd_scan)
+
+    policy = commands.add_parser("policy", help="validate a policy, print the policy schema")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND")
+    policy_commands.required = True
+    validate = policy_commands.add_parser("validate", help="check a policy file")
+    validate.add_argument("file", metavar="FILE", help="policy file or built-in pack name")
+    validate.set_defaults(func=cmd_policy_validate)
+    schema = policy_commands.add_parser("schema", help="print the policy JSON Schema")
+    schema.set_defaults(func=cmd_policy_schema)
+
+    rules = commands.add_parser("rules", help="list the rule types a policy can use")
+    rules.set_defaults(func=cmd_rules)
+    return parser
+
+
+def _crash(exc: BaseException) -> int:
+    fd, log = tempfile.mkstemp(prefix="m2m-guard-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"m2m-guard {__version__}\n")
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=handle)
+    _err(f"internal error: {type(exc).__name__}; details in {log}")
+    return EXIT_CRASH
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help/--version, 2 for bad arguments
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except UsageProblem as exc:
+        for line in str(exc).splitlines():
+            print(line, file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`m2m-guard scan | head`); nothing left to say.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # the error boundary: never a traceback on the terminal
+        return _crash(exc)

@@ -1,0 +1,173 @@
+"""Monthly cost of M2M clients: one computation for budgets, advice and cost reports.
+
+Amazon Cognito bills machine-to-machine use per app client per month and per token request
+(https://aws.amazon.com/cognito/pricing/, "Machine-to-machine (M2M) authorization": USD 6.00
+per app client per month and USD 2.25 per 1,000 token requests at the time of writing). Both
+prices are policy settings, because AWS has changed them before and they vary by region and
+agreement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Unknown, human_duration
+
+APP_CLIENT_MONTH_USD = 6.00
+TOKEN_REQUEST_USD = 0.00225
+#: AWS prices a month as 730 hours.
+HOURS_PER_MONTH = 730
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+
+
+@dataclass(frozen=True)
+class Tier:
+    up_to: int | None  # requests per month this tier covers up to; None = no upper bound
+    usd: float
+
+
+@dataclass(frozen=True)
+class Pricing:
+    app_client_month_usd: float = APP_CLIENT_MONTH_USD
+    token_request_usd: float = TOKEN_REQUEST_USD
+    #: Graduated tiers; when given they replace ``token_request_usd``.
+    token_request_tiers: tuple[Tier, ...] = ()
+
+    def requests_usd(self, requests: float) -> float:
+        """Price of ``requests`` token requests in one month (graduated tiers if any)."""
+        if not self.token_request_tiers:
+            return requests * self.token_request_usd
+        total, floor = 0.0, 0
+        for tier in self.token_request_tiers:
+            ceiling = math.inf if tier.up_to is None else tier.up_to
+            in_tier = max(0.0, min(requests, ceiling) - floor)
+            total += in_tier * tier.usd
+            if requests <= ceiling:
+                break
+            floor = int(ceiling)
+        return total
+
+
+Basis = Literal["observed", "projected", "unknown"]
+
+
+@dataclass(frozen=True)
+class ClientCost:
+    client: AppClient
+    #: Token requests per month; None when neither usage nor the TTL is known.
+    requests_month: float | None
+    basis: Basis
+    reason: str = ""
+
+
+def projected_requests(ttl_seconds: int) -> float:
+    """One token per access-token lifetime, around the clock: a lower bound for a cached client."""
+    return SECONDS_PER_MONTH / ttl_seconds if ttl_seconds > 0 else 0.0
+
+
+def client_cost(client: AppClient) -> ClientCost:
+    if client.usage is not None:
+        return ClientCost(client, client.usage.requests_per_month, "observed")
+    ttl = client.access_token_ttl
+    if isinstance(ttl, Unknown):
+        return ClientCost(client, None, "unknown", ttl.reason)
+    return ClientCost(client, projected_requests(ttl), "projected")
+
+
+@dataclass(frozen=True)
+class PoolCost:
+    clients: tuple[ClientCost, ...]
+    pricing: Pricing
+
+    @property
+    def client_count(self) -> int:
+        return len(self.clients)
+
+    @property
+    def clients_usd(self) -> float:
+        return self.client_count * self.pricing.app_client_month_usd
+
+    @property
+    def requests_month(self) -> float:
+        """Known requests per month (a lower bound when some are unknown)."""
+        return sum(c.requests_month or 0.0 for c in self.clients)
+
+    @property
+    def requests_usd(self) -> float:
+        return self.pricing.requests_usd(self.requests_month)
+
+    @property
+    def total_usd(self) -> float:
+        return self.clients_usd + self.requests_usd
+
+    @property
+    def unknown(self) -> tuple[ClientCost, ...]:
+        return tuple(c for c in self.clients if c.basis == "unknown")
+
+    @property
+    def projected(self) -> bool:
+        return any(c.basis == "projected" for c in self.clients)
+
+    def breakdown(self) -> str:
+        price = self.pricing
+        requests = f"{self.requests_month:,.0f} token requests"
+        if price.token_request_tiers:
+            requests += f" = ${self.requests_usd:,.2f} (tiered)"
+        else:
+            requests += f" × ${price.token_request_usd:g} = ${self.requests_usd:,.2f}"
+        if self.projected:
+            requests += " (projected at one token per TTL, a lower bound)"
+        return (
+            f"{self.client_count} M2M client{'s' if self.client_count != 1 else ''} × "
+            f"${price.app_client_month_usd:,.2f} = ${self.clients_usd:,.2f}; {requests}"
+        )
+
+
+def pool_cost(clients: Iterable[AppClient], pricing: Pricing) -> PoolCost:
+    return PoolCost(tuple(client_cost(c) for c in clients), pricing)
+
+
+def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
+    """The shortest whole-minute TTL that brings projected request costs within ``budget``.
+
+    Only clients whose requests are projected from their TTL respond to a TTL change; observed
+    usage and client fees stay. None when no TTL up to Cognito's 1-day maximum is enough.
+    """
+    projected = [c for c in cost.clients if c.basis == "projected"]
+    if not projected:
+        return None
+    fixed = cost.clients_usd + cost.pricing.requests_usd(
+        sum(c.requests_month or 0.0 for c in cost.clients if c.basis == "observed")
+    )
+    room = budget - fixed
+    if room <= 0:
+        return None
+
+    def fits(ttl: int) -> bool:
+        return cost.pricing.requests_usd(len(projected) * projected_requests(ttl)) <= room
+
+    low, high = 1, MAX_VALID_TTL_SECONDS // 60
+    if not fits(high * 60):
+        return None
+    while low < high:  # requests fall as TTL grows, so bisect on minutes
+        mid = (low + high) // 2
+        if fits(mid * 60):
+            high = mid
+        else:
+            low = mid + 1
+    return low * 60
+
+
+def usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def describe_ttl(seconds: int) -> str:
+    return human_duration(seconds)
+
+
+def unused_savings(unused: Sequence[AppClient], pricing: Pricing) -> float:
+    return len(unused) * pricing.app_client_month_usd

@@ -1,0 +1,224 @@
+"""evaluate(policy, clients) -> RunResult. Pure: no I/O, no clock (``today`` is an argument)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+
+from m2m_guard.model import (
+    AppClient,
+    Finding,
+    Location,
+    Notification,
+    Pool,
+    RuleInfo,
+    RunResult,
+    Severity,
+    Undetermined,
+    Unknown,
+    Violation,
+)
+from m2m_guard.policy import Policy, RuleConfig, Waiver
+from m2m_guard.rules import PoolView
+from m2m_guard.usage import UsageData
+
+
+def fingerprint(*parts: str | None) -> str:
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:32]
+
+
+def _client_identity(client: AppClient) -> str:
+    loc = client.location
+    return loc.arn or f"{loc.path}#{loc.name}"
+
+
+def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
+    """One Pool per key across all inputs, so that resource servers and names add up."""
+    merged: dict[str, Pool] = {}
+    for client in clients:
+        pool = client.pool
+        seen = merged.get(pool.key)
+        if seen is None:
+            merged[pool.key] = pool
+            continue
+        servers = seen.resource_servers
+        if pool.resource_servers is not None:
+            servers = tuple(sorted(set(servers or ()) | set(pool.resource_servers)))
+        merged[pool.key] = dataclasses.replace(
+            seen,
+            names=tuple(dict.fromkeys((*seen.names, *pool.names))),
+            location=seen.location or pool.location,
+            resource_servers=servers,
+        )
+    return [
+        client if client.pool == merged[client.pool.key] else dataclasses.replace(client, pool=merged[client.pool.key])
+        for client in clients
+    ]
+
+
+def _rule_info(rule: RuleConfig) -> RuleInfo:
+    spec = rule.spec
+    help_markdown = (
+        f"{spec.help}\n\nPolicy rule `{rule.id}` (type `{spec.type}`). Example:\n\n"
+        f"```yaml\n{spec.example}```\n"
+    )
+    return RuleInfo(
+        id=rule.id,
+        type=spec.type,
+        summary=spec.summary,
+        description=rule.description or spec.description,
+        help_markdown=help_markdown,
+        level=rule.severity,
+        security_severity=spec.security_severity,
+        tags=spec.tags,
+    )
+
+
+class _Evaluation:
+    def __init__(self, policy: Policy, today: dt.date) -> None:
+        self.policy = policy
+        self.today = today
+        self.findings: list[Finding] = []
+
+    def waiver_for(self, rule_id: str, client: AppClient | None, pool: Pool) -> Waiver | None:
+        for waiver in self.policy.waivers:
+            if waiver.expired(self.today) or not waiver.covers_rule(rule_id):
+                continue
+            if client is not None and waiver.selector.selects_client(client):
+                return waiver
+            if client is None and not waiver.selector.clients and waiver.selector.selects_pool(pool):
+                return waiver
+        return None
+
+    def add(
+        self,
+        rule: RuleConfig,
+        outcome: Violation | Undetermined,
+        *,
+        location: Location,
+        subject: str,
+        identity: str,
+        client: AppClient | None,
+        pool: Pool,
+        doubt: Unknown | None = None,
+    ) -> None:
+        if isinstance(outcome, Undetermined):
+            level, field = Severity.NOTE, None
+            message = f"Cannot check {rule.id}: {outcome.reason}."
+        elif doubt is not None:
+            level, field = Severity.NOTE, outcome.field
+            message = f"{outcome.message} (Applies if the client is M2M, which is {doubt}.)"
+        else:
+            level, field, message = rule.severity, outcome.field, outcome.message
+        if client is not None and field:
+            location = dataclasses.replace(location, line=client.line_of(field))
+        waiver = self.waiver_for(rule.id, client, pool)
+        self.findings.append(
+            Finding(
+                rule_id=rule.id,
+                rule_type=rule.spec.type,
+                level=level,
+                message=message,
+                location=location,
+                subject=subject,
+                fingerprint=fingerprint(rule.id, identity, field),
+                field=field,
+                undetermined=isinstance(outcome, Undetermined) or doubt is not None,
+                suppression=waiver.reason if waiver else None,
+            )
+        )
+
+    def client_rule(self, rule: RuleConfig, clients: Iterable[tuple[AppClient, Unknown | None]]) -> None:
+        for client, doubt in clients:
+            if not rule.selector.selects_client(client):
+                continue
+            try:
+                outcomes: list[Violation | Undetermined] = list(rule.spec.func(client, rule.params))
+            except Undetermined as exc:
+                if doubt is not None:
+                    continue  # unknown whether M2M *and* undetermined: nothing worth saying
+                outcomes = [exc]
+            for outcome in outcomes:
+                self.add(
+                    rule,
+                    outcome,
+                    location=client.location,
+                    subject=client.location.name,
+                    identity=_client_identity(client),
+                    client=client,
+                    pool=client.pool,
+                    doubt=doubt,
+                )
+
+    def pool_rule(self, rule: RuleConfig, clients: Sequence[AppClient]) -> None:
+        groups: dict[str, list[AppClient]] = {}
+        for client in clients:
+            if rule.selector.selects_client(client):
+                groups.setdefault(client.pool.key, []).append(client)
+        for members in groups.values():
+            pool = members[0].pool
+            view = PoolView(pool, tuple(members), self.policy.pricing, self.policy.ttl_ceiling())
+            try:
+                outcomes: list[Violation | Undetermined] = list(rule.spec.func(view, rule.params))
+            except Undetermined as exc:
+                outcomes = [exc]
+            first = min(members, key=lambda c: (c.location.path, c.location.line or 0))
+            location = pool.location or first.location
+            subject = pool.location.name if pool.location else pool.label
+            for outcome in outcomes:
+                self.add(
+                    rule, outcome, location=location, subject=subject,
+                    identity=f"pool:{pool.key}", client=None, pool=pool,
+                )
+
+
+def evaluate(
+    policy: Policy,
+    clients: Sequence[AppClient],
+    *,
+    today: dt.date,
+    usage: UsageData | None = None,
+    notifications: Sequence[Notification] = (),
+    category: str = "iac",
+    tool_version: str = "0.0.0",
+) -> RunResult:
+    """Evaluate every rule of ``policy`` on the M2M clients among ``clients``."""
+    if usage is not None:
+        clients = [c if c.usage else dataclasses.replace(c, usage=usage.lookup(c)) for c in clients]
+    clients = merge_pools(clients)
+    m2m: list[tuple[AppClient, Unknown | None]] = []
+    for client in clients:
+        verdict = client.is_m2m
+        if verdict is True:
+            m2m.append((client, None))
+        elif isinstance(verdict, Unknown):
+            m2m.append((client, verdict))
+    run = _Evaluation(policy, today)
+    for rule in policy.rules:
+        if rule.spec.scope == "pool":
+            run.pool_rule(rule, [c for c, doubt in m2m if doubt is None])
+        else:
+            run.client_rule(rule, m2m)
+    expired = [
+        Notification(
+            f"{policy.source}:{w.line}: {w.describe()} expired on {w.expires.isoformat()}; "
+            "its findings are reported again.",
+            Severity.WARNING,
+            path=None,
+        )
+        for w in policy.waivers
+        if w.expired(today)
+    ]
+    return RunResult(
+        rules=tuple(_rule_info(r) for r in policy.rules),
+        findings=tuple(sorted(run.findings, key=_order)),
+        notifications=(*notifications, *expired),
+        category=category,
+        tool_version=tool_version,
+    )
+
+
+def _order(f: Finding) -> tuple[str, int, str, str]:
+    return (f.location.path, f.location.line or 0, f.rule_id, f.fingerprint)

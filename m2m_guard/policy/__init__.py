@@ -1,0 +1,24 @@
+"""Policies: loading, validation, the generated schema, discovery."""
+
+from m2m_guard.policy.loader import (
+    DEFAULT_PACK,
+    PolicyLoadError,
+    builtin_packs,
+    discover,
+    load_policy,
+)
+from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
+from m2m_guard.policy.schema import build_schema
+
+__all__ = [
+    "DEFAULT_PACK",
+    "Policy",
+    "PolicyLoadError",
+    "RuleConfig",
+    "Selector",
+    "Waiver",
+    "build_schema",
+    "builtin_packs",
+    "discover",
+    "load_policy",
+]

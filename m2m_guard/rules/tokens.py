@@ -1,0 +1,152 @@
+"""Access-token lifetime rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from m2m_guard.cost import SECONDS_PER_MONTH
+from m2m_guard.model import (
+    MAX_VALID_TTL_SECONDS,
+    MIN_VALID_TTL_SECONDS,
+    AppClient,
+    Violation,
+    human_duration,
+    known,
+)
+from m2m_guard.rules._registry import Params, PolicyError, rule
+
+_DURATION = re.compile(r"^([0-9]+)([smhd])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+FIELD = "AccessTokenValidity"
+
+
+def parse_duration(text: str) -> int:
+    """``"15m"`` -> 900 seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise PolicyError(f"{text!r} is not a duration like 300s, 15m, 1h or 1d")
+    return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def _prepare(key: str) -> Any:
+    def prepare(params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            seconds = parse_duration(params[key])
+        except PolicyError as exc:
+            raise PolicyError(exc.message, (key,)) from None
+        if seconds <= 0:
+            raise PolicyError("must be longer than zero", (key,))
+        return {**params, key: seconds}
+
+    return prepare
+
+
+
+
+def _duration_params(key: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [key],
+        "properties": {key: {"$ref": "#/$defs/duration"}},
+    }
+
+
+def _ttl(client: AppClient) -> int:
+    return int(known(client.access_token_ttl, "the access-token lifetime"))
+
+
+@rule(
+    "max_access_token_ttl",
+    summary="M2M access tokens must be short-lived.",
+    help=(
+        "Lower `AccessTokenValidity` (with `TokenValidityUnits.AccessToken`) on the app client. "
+        "A leaked M2M token is valid until it expires, and a client can cache a token for its "
+        "whole lifetime, so the shortest lifetime its callers can live with is safest."
+    ),
+    params=_duration_params("max"),
+    prepare=_prepare("max"),
+    security_severity="6.5",
+    tags=("tokens",),
+)
+def max_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
+    """Access tokens of M2M clients live no longer than ``max``.
+
+    Example::
+
+        - id: TTL-MAX
+          type: max_access_token_ttl
+          max: 1h
+          severity: error
+    """
+    ttl = _ttl(client)
+    if ttl > p["max"]:
+        yield Violation(
+            f"AccessTokenValidity is {human_duration(ttl)}; policy {p['rule']} allows at most "
+            f"{human_duration(p['max'])}.",
+            FIELD,
+        )
+
+
+@rule(
+    "min_access_token_ttl",
+    summary="M2M access tokens must not be so short-lived that token requests pile up.",
+    help=(
+        "Raise `AccessTokenValidity` on the app client, and cache tokens in the caller until "
+        "they expire. Each token request is billed, and a client that fetches a fresh token "
+        "every lifetime makes 730 h / TTL requests a month at least."
+    ),
+    params=_duration_params("min"),
+    prepare=_prepare("min"),
+    security_severity="2.0",
+    tags=("tokens", "cost"),
+)
+def min_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
+    """Access tokens of M2M clients live at least ``min``.
+
+    Example::
+
+        - id: TTL-MIN
+          type: min_access_token_ttl
+          min: 15m
+          severity: warning
+    """
+    ttl = _ttl(client)
+    if ttl < p["min"]:
+        per_month = SECONDS_PER_MONTH // max(ttl, 1)
+        yield Violation(
+            f"AccessTokenValidity is {human_duration(ttl)}; policy {p['rule']} requires at least "
+            f"{human_duration(p['min'])} (at least {per_month:,} token requests a month).",
+            FIELD,
+        )
+
+
+@rule(
+    "access_token_validity_range",
+    summary="Access-token lifetimes must lie within Cognito's range of 5 minutes to 1 day.",
+    help=(
+        "Set `AccessTokenValidity` between 5 minutes and 1 day (in the unit of "
+        "`TokenValidityUnits.AccessToken`, hours by default). Cognito rejects other values, so "
+        "the deployment would fail."
+    ),
+    security_severity="3.0",
+    tags=("tokens", "correctness"),
+)
+def access_token_validity_range(client: AppClient, p: Params) -> Iterator[Violation]:
+    """The access-token lifetime is one Cognito accepts.
+
+    Example::
+
+        - id: TTL-RANGE
+          type: access_token_validity_range
+          severity: error
+    """
+    ttl = _ttl(client)
+    if not MIN_VALID_TTL_SECONDS <= ttl <= MAX_VALID_TTL_SECONDS:
+        yield Violation(
+            f"AccessTokenValidity is {human_duration(ttl)}, outside Cognito's range of "
+            f"{human_duration(MIN_VALID_TTL_SECONDS)} to {human_duration(MAX_VALID_TTL_SECONDS)}.",
+            FIELD,
+        )

@@ -51,7 +51,10 @@ def _load_policy(name: str | None, cwd: Path):  # type: ignore[no-untyped-def]
     packs = builtin_packs()
     if name is None:
         found = discover(cwd)
-        path, label = (found, str(found)) if found else (packs[DEFAULT_PACK], "built-in default")
+        if found:
+            path, label = found, os.path.relpath(found, cwd)
+        else:
+            path, label = packs[DEFAULT_PACK], "built-in default"
     elif Path(name).is_file():
         path, label = Path(name), name
     elif name in packs:
@@ -126,7 +129,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.format != "text" or args.output:
         # Reports on stdout or in a file still tell the person at the terminal what went wrong.
         for note in result.notifications:
-            print(f"{note.level.value}: {note.message}", file=sys.stderr)
+            print(f"{note.level.value}: {note}", file=sys.stderr)
     return _exit_code(result, args.fail_on)
 
 

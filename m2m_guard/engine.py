@@ -203,10 +203,10 @@ def evaluate(
             run.client_rule(rule, m2m)
     expired = [
         Notification(
-            f"{policy.source}:{w.line}: {w.describe()} expired on {w.expires.isoformat()}; "
-            "its findings are reported again.",
+            f"{w.describe()} expired on {w.expires.isoformat()}; its findings are reported again.",
             Severity.WARNING,
-            path=None,
+            path=policy.source,
+            line=w.line,
         )
         for w in policy.waivers
         if w.expired(today)

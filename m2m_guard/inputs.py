@@ -70,7 +70,7 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
             found = iter([(path, True)])
         else:
             out.notifications.append(
-                Notification(f"{given}: no such file or directory", path=given, fatal=True)
+                Notification("no such file or directory", path=given, fatal=True)
             )
             continue
         for file, explicit in found:
@@ -78,7 +78,7 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
                 real = file.resolve(strict=True)
             except (OSError, RuntimeError):  # broken or looping symlink
                 if explicit:
-                    out.notifications.append(Notification(f"{given}: cannot resolve path", fatal=True))
+                    out.notifications.append(Notification("cannot resolve path (broken or looping symlink)", path=given, fatal=True))
                 continue
             if real not in seen:
                 seen.add(real)
@@ -86,10 +86,9 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
 
 
 def _report(out: Collected, shown: str, message: str, line: int | None, fatal: bool) -> None:
-    where = f"{shown}:{line}" if line else shown
     out.notifications.append(
         Notification(
-            f"{where}: {message}",
+            message,
             Severity.ERROR if fatal else Severity.WARNING,
             path=shown,
             line=line,

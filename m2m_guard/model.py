@@ -291,6 +291,12 @@ class Notification:
     line: int | None = None
     fatal: bool = False
 
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}: " if self.path and self.line else (
+            f"{self.path}: " if self.path else ""
+        )
+        return f"{where}{self.message}"
+
 
 @dataclass(frozen=True, slots=True)
 class RuleInfo:

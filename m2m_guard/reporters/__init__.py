@@ -1,0 +1,23 @@
+"""Reporters: pure functions from one evaluated RunResult to the text of one output format.
+
+Each is ``render(result, *, color=False) -> str``; only the text reporter uses ``color``.
+The CLI picks one by ``--format`` and does all the writing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from m2m_guard.model import RunResult
+from m2m_guard.reporters import json_report, sarif, text
+
+
+class Reporter(Protocol):
+    def __call__(self, result: RunResult, *, color: bool = False) -> str: ...
+
+
+REPORTERS: dict[str, Reporter] = {
+    "sarif": sarif.render,
+    "json": json_report.render,
+    "text": text.render,
+}

@@ -1,0 +1,98 @@
+"""The m2m-guard JSON report: a small, stable document for scripts and dashboards.
+
+Shape (``version`` changes only on an incompatible change; new keys may be added)::
+
+    {
+      "version": 1,
+      "tool": {"name": "m2m-guard", "version": "0.1.0"},
+      "category": "iac" | "live",
+      "summary": {"error": 0, "warning": 0, "note": 0, "suppressed": 0},
+      "findings": [{
+        "rule_id": "TTL-MAX", "rule_type": "max_access_token_ttl",
+        "level": "error" | "warning" | "note",
+        "message": "...", "path": "infra/auth.yaml", "line": 12 | null,
+        "subject": "OrdersClient", "arn": "arn:aws:cognito-idp:..." | null,
+        "field": "AccessTokenValidity" | null,
+        "fingerprint": "...", "undetermined": false,
+        "suppressed": false, "justification": "..." | null
+      }],
+      "notifications": [{"level": "error", "message": "...", "path": "..." | null,
+                         "line": 3 | null, "fatal": true}],
+      "rules": [{"id": "TTL-MAX", "type": "max_access_token_ttl",
+                 "summary": "...", "level": "error"}]
+    }
+
+``summary`` counts findings that are not suppressed by level; suppressed (waived) findings
+are counted once, in ``suppressed``, whatever their level. Findings are in the SARIF order
+(path, line, rule id, fingerprint); notifications in the SARIF order too; rules in policy
+order. Keys are sorted and the text ends with a newline, so outputs diff cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from m2m_guard.model import Finding, Notification, RuleInfo, RunResult, Severity
+from m2m_guard.reporters._common import sorted_findings, sorted_notifications
+
+REPORT_VERSION = 1
+TOOL_NAME = "m2m-guard"
+
+
+def render(result: RunResult, *, color: bool = False) -> str:
+    """The JSON report for ``result`` (``color`` is ignored)."""
+    return json.dumps(report(result), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def report(result: RunResult) -> dict[str, Any]:
+    return {
+        "version": REPORT_VERSION,
+        "tool": {"name": TOOL_NAME, "version": result.tool_version},
+        "category": result.category,
+        "summary": summary(result.findings),
+        "findings": [_finding(f) for f in sorted_findings(result.findings)],
+        "notifications": [_notification(n) for n in sorted_notifications(result.notifications)],
+        "rules": [_rule(r) for r in result.rules],
+    }
+
+
+def summary(findings: tuple[Finding, ...]) -> dict[str, int]:
+    counts = {level.value: 0 for level in Severity}
+    counts["suppressed"] = 0
+    for f in findings:
+        counts["suppressed" if f.suppression is not None else Severity(f.level).value] += 1
+    return counts
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "rule_type": f.rule_type,
+        "level": Severity(f.level).value,
+        "message": f.message,
+        "path": f.location.path,
+        "line": f.location.line,
+        "subject": f.subject,
+        # Live sweeps: the ARN the sweep recorded (the path is then the inventory file).
+        "arn": f.location.arn,
+        "field": f.field,
+        "fingerprint": f.fingerprint,
+        "undetermined": f.undetermined,
+        "suppressed": f.suppression is not None,
+        "justification": f.suppression,
+    }
+
+
+def _notification(n: Notification) -> dict[str, Any]:
+    return {
+        "level": Severity(n.level).value,
+        "message": n.message,
+        "path": n.path,
+        "line": n.line,
+        "fatal": n.fatal,
+    }
+
+
+def _rule(r: RuleInfo) -> dict[str, Any]:
+    return {"id": r.id, "type": r.type, "summary": r.summary, "level": Severity(r.level).value}

@@ -1,0 +1,143 @@
+"""The engine: selection, M2M filtering, waivers, pools, fingerprints, usage."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from m2m_guard.engine import evaluate
+from m2m_guard.model import AppClient, Location, Pool, Severity, Unknown
+from m2m_guard.policy import load_policy
+from m2m_guard.usage import UsageData
+
+TODAY = dt.date(2026, 11, 21)
+POOL = Pool(key="t.yaml#Pool", label="Pool", names=("Pool", "orders"),
+            location=Location("t.yaml", 2, logical_id="Pool"), resource_servers=("orders",))
+
+
+def client(logical_id: str, line: int = 10, pool: Pool = POOL, **record: Any) -> AppClient:
+    base: dict[str, Any] = {
+        "ClientName": logical_id.lower(),
+        "AllowedOAuthFlows": ("client_credentials",),
+        "AllowedOAuthScopes": ("orders/read",),
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "GenerateSecret": True,
+    }
+    base.update(record)
+    return AppClient(
+        record=base,
+        location=Location("t.yaml", line, logical_id=logical_id),
+        pool=pool,
+        field_lines={"AccessTokenValidity": line + 3},
+    )
+
+
+def policy(rules: str, waivers: str = "") -> Any:
+    return load_policy("p.yaml", f"version: 1\nrules:\n{rules}" + (f"waivers:\n{waivers}" if waivers else ""))
+
+
+TTL = "  - {id: TTL, type: max_access_token_ttl, max: 1h}\n"
+
+
+def test_only_m2m_clients_are_checked() -> None:
+    user = client("Web", AllowedOAuthFlows=("code",), AccessTokenValidity=24)
+    m2m = client("Svc", AccessTokenValidity=24)
+    result = evaluate(policy(TTL), [user, m2m], today=TODAY)
+    assert [f.subject for f in result.findings] == ["Svc"]
+    finding = result.findings[0]
+    assert finding.level is Severity.ERROR
+    assert finding.location.line == 13  # the AccessTokenValidity line, not the resource line
+
+
+def test_client_token_auth_is_m2m() -> None:
+    c = client("Tok", AllowedOAuthFlows=(), ExplicitAuthFlows=("ALLOW_CLIENT_TOKEN_AUTH",), AccessTokenValidity=2)
+    assert [f.subject for f in evaluate(policy(TTL), [c], today=TODAY).findings] == ["Tok"]
+
+
+def test_unknown_m2m_turns_violations_into_notes() -> None:
+    c = client("Maybe", AllowedOAuthFlows=Unknown("Ref to parameter Flows, which has no Default"),
+               AccessTokenValidity=24)
+    (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
+    assert finding.level is Severity.NOTE and finding.undetermined
+    assert "Applies if the client is M2M" in finding.message
+
+
+def test_undetermined_is_a_note_never_a_pass() -> None:
+    c = client("Svc", AccessTokenValidity=Unknown("known after apply"))
+    (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
+    assert finding.level is Severity.NOTE and finding.undetermined
+    assert finding.message == (
+        "Cannot check TTL: the access-token lifetime is unknown "
+        "(AccessTokenValidity is unknown (known after apply))."
+    )
+
+
+def test_selector_needs_clients_and_pools_to_match() -> None:
+    rules = "  - {id: TTL, type: max_access_token_ttl, max: 1h, match: {clients: ['svc-*'], pools: ['orders']}}\n"
+    a = client("A", ClientName="svc-a", AccessTokenValidity=24)
+    b = client("B", ClientName="web-b", AccessTokenValidity=24)
+    other_pool = dataclasses.replace(POOL, key="x", label="X", names=("X",))
+    c = client("C", ClientName="svc-c", pool=other_pool, AccessTokenValidity=24)
+    result = evaluate(policy(rules), [a, b, c], today=TODAY)
+    assert [f.subject for f in result.findings] == ["A"]
+
+
+def test_waiver_suppresses_until_expiry_and_expired_waiver_is_reported() -> None:
+    waivers = (
+        "  - {rule: TTL, clients: ['legacy-*'], reason: 'partner, OPS-123', expires: 2026-11-21}\n"
+        "  - {rule: TTL, clients: ['old-*'], reason: 'gone', expires: 2026-11-20}\n"
+    )
+    legacy = client("Legacy", ClientName="legacy-1", AccessTokenValidity=24)
+    old = client("Old", ClientName="old-1", AccessTokenValidity=24, line=30)
+    result = evaluate(policy(TTL, waivers), [legacy, old], today=TODAY)
+    by_subject = {f.subject: f for f in result.findings}
+    assert by_subject["Legacy"].suppression == "partner, OPS-123"
+    assert by_subject["Old"].suppression is None
+    assert result.worst_level() is Severity.ERROR
+    (note,) = result.notifications
+    assert str(note) == (
+        "p.yaml:6: waiver for TTL (old-*) expired on 2026-11-20; its findings are reported again."
+    )
+    assert not note.fatal
+    after = evaluate(policy(TTL, waivers), [legacy], today=TODAY + dt.timedelta(days=1))
+    assert after.findings[0].suppression is None
+
+
+def test_fingerprint_ignores_line_numbers() -> None:
+    a = evaluate(policy(TTL), [client("Svc", line=10, AccessTokenValidity=24)], today=TODAY)
+    b = evaluate(policy(TTL), [client("Svc", line=99, AccessTokenValidity=24)], today=TODAY)
+    assert a.findings[0].fingerprint == b.findings[0].fingerprint
+    c = evaluate(policy(TTL), [client("Other", AccessTokenValidity=24)], today=TODAY)
+    assert c.findings[0].fingerprint != a.findings[0].fingerprint
+
+
+def test_pool_budget_points_at_the_pool_and_uses_usage() -> None:
+    rules = "  - {id: BUDGET, type: pool_budget, monthly_usd: 10}\n"
+    clients = [client("A"), client("B", line=20)]
+    usage = UsageData(30, {"a": 0, "b": 40_000})
+    (finding,) = evaluate(policy(rules), clients, today=TODAY, usage=usage).findings
+    assert finding.location.path == "t.yaml" and finding.location.line == 2
+    assert finding.subject == "Pool"
+    # 2 clients × 6.00 + 40,000 × 30.4/30 requests × 0.00225
+    assert "$103.20 a month" in finding.message
+    assert "remove 1 unused client (A; saves $6.00)" in finding.message
+
+
+def test_pools_merge_across_inputs() -> None:
+    defined = dataclasses.replace(POOL, key="us-east-1_abc", resource_servers=("orders",))
+    elsewhere = Pool(key="us-east-1_abc", label="us-east-1_abc", names=("us-east-1_abc",))
+    rules = "  - {id: UNDEF, type: undefined_scopes}\n"
+    c = client("Svc", pool=elsewhere, AllowedOAuthScopes=("orders/read", "billing/read"))
+    d = client("Other", pool=defined)
+    (finding,) = evaluate(policy(rules), [c, d], today=TODAY).findings
+    assert finding.subject == "Svc"
+    assert "'billing/read'" in finding.message and "'orders/read'" not in finding.message
+
+
+def test_rules_describe_themselves_for_reports() -> None:
+    result = evaluate(policy(TTL), [], today=TODAY)
+    (info,) = result.rules
+    assert info.id == "TTL" and info.type == "max_access_token_ttl"
+    assert float(info.security_severity) > 0
+    assert "```yaml" in info.help_markdown and "AccessTokenValidity" in info.help_markdown

@@ -82,7 +82,7 @@ def rule(
             type=type_name,
             func=func,
             summary=summary,
-            description=" ".join(doc.split()) or summary,
+            description=" ".join(doc.replace("``", "`").split()) or summary,
             params=params or {"type": "object", "additionalProperties": False, "properties": {}},
             help=help,
             scope=scope,

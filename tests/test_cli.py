@@ -1,0 +1,263 @@
+"""The command line: exit codes, formats, policy discovery and commands, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from m2m_guard import __version__
+from m2m_guard.cli import main
+
+GOOD = """\
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Api:
+    Type: AWS::Cognito::UserPoolResourceServer
+    Properties: {UserPoolId: !Ref Pool, Identifier: orders, Name: orders}
+  Svc:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Pool
+      ClientName: svc
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [!Sub "${Api}/read"]
+      AccessTokenValidity: 30
+      TokenValidityUnits: {AccessToken: minutes}
+"""
+LONG_TTL = GOOD.replace("AccessTokenValidity: 30", "AccessTokenValidity: 24").replace(
+    "AccessToken: minutes", "AccessToken: hours"
+)
+SHORT_TTL = GOOD.replace("AccessTokenValidity: 30", "AccessTokenValidity: 6")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_repo_exits_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/auth.yaml", GOOD)
+    code, out, err = run(capsys, "scan")
+    assert (code, err) == (0, "")
+    assert out.strip() == "No findings."
+
+
+def test_error_finding_exits_1_with_file_and_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/auth.yaml", LONG_TTL)
+    code, out, _ = run(capsys, "scan", ".")
+    assert code == 1
+    assert "infra/auth.yaml" in out
+    assert "16:" in out and "AccessTokenValidity is 1 day; policy M2M-TTL-MAX allows at most 1 hour." in out
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("error", 0), ("warning", 1), ("note", 1), ("never", 0)])
+def test_fail_on_threshold(repo: Path, capsys: pytest.CaptureFixture[str], fail_on: str, expected: int) -> None:
+    write(repo, "auth.yaml", SHORT_TTL)  # 6 minutes: only the TTL-MIN warning
+    code, out, _ = run(capsys, "scan", "--fail-on", fail_on)
+    assert code == expected
+    assert "M2M-TTL-MIN" in out
+
+
+def test_never_still_exits_2_on_input_errors(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", GOOD)
+    write(repo, "broken.yaml", "Resources:\n  C:\n    Type: AWS::Cognito::UserPoolClient\n   bad: [\n")
+    code, out, _ = run(capsys, "scan", "--fail-on", "never")
+    assert code == 2
+    assert "broken.yaml:4: invalid YAML" in out
+
+
+def test_input_error_does_not_hide_other_findings(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "a.yaml", LONG_TTL)
+    write(repo, "b.json", '{"Resources": {"C": {"Type": "AWS::Cognito::UserPoolClient",')
+    code, out, err = run(capsys, "scan", "--format", "json")
+    assert code == 2
+    report = json.loads(out)
+    assert [f["rule_id"] for f in report["findings"]] == ["M2M-TTL-MAX"]
+    (note,) = report["notifications"]
+    assert note["path"] == "b.json" and note["fatal"] is True
+    assert "b.json:1: invalid JSON" in err  # also told on stderr when the report is JSON
+
+
+def test_broken_file_without_cognito_is_ignored(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", GOOD)
+    write(repo, "config/app.yaml", "key: [unclosed\n")
+    write(repo, "node_modules/x/t.yaml", LONG_TTL)
+    write(repo, ".hidden/t.yaml", LONG_TTL)
+    assert run(capsys, "scan")[0] == 0
+
+
+def test_named_broken_file_is_fatal_even_without_cognito(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "app.yaml", "key: [unclosed\n")
+    code, out, _ = run(capsys, "scan", "app.yaml")
+    assert code == 2 and "app.yaml:2: invalid YAML" in out
+
+
+def test_missing_path_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scan", "nope.yaml")
+    assert code == 2 and "nope.yaml: no such file or directory" in out
+
+
+def test_sarif_output_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/auth.yaml", LONG_TTL)
+    code, out, err = run(capsys, "scan", "--format", "sarif", "--output", "m2m.sarif")
+    assert code == 1 and out == ""
+    sarif = json.loads((repo / "m2m.sarif").read_text())
+    (result,) = sarif["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "infra/auth.yaml"
+    assert location["region"]["startLine"] == 16
+
+
+def test_paths_are_relative_to_the_git_root(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, "infra/auth.yaml", LONG_TTL)
+    monkeypatch.chdir(repo / "infra")
+    code, out, _ = run(capsys, "scan", ".", "--format", "json")
+    assert json.loads(out)["findings"][0]["path"] == "infra/auth.yaml"
+
+
+def test_policy_discovered_upward(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 1d}\n")
+    write(repo, "sub/auth.yaml", LONG_TTL)
+    monkeypatch.chdir(repo / "sub")
+    assert run(capsys, "scan")[0] == 0  # 1 day is allowed by the discovered policy
+    write(repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 2h}\n")
+    code, out, _ = run(capsys, "scan")
+    assert code == 1 and "MY-TTL" in out
+
+
+def test_builtin_pack_by_name(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", GOOD)  # 30 minutes: fine by default, too long for strict (15m)
+    assert run(capsys, "scan")[0] == 0
+    code, out, _ = run(capsys, "scan", "--policy", "strict")
+    assert code == 1 and "allows at most 15 minutes" in out
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("version: 2\nrules: []\n", "bad.yaml:1: version: must be 1"),
+        ("version: 1\nrules:\n  - {id: X, type: nope}\n", "bad.yaml:3: rules[0].type: unknown rule type 'nope'"),
+    ],
+)
+def test_invalid_policy_exits_2(repo: Path, capsys: pytest.CaptureFixture[str], policy: str, message: str) -> None:
+    write(repo, "bad.yaml", policy)
+    write(repo, "auth.yaml", LONG_TTL)
+    code, out, err = run(capsys, "scan", "--policy", "bad.yaml")
+    assert code == 2 and out == ""
+    assert err.startswith(message)
+
+
+def test_unknown_policy_name(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "scan", "--policy", "stricter")
+    assert code == 2
+    assert err.strip() == "stricter: no such policy file (built-in packs: default, strict)"
+
+
+@pytest.mark.parametrize(
+    ("usage", "message"),
+    [
+        ("{", "u.json:1: invalid JSON"),
+        ('{"window_days": 0, "clients": {}}', "u.json: window_days must be a positive number of days"),
+        ('{"window_days": 30, "clients": {"svc": -1}}', "u.json: clients['svc'] must be a whole number"),
+    ],
+)
+def test_invalid_usage_exits_2(repo: Path, capsys: pytest.CaptureFixture[str], usage: str, message: str) -> None:
+    write(repo, "u.json", usage)
+    code, _, err = run(capsys, "scan", "--usage", "u.json")
+    assert code == 2 and err.startswith(message)
+
+
+def test_usage_file_flags_unused_client(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", GOOD)
+    write(repo, "usage.json", json.dumps({"window_days": 30, "clients": {"svc": 0}}))
+    code, out, _ = run(capsys, "scan", "auth.yaml", "--usage", "usage.json", "--fail-on", "warning")
+    assert code == 1
+    assert "No token requests in the last 30 days (usage file usage.json)" in out
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--format", "xml"]) == 2
+    assert "invalid choice: 'xml'" in capsys.readouterr().err
+    assert main([]) == 2
+
+
+def test_policy_validate_and_schema(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "p.yaml", "version: 1\nrules:\n  - {id: A, type: mixed_oauth_flows}\n")
+    code, out, _ = run(capsys, "policy", "validate", "p.yaml")
+    assert (code, out) == (0, "p.yaml: valid policy, 1 rule, 0 waivers.\n")
+    write(repo, "p.yaml", "version: 1\nrules:\n  - {id: A, type: max_access_token_ttl, max: soon}\n")
+    code, out, err = run(capsys, "policy", "validate", "p.yaml")
+    assert code == 2 and err == "p.yaml:3: rules[0].max: 'soon' is not a duration like 300s, 15m, 1h or 1d\n"
+    code, out, _ = run(capsys, "policy", "schema")
+    schema = json.loads(out)
+    assert code == 0 and "max_access_token_ttl" in schema["$defs"]["rule"]["properties"]["type"]["enum"]
+
+
+def test_rules_command_lists_every_type(capsys: pytest.CaptureFixture[str]) -> None:
+    from m2m_guard.rules import RULES
+
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == sorted(RULES)
+
+
+def test_unexpected_error_exits_3_with_a_crash_log(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import m2m_guard.engine
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(m2m_guard.engine, "evaluate", boom)
+    write(repo, "auth.yaml", GOOD)
+    code, out, err = run(capsys, "scan")
+    assert code == 3
+    assert "Traceback" not in err and "internal error: RuntimeError; details in" in err
+    log = Path(err.rsplit(" ", 1)[-1].strip())
+    assert "RuntimeError: boom" in log.read_text()
+    log.unlink()
+
+
+def test_color_only_when_asked_or_on_a_tty(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, "auth.yaml", LONG_TTL)
+    assert "\x1b[" not in run(capsys, "scan")[1]
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in run(capsys, "scan")[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run(capsys, "scan")[1]
+
+
+def test_module_entry_point_and_version(repo: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-m", "m2m_guard", "--version"], capture_output=True, text=True, env=env
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, f"m2m-guard {__version__}")
+    write(repo, "auth.yaml", LONG_TTL)
+    scan = subprocess.run([sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env)
+    assert scan.returncode == 1 and "M2M-TTL-MAX" in scan.stdout

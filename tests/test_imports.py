@@ -1,0 +1,87 @@
+"""The dependency arrows of STYLE.md §2, checked with ast, and a light import path."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "m2m_guard"
+
+#: module (or package) -> the m2m_guard modules it may import.
+ALLOWED = {
+    "model": set(),
+    "cost": {"model"},
+    "usage": {"model"},
+    "rules": {"model", "cost", "rules"},
+    "sources": {"model", "sources"},
+    "reporters": {"model", "reporters"},
+    # the policy loader reads YAML with the same safe, line-marking parser as the sources
+    "policy": {"model", "cost", "rules", "policy", "sources.document"},
+    "engine": {"model", "policy", "rules", "usage"},
+    "inputs": {"model", "sources"},
+    "cli": {"*"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+
+
+def _part(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("m2m_guard"):
+            base = node.module.removeprefix("m2m_guard").lstrip(".")
+            if base:
+                found.add(base)
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("m2m_guard."):
+                    found.add(alias.name.removeprefix("m2m_guard."))
+    return found
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        out.append((".".join(rel.parts), path))
+    return out
+
+
+@pytest.mark.parametrize(("name", "path"), _modules(), ids=[m for m, _ in _modules()])
+def test_dependency_arrows(name: str, path: Path) -> None:
+    allowed = ALLOWED[_part(name)]
+    if "*" in allowed:
+        return
+    for target in _imports(path):
+        ok = _part(target) in allowed or target in allowed or any(
+            target.startswith(a + ".") for a in allowed
+        )
+        assert ok, f"m2m_guard.{name} must not import m2m_guard.{target}"
+
+
+def test_rules_sources_and_reporters_stay_pure() -> None:
+    for folder in ("rules", "reporters"):
+        for path in (PACKAGE / folder).glob("*.py"):
+            text = path.read_text()
+            for banned in ("import yaml", "import boto3", "open(", "read_text(", "print("):
+                assert banned not in text, f"{path.name} uses {banned!r}"
+
+
+def test_cli_import_loads_neither_boto3_nor_checkov() -> None:
+    code = (
+        "import sys, m2m_guard.cli, m2m_guard.engine, m2m_guard.inputs, m2m_guard.reporters;"
+        "print(sorted(m for m in ('boto3','botocore','checkov','jsonschema') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

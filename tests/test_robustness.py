@@ -1,0 +1,237 @@
+"""Hostile and broken inputs: one clear line each, no traceback, other files still reported."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from m2m_guard.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+CANARY = "CANARYsecret0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+
+CLIENT = """\
+  {name}:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: us-east-1_Example
+      ClientName: {name}
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [orders/read]
+      AccessTokenValidity: {ttl}
+"""
+TEMPLATE = "Resources:\n" + CLIENT.format(name="LongLived", ttl=24)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.yaml").write_text(TEMPLATE)
+    return tmp_path
+
+
+def scan_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:
+    code = main(["scan", *args, "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def assert_good_still_reported(report: dict) -> None:
+    assert any(f["path"] == "good.yaml" and f["rule_id"] == "M2M-TTL-MAX" for f in report["findings"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.yaml", b"Resources:\n  X: !Ref [\n  Type: AWS::Cognito::UserPoolClient\n", "bad.yaml:4: invalid YAML: did not find expected"),
+        ("bad.json", b'{"Resources": {"X": {"Type": "AWS::Cognito::UserPoolClient"}', "bad.json:1: invalid JSON"),
+        ("bin.template", b"\x89PNG\r\n\x1a\n\x00\x00AWS::Cognito::UserPoolClient\xff\xfe", "bin.template: not UTF-8 text"),
+        ("deep.yaml", b"Type: AWS::Cognito::UserPoolClient\nx: " + b"[" * 100_000, "deep.yaml: nesting deeper than 500 levels"),
+        ("tag.yaml", b"Type: AWS::Cognito::UserPoolClient\nx: !!python/object:os.system {}\n", "tag.yaml:2: invalid YAML"),
+    ],
+)
+def test_bad_file_is_one_line_and_others_still_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, message: str
+) -> None:
+    (repo / name).write_bytes(content)
+    code, report, err = scan_json(capsys)
+    assert code == 2
+    assert_good_still_reported(report)
+    (note,) = report["notifications"]
+    assert note["fatal"] and note["path"] == name
+    line = f"{name}:{note['line']}: {note['message']}" if note["line"] else f"{name}: {note['message']}"
+    assert line.startswith(message)
+    assert "\n" not in note["message"] and "Traceback" not in err
+
+
+def test_deep_nesting_never_reaches_the_c_parser(repo: Path) -> None:
+    """libyaml segfaults on extreme depth; run in a subprocess so a crash would show as a signal."""
+    (repo / "deep.yaml").write_text("Type: AWS::Cognito::UserPoolClient\nx: " + "[" * 100_000 + "]" * 100_000)
+    (repo / "deep2.yaml").write_text("AWS::Cognito::\n" + "".join(" " * i + "a:\n" for i in range(0, 6_000, 3)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2, out.stderr
+    assert "deep.yaml: nesting deeper than 500 levels" in out.stdout
+    assert "deep2.yaml: indentation deeper than" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_empty_and_non_iac_files_are_ignored(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "empty.yaml").write_text("")
+    (repo / "package.json").write_text('{"name": "x", "ClientId": 3}')
+    (repo / "values.yaml").write_text("replicas: 3\n")
+    code, report, _ = scan_json(capsys)
+    assert code == 1 and report["notifications"] == []
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+def test_byte_order_marks(repo: Path, capsys: pytest.CaptureFixture[str], bom: bytes) -> None:
+    (repo / "good.yaml").unlink()
+    encoding = {codecs.BOM_UTF8: "utf-8", codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}[bom]
+    (repo / "bom.yaml").write_bytes(bom + TEMPLATE.encode(encoding))
+    code, report, _ = scan_json(capsys)
+    assert code == 1
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert finding["path"] == "bom.yaml" and finding["line"] == 11
+
+
+def test_yaml_alias_bomb_is_bounded(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = "Metadata:\n" + "".join(f"  {line}\n" for line in levels)
+    bomb += TEMPLATE.replace("[orders/read]", "*a9")
+    (repo / "bomb.yaml").write_text(bomb)
+    merge = "x0: &x0 {k: 1}\n" + "".join(
+        f"x{i}: &x{i} {{<<: [{', '.join([f'*x{i - 1}'] * 9)}]}}\n" for i in range(1, 10)
+    )
+    (repo / "merge.yaml").write_text("# AWS::Cognito::UserPoolClient\n" + merge)
+    code, report, _ = scan_json(capsys)
+    assert code == 2
+    assert_good_still_reported(report)
+    paths = {n["path"] for n in report["notifications"]}
+    assert "merge.yaml" in paths
+    messages = " ".join(n["message"] for n in report["notifications"])
+    assert "alias" in messages
+
+
+def test_wrong_property_types_become_notes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    odd = TEMPLATE.replace("AccessTokenValidity: 24", "AccessTokenValidity: [1, 2]").replace(
+        "LongLived", "Odd"
+    )
+    odd = odd.replace("AllowedOAuthScopes: [orders/read]", "AllowedOAuthScopes: {a: 1}")
+    (repo / "odd.yaml").write_text(odd)
+    (repo / "props.yaml").write_text("Resources:\n  P:\n    Type: AWS::Cognito::UserPoolClient\n    Properties: 5\n")
+    code, report, _ = scan_json(capsys)
+    assert code == 1
+    odd_findings = [f for f in report["findings"] if f["path"] == "odd.yaml"]
+    assert odd_findings and all(f["level"] == "note" and f["undetermined"] for f in odd_findings)
+    assert any("AccessTokenValidity is a list, not a whole number" in f["message"] for f in odd_findings)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlink_loops_terminate(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "dir").mkdir()
+    (repo / "dir" / "up").symlink_to(repo, target_is_directory=True)
+    (repo / "loop1.yaml").symlink_to(repo / "loop2.yaml")
+    (repo / "loop2.yaml").symlink_to(repo / "loop1.yaml")
+    (repo / "alias.yaml").symlink_to(repo / "good.yaml")
+    code, report, _ = scan_json(capsys)
+    assert code == 1
+    ttl = [f["path"] for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert ttl == ["good.yaml"]  # read once, by its real path
+    assert main(["scan", "loop1.yaml"]) == 2
+
+
+def test_template_with_5000_clients(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "".join(CLIENT.format(name=f"C{i}", ttl=24 if i % 2 else 1) for i in range(5000))
+    (repo / "big.yaml").write_text("Resources:\n" + body)
+    code, report, _ = scan_json(capsys, "big.yaml")
+    assert code == 1
+    ttl = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert len(ttl) == 2500
+    assert {f["line"] for f in ttl} == {11 + 10 * i for i in range(1, 5000, 2)}
+
+
+def _secret_inputs(root: Path) -> None:
+    cfn = TEMPLATE.replace("GenerateSecret: true", f"GenerateSecret: true\n      ClientSecret: {CANARY}")
+    (root / "cfn.yaml").write_text(cfn)
+    describe = {
+        "UserPoolClient": {
+            "UserPoolId": "us-east-1_Example",
+            "ClientName": "described",
+            "ClientId": "1example23456789",
+            "ClientSecret": CANARY,
+            "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": ["orders/read"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AccessTokenValidity": 2,
+            "TokenValidityUnits": {"AccessToken": "days"},
+        }
+    }
+    (root / "describe.json").write_text(json.dumps(describe, indent=2))
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_cognito_user_pool_client.svc",
+                        "mode": "managed",
+                        "type": "aws_cognito_user_pool_client",
+                        "name": "svc",
+                        "values": {
+                            "name": "svc",
+                            "user_pool_id": "us-east-1_Example",
+                            "client_secret": CANARY,
+                            "generate_secret": True,
+                            "allowed_oauth_flows": ["client_credentials"],
+                            "allowed_oauth_flows_user_pool_client": True,
+                            "allowed_oauth_scopes": ["orders/read"],
+                            "access_token_validity": 12,
+                        },
+                    }
+                ]
+            }
+        },
+        "resource_changes": [],
+    }
+    (root / "plan.json").write_text(json.dumps(plan, indent=2))
+    # A broken file holding the secret: its error message must not quote it.
+    (root / "broken.json").write_text('{"UserPoolClient": {"ClientSecret": "' + CANARY + '", "AWS::Cognito::": ')
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_client_secret_never_reaches_output(repo: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    _secret_inputs(repo)
+    code = main(["scan", "--format", fmt, "--output", "report.out"])
+    out, err = capsys.readouterr()
+    assert code == 2  # broken.json
+    written = (repo / "report.out").read_text()
+    for where in (written, out, err):
+        assert CANARY not in where
+    assert written.count("M2M-TTL-MAX") >= 3  # the three clients were evaluated
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
+def test_real_corpus_scans_without_crashing() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "m2m_guard", "scan", str(CORPUS), "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode in (0, 1, 2), out.stderr
+    assert "Traceback" not in out.stderr
+    report = json.loads(out.stdout)
+    assert report["findings"], "the corpus has client_credentials clients; some must be reported"
+    for note in report["notifications"]:
+        assert "\n" not in note["message"]

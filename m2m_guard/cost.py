@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Unknown, human_duration
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Unknown
 
 APP_CLIENT_MONTH_USD = 6.00
 TOKEN_REQUEST_USD = 0.00225
@@ -118,8 +118,15 @@ class PoolCost:
             requests += f" = ${self.requests_usd:,.2f} (tiered)"
         else:
             requests += f" × ${price.token_request_usd:g} = ${self.requests_usd:,.2f}"
-        if self.projected:
+        observed = sum(1 for c in self.clients if c.basis == "observed")
+        projected = sum(1 for c in self.clients if c.basis == "projected")
+        if projected and not observed:
             requests += " (projected at one token per TTL, a lower bound)"
+        elif projected:
+            requests += (
+                f" (observed for {observed} client{'s' if observed != 1 else ''}, projected at one "
+                f"token per TTL for {projected})"
+            )
         return (
             f"{self.client_count} M2M client{'s' if self.client_count != 1 else ''} × "
             f"${price.app_client_month_usd:,.2f} = ${self.clients_usd:,.2f}; {requests}"
@@ -163,10 +170,6 @@ def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
 
 def usd(amount: float) -> str:
     return f"${amount:,.2f}"
-
-
-def describe_ttl(seconds: int) -> str:
-    return human_duration(seconds)
 
 
 def unused_savings(unused: Sequence[AppClient], pricing: Pricing) -> float:

@@ -29,7 +29,7 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
                      f"({names}; saves {usd(saving)})")
     ttl = ttl_for_budget(cost, budget)
     if ttl is not None and ttl <= view.ttl_ceiling:
-        steps.append(f"raise the access-token TTL to {human_duration(ttl)}")
+        steps.append(f"raise the access-token TTL to {human_duration(ttl)} (enough on its own)")
     observed = [c for c in cost.clients if c.basis == "observed"]
     excess = 0.0
     for c in observed:
@@ -78,7 +78,7 @@ def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
     summary = f"{view.pool.label} costs {{}} {usd(cost.total_usd)} a month ({cost.breakdown()})"
     if cost.total_usd > budget:
         steps = advice(view, cost, budget)
-        fix = f" To get under budget: {'; or '.join(steps)}." if steps else ""
+        fix = f" To cut it: {'; '.join(steps)}." if steps else ""
         at_least = "at least" if cost.unknown else "about"
         yield Violation(
             summary.format(at_least) + f", over the {usd(budget)} budget of policy {p['rule']}."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -109,6 +110,15 @@ def condition(client: AppClient, p: Params) -> Iterator[Violation]:
         raise Undetermined(f"an element of {key} is unknown")
     actual = None if actual is ABSENT else _plain(actual)
     if not OPERATORS[op](actual, p.get("value")):
-        shown = "absent" if actual is None else repr(actual)
-        detail = p.get("message") or f"{key} {op.replace('_', ' ')} {p.get('value')!r} does not hold."
+        shown = "absent" if actual is None else _show(actual)
+        expected = "" if op in _NO_VALUE else f" {_show(p.get('value'))}"
+        detail = p.get("message") or f"Expected {key} {op.replace('_', ' ')}{expected}."
         yield Violation(f"{detail} ({key} is {shown}; policy {p['rule']}.)", key.split(".")[0])
+
+
+def _show(value: Any) -> str:
+    """A value as the policy author would write it (JSON spelling: true, null, ["a"])."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Unknown
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, AppClient, Unknown
 
 APP_CLIENT_MONTH_USD = 6.00
 TOKEN_REQUEST_USD = 0.00225
@@ -41,10 +41,12 @@ class Pricing:
         if not self.token_request_tiers:
             return requests * self.token_request_usd
         total, floor = 0.0, 0
-        for tier in self.token_request_tiers:
-            ceiling = math.inf if tier.up_to is None else tier.up_to
-            in_tier = max(0.0, min(requests, ceiling) - floor)
-            total += in_tier * tier.usd
+        tiers = self.token_request_tiers
+        for index, tier in enumerate(tiers):
+            last = index == len(tiers) - 1
+            # past the last bounded tier, its price carries on
+            ceiling = math.inf if tier.up_to is None or last else tier.up_to
+            total += max(0.0, min(requests, ceiling) - floor) * tier.usd
             if requests <= ceiling:
                 break
             floor = int(ceiling)
@@ -138,30 +140,27 @@ def pool_cost(clients: Iterable[AppClient], pricing: Pricing) -> PoolCost:
 
 
 def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
-    """The shortest whole-minute TTL that brings projected request costs within ``budget``.
+    """The shortest whole-minute TTL at which the pool's cost fits ``budget``.
 
     Only clients whose requests are projected from their TTL respond to a TTL change; observed
-    usage and client fees stay. None when no TTL up to Cognito's 1-day maximum is enough.
+    usage and client fees stay. All requests are priced together (one tier ladder). None when
+    no TTL from Cognito's 5-minute minimum to its 1-day maximum is enough.
     """
-    projected = [c for c in cost.clients if c.basis == "projected"]
+    projected = sum(1 for c in cost.clients if c.basis == "projected")
     if not projected:
         return None
-    fixed = cost.clients_usd + cost.pricing.requests_usd(
-        sum(c.requests_month or 0.0 for c in cost.clients if c.basis == "observed")
-    )
-    room = budget - fixed
-    if room <= 0:
-        return None
+    observed = sum(c.requests_month or 0.0 for c in cost.clients if c.basis == "observed")
 
-    def fits(ttl: int) -> bool:
-        return cost.pricing.requests_usd(len(projected) * projected_requests(ttl)) <= room
+    def fits(minutes: int) -> bool:
+        requests = observed + projected * projected_requests(minutes * 60)
+        return cost.clients_usd + cost.pricing.requests_usd(requests) <= budget
 
-    low, high = 1, MAX_VALID_TTL_SECONDS // 60
-    if not fits(high * 60):
+    low, high = MIN_VALID_TTL_SECONDS // 60, MAX_VALID_TTL_SECONDS // 60
+    if not fits(high):
         return None
-    while low < high:  # requests fall as TTL grows, so bisect on minutes
+    while low < high:  # requests fall as the TTL grows, so bisect on minutes
         mid = (low + high) // 2
-        if fits(mid * 60):
+        if fits(mid):
             high = mid
         else:
             low = mid + 1

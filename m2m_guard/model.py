@@ -172,6 +172,8 @@ class AppClient:
         """A record value by key or dotted path (``TokenValidityUnits.AccessToken``)."""
         value: Any = self.record
         for part in key.split("."):
+            if isinstance(value, Unknown):
+                return value  # inside an unknown mapping, every field is unknown too
             if not isinstance(value, Mapping) or part not in value:
                 return ABSENT
             value = value[part]

@@ -28,7 +28,9 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
         steps.append(f"remove {len(unused)} unused client{'s' if len(unused) != 1 else ''} "
                      f"({names}; saves {usd(saving)})")
     ttl = ttl_for_budget(cost, budget)
-    if ttl is not None and ttl <= view.ttl_ceiling:
+    current = [c.client.access_token_ttl for c in cost.clients if c.basis == "projected"]
+    shortest = min((t for t in current if isinstance(t, int)), default=0)
+    if ttl is not None and shortest < ttl <= view.ttl_ceiling:
         steps.append(f"raise the access-token TTL to {human_duration(ttl)} (enough on its own)")
     observed = [c for c in cost.clients if c.basis == "observed"]
     excess = 0.0
@@ -79,7 +81,7 @@ def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
     if cost.total_usd > budget:
         steps = advice(view, cost, budget)
         fix = f" To cut it: {'; '.join(steps)}." if steps else ""
-        at_least = "at least" if cost.unknown else "about"
+        at_least = "at least" if cost.unknown or cost.projected else "about"
         yield Violation(
             summary.format(at_least) + f", over the {usd(budget)} budget of policy {p['rule']}."
             + fix

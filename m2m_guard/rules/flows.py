@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.model import M2M_AUTH_FLOW, AppClient, Undetermined, Unknown, Violation, split_known
+from m2m_guard.model import M2M_AUTH_FLOW, M2M_FLOW, AppClient, Undetermined, Unknown, Violation, split_known
 from m2m_guard.rules._registry import Params, rule
 
 USER_OAUTH_FLOWS = ("code", "implicit")
@@ -40,13 +40,13 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
     """
     flows, unknowns = _known_items(client.oauth_flows, "AllowedOAuthFlows")
     mixed = [f for f in flows if f in USER_OAUTH_FLOWS]
-    if mixed:
+    if mixed and M2M_FLOW in flows:
         yield Violation(
             f"AllowedOAuthFlows mixes client_credentials with user flow "
             f"{', '.join(repr(f) for f in mixed)}.",
             "AllowedOAuthFlows",
         )
-    elif unknowns:
+    elif unknowns and (mixed or M2M_FLOW in flows):
         raise Undetermined(f"an element of AllowedOAuthFlows is {unknowns[0]}")
 
 

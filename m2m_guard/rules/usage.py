@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.model import M2M_FLOW, AppClient, Undetermined, Unknown, Violation, split_known
+from m2m_guard.model import M2M_AUTH_FLOW, M2M_FLOW, AppClient, Undetermined, Unknown, Violation, split_known
 from m2m_guard.rules._registry import Params, rule
 
 
@@ -29,9 +29,11 @@ def token_blockers(client: AppClient) -> tuple[list[tuple[str, str]], list[str]]
         doubts.append(f"GenerateSecret is {secret}")
     elif not secret:
         blockers.append(("GenerateSecret", "it has no client secret"))
-    flows = client.oauth_flows
+    flows, auth_flows = client.oauth_flows, client.explicit_auth_flows
     uses_oauth = not isinstance(flows, Unknown) and M2M_FLOW in split_known(flows)[0]
-    if uses_oauth:
+    # GetClientToken (ALLOW_CLIENT_TOKEN_AUTH) issues tokens without the OAuth switch.
+    uses_token_api = isinstance(auth_flows, Unknown) or M2M_AUTH_FLOW in split_known(auth_flows)[0]
+    if uses_oauth and not uses_token_api:
         enabled = client.record.get("AllowedOAuthFlowsUserPoolClient", False)
         if isinstance(enabled, Unknown):
             doubts.append(f"AllowedOAuthFlowsUserPoolClient is {enabled}")

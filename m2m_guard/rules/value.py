@@ -106,14 +106,26 @@ def condition(client: AppClient, p: Params) -> Iterator[Violation]:
     actual = client.get(key)
     if isinstance(actual, Unknown):
         raise Undetermined(f"{key} is {actual}")
-    if isinstance(actual, tuple) and any(isinstance(i, Unknown) for i in actual):
-        raise Undetermined(f"an element of {key} is unknown")
+    doubt = _first_unknown(actual)
+    if doubt is not None:
+        # a known element can still decide (contains) / not_contains, as for forbidden scopes
+        if not (op in ("contains", "not_contains") and p.get("value") in actual):
+            raise Undetermined(f"a part of {key} is {doubt}")
     actual = None if actual is ABSENT else _plain(actual)
     if not OPERATORS[op](actual, p.get("value")):
         shown = "absent" if actual is None else _show(actual)
         expected = "" if op in _NO_VALUE else f" {_show(p.get('value'))}"
         detail = p.get("message") or f"Expected {key} {op.replace('_', ' ')}{expected}."
         yield Violation(f"{detail} ({key} is {shown}; policy {p['rule']}.)", key.split(".")[0])
+
+
+def _first_unknown(value: Any) -> Unknown | None:
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, tuple) else ()
+    for item in items:
+        found = item if isinstance(item, Unknown) else _first_unknown(item)
+        if found is not None:
+            return found
+    return None
 
 
 def _show(value: Any) -> str:

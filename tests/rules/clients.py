@@ -1,0 +1,86 @@
+"""Hand-built app clients and rule calls for the rule unit tests.
+
+Clients are built straight from the model, in the shape the sources produce after
+normalization (lists become tuples, ``None`` means absent), so rule tests depend on neither a
+source nor the engine. Rules are called through the registry with parameters prepared the way
+the policy loader prepares them (``tests/rules/test_registry.py`` checks that the two agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from m2m_guard.cost import Pricing
+from m2m_guard.model import ABSENT, AppClient, Location, Pool, Unknown, Usage, Violation
+from m2m_guard.rules import RULES, PoolView
+
+PATH = "infra/auth.yaml"
+POOL = Pool(key=f"{PATH}#UserPool", label="UserPool", names=("UserPool",))
+
+#: A healthy client_credentials client: the baseline every test changes one thing of.
+HEALTHY: Mapping[str, Any] = {
+    "ClientName": "svc-orders",
+    "ClientId": "1example23456789",
+    "AllowedOAuthFlows": ("client_credentials",),
+    "AllowedOAuthFlowsUserPoolClient": True,
+    "AllowedOAuthScopes": ("orders/read",),
+    "GenerateSecret": True,
+}
+
+
+def unknown(reason: str = "Ref to parameter Ttl without a default") -> Unknown:
+    return Unknown(reason)
+
+
+def make_client(
+    *,
+    usage: Usage | None = None,
+    pool: Pool = POOL,
+    logical_id: str | None = None,
+    **record: Any,
+) -> AppClient:
+    """An AppClient with exactly ``record`` (lists become tuples; ``None`` drops the key)."""
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if v is not None}
+    name = fields.get("ClientName")
+    return AppClient(
+        record=fields,
+        location=Location(PATH, line=10, logical_id=logical_id or (name if isinstance(name, str) else "Client")),
+        pool=pool,
+        usage=usage,
+    )
+
+
+def m2m(**changes: Any) -> AppClient:
+    """:data:`HEALTHY` with ``changes``; a change to ``ABSENT`` removes the key."""
+    extras = {k: changes.pop(k) for k in ("usage", "pool", "logical_id") if k in changes}
+    record = {**HEALTHY, **changes}
+    return make_client(**extras, **{k: v for k, v in record.items() if v is not ABSENT})
+
+
+def used(requests: int, window_days: float = 30) -> Usage:
+    return Usage(requests=requests, window_days=window_days)
+
+
+def params(rule_type: str, rule_id: str = "ID", **raw: Any) -> dict[str, Any]:
+    """Parameters as the loader passes them: defaults, ``prepare()``, and the rule id."""
+    spec = RULES[rule_type]
+    prepared = {**spec.defaults, **raw}
+    if spec.prepare:
+        prepared = spec.prepare(prepared)
+    return {**prepared, "rule": rule_id}
+
+
+def check(rule_type: str, client: AppClient, rule_id: str = "ID", **raw: Any) -> list[Violation]:
+    """Run a client rule; raises Undetermined as the rule does."""
+    return list(RULES[rule_type].func(client, params(rule_type, rule_id, **raw)))
+
+
+def pool_view(
+    *clients: AppClient, pricing: Pricing | None = None, ttl_ceiling: int = 86400
+) -> PoolView:
+    return PoolView(POOL, tuple(clients), pricing or Pricing(), ttl_ceiling)
+
+
+def check_pool(view: PoolView, rule_id: str = "BUDGET", **raw: Any) -> list[Violation]:
+    return list(RULES["pool_budget"].func(view, params("pool_budget", rule_id, **raw)))

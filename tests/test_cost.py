@@ -1,0 +1,166 @@
+"""Monthly cost arithmetic: prices, projections, per-pool totals, the TTL that fits a budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from m2m_guard.cost import (
+    HOURS_PER_MONTH,
+    Pricing,
+    Tier,
+    client_cost,
+    pool_cost,
+    projected_requests,
+    ttl_for_budget,
+    usd,
+)
+from tests.rules.clients import m2m, unknown, used
+
+#: 1,000 requests at 0.01, the next 9,000 at 0.005, everything above at 0.001.
+TIERS = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(10_000, 0.005), Tier(None, 0.001)))
+
+
+def ttl(minutes: int, **changes: Any) -> Any:
+    return m2m(AccessTokenValidity=minutes, TokenValidityUnits={"AccessToken": "minutes"}, **changes)
+
+
+@pytest.mark.parametrize(
+    ("pricing", "requests", "expected"),
+    [
+        pytest.param(Pricing(), 0, 0.0, id="flat-zero"),
+        pytest.param(Pricing(), 1000, 2.25, id="flat-list-price-per-1000"),
+        pytest.param(Pricing(), 730, 1.6425, id="flat-730"),
+        pytest.param(Pricing(token_request_usd=0.001), 2500.5, 2.5005, id="flat-custom-fractional"),
+        pytest.param(TIERS, 500, 5.0, id="tier-1-partial"),
+        pytest.param(TIERS, 1000, 10.0, id="tier-1-exact-bound"),
+        pytest.param(TIERS, 1001, 10.005, id="one-into-tier-2"),
+        pytest.param(TIERS, 10_000, 10.0 + 45.0, id="tier-2-exact-bound"),
+        pytest.param(TIERS, 15_000, 10.0 + 45.0 + 5.0, id="into-last-tier"),
+        pytest.param(Pricing(token_request_usd=99, token_request_tiers=(Tier(None, 0.002),)), 1000, 2.0,
+                     id="tiers-replace-flat-price"),
+    ],
+)
+def test_requests_usd(pricing: Pricing, requests: float, expected: float) -> None:
+    assert pricing.requests_usd(requests) == pytest.approx(expected, abs=1e-9)
+
+
+def test_list_prices_are_the_design_defaults() -> None:
+    price = Pricing()
+    assert (price.app_client_month_usd, price.token_request_usd, price.token_request_tiers) == (6.00, 0.00225, ())
+    assert HOURS_PER_MONTH == 730
+
+
+@pytest.mark.parametrize(
+    ("ttl_seconds", "requests"),
+    [
+        pytest.param(3600, 730, id="1-hour"),
+        pytest.param(300, 8760, id="5-minutes"),
+        pytest.param(900, 2920, id="15-minutes"),
+        pytest.param(86400, 730 / 24, id="1-day"),
+        pytest.param(0, 0, id="zero-ttl-no-division"),
+    ],
+)
+def test_projected_requests_one_token_per_lifetime_over_730_hours(ttl_seconds: int, requests: float) -> None:
+    assert projected_requests(ttl_seconds) == pytest.approx(requests)
+
+
+@pytest.mark.parametrize(
+    ("client", "requests", "basis"),
+    [
+        pytest.param(m2m(), 730, "projected", id="default-ttl"),
+        pytest.param(ttl(15), 2920, "projected", id="15-minutes"),
+        pytest.param(m2m(usage=used(100, 10)), 304, "observed", id="observed-scaled-30.4-days"),
+        pytest.param(m2m(usage=used(500, 30.4)), 500, "observed", id="observed-month"),
+        pytest.param(m2m(AccessTokenValidity=unknown(), usage=used(7, 30.4)), 7, "observed", id="observed-beats-unknown"),
+        pytest.param(m2m(AccessTokenValidity=unknown()), None, "unknown", id="unknown-ttl"),
+    ],
+)
+def test_client_cost_basis(client: Any, requests: float | None, basis: str) -> None:
+    cost = client_cost(client)
+    assert cost.basis == basis
+    assert cost.requests_month == (None if requests is None else pytest.approx(requests))
+    if basis == "unknown":
+        assert "AccessTokenValidity is unknown" in cost.reason
+
+
+def test_pool_cost_adds_clients_and_requests() -> None:
+    cost = pool_cost([m2m(), ttl(5), m2m(usage=used(1000, 30.4)), m2m(AccessTokenValidity=unknown())], Pricing())
+    assert cost.client_count == 4
+    assert cost.clients_usd == pytest.approx(24.0)
+    assert cost.requests_month == pytest.approx(730 + 8760 + 1000)  # the unknown one adds nothing
+    assert cost.total_usd == pytest.approx(24.0 + 10_490 * 0.00225)
+    assert cost.projected is True
+    assert len(cost.unknown) == 1
+
+
+def test_pool_cost_prices_tiers_on_the_pool_total() -> None:
+    cost = pool_cost([m2m(usage=used(800, 30.4)), m2m(usage=used(800, 30.4))], TIERS)
+    assert cost.requests_usd == pytest.approx(1000 * 0.01 + 600 * 0.005)
+
+
+@pytest.mark.parametrize(("amount", "text"), [(7.6425, "$7.64"), (1234.5, "$1,234.50"), (0, "$0.00")])
+def test_usd(amount: float, text: str) -> None:
+    assert usd(amount) == text
+
+
+# --- ttl_for_budget ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clients", "budget", "minutes"),
+    [
+        # 6.00 + 2,628,000 / TTL × 0.00225 <= 7.00  <=>  TTL >= 5,913 s -> 99 minutes
+        pytest.param([m2m()], 7.0, 99, id="one-client"),
+        # 6.00 + 2,628,000 / TTL × 0.00225 <= 10.00  <=>  TTL >= 1,478.25 s -> 25 minutes
+        pytest.param([ttl(5)], 10.0, 25, id="from-5-minutes"),
+        # two projected clients share the room: 2 × 2,628,000 / TTL × 0.00225 <= 2.00 -> 99 minutes
+        pytest.param([ttl(5), ttl(5), m2m(usage=used(0, 30))], 20.0, 99, id="observed-client-fee-stays"),
+        # observed requests stay: 6 + 6 + 2.25 fixed, room 0.75 -> TTL >= 7,884 s -> 132 minutes
+        pytest.param([m2m(), m2m(usage=used(1000, 30.4))], 15.0, 132, id="observed-requests-stay"),
+    ],
+)
+def test_ttl_for_budget_is_the_shortest_whole_minute_that_fits(
+    clients: list[Any], budget: float, minutes: int
+) -> None:
+    cost = pool_cost(clients, Pricing())
+    seconds = ttl_for_budget(cost, budget)
+    assert seconds == minutes * 60
+    fits = pool_cost([ttl(minutes) if c.usage is None else c for c in clients], Pricing())
+    fails = pool_cost([ttl(minutes - 1) if c.usage is None else c for c in clients], Pricing())
+    assert fits.total_usd <= budget < fails.total_usd
+
+
+@pytest.mark.parametrize(
+    ("clients", "budget"),
+    [
+        pytest.param([m2m(usage=used(10_000, 30))], 10.0, id="nothing-projected"),
+        pytest.param([m2m(), m2m()], 12.0, id="client-fees-fill-the-budget"),
+        pytest.param([m2m(), m2m()], 11.0, id="client-fees-exceed-the-budget"),
+        # even one token a day costs 730/24 × 0.00225 = 0.068: not within 6.05
+        pytest.param([m2m()], 6.05, id="not-even-at-1-day"),
+    ],
+)
+def test_ttl_for_budget_none_when_no_ttl_helps(clients: list[Any], budget: float) -> None:
+    assert ttl_for_budget(pool_cost(clients, Pricing()), budget) is None
+
+
+def test_ttl_for_budget_up_to_one_day() -> None:
+    # one token a day: 6.00 + 0.0684 -> fits exactly at 1 day, not at 1,439 minutes
+    budget = 6.00 + projected_requests(86400) * 0.00225 + 1e-9
+    assert ttl_for_budget(pool_cost([m2m()], Pricing()), budget) == 86400
+
+
+def test_ttl_for_budget_with_tiers() -> None:
+    # one projected client, 2.00 for requests: 1,000 × 0.01 is already over, so stay in tier 1:
+    # 2,628,000 / TTL × 0.01 <= 2.00  <=>  TTL >= 13,140 s -> 219 minutes
+    assert ttl_for_budget(pool_cost([m2m()], TIERS), 8.0) == 219 * 60
+
+
+def test_ttl_for_budget_with_tiers_and_observed_usage_prices_the_total() -> None:
+    pricing = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.0001)))
+    observed = m2m(usage=used(1000, 30.4))  # fills tier 1: 10.00
+    cost = pool_cost([observed, ttl(5)], pricing)
+    # 12.00 fees + 10.00 + P × 0.0001 <= 22.50  <=>  P <= 5,000  <=>  TTL >= 525.6 s -> 9 minutes
+    assert ttl_for_budget(cost, 22.5) == 9 * 60

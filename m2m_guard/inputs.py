@@ -43,8 +43,8 @@ def project_root(cwd: Path) -> Path:
     return cwd
 
 
-def display_path(path: Path, root: Path) -> str:
-    real = path.resolve()
+def display_path(real: Path, root: Path) -> str:
+    """A resolved path relative to ``root`` (GitHub shows no alert on a symlinked path)."""
     try:
         return real.relative_to(root).as_posix()
     except ValueError:
@@ -60,7 +60,7 @@ def _walk(top: Path) -> Iterator[Path]:
 
 
 def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple[Path, bool]]:
-    """(file, named on the command line) for every input, each real file once."""
+    """(resolved file, named on the command line) for every input, each real file once."""
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
@@ -78,11 +78,13 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
                 real = file.resolve(strict=True)
             except (OSError, RuntimeError):  # broken or looping symlink
                 if explicit:
-                    out.notifications.append(Notification("cannot resolve path (broken or looping symlink)", path=given, fatal=True))
+                    out.notifications.append(
+                        Notification("cannot resolve path (broken or looping symlink)", path=given, fatal=True)
+                    )
                 continue
             if real not in seen:
                 seen.add(real)
-                yield file, explicit
+                yield real, explicit
 
 
 def _report(out: Collected, shown: str, message: str, line: int | None, fatal: bool) -> None:

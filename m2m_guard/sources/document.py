@@ -80,29 +80,27 @@ def decode(data: bytes) -> str:
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
-_INDENT = re.compile(r"^[ \t-]*", re.MULTILINE)
+_INDENT_COLUMNS = MAX_DEPTH * 8
+_TOO_INDENTED = re.compile(r"^[ \t-]{%d}" % (_INDENT_COLUMNS + 1), re.MULTILINE)
 
 
 def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
-    """Reject documents nested deeper than ``limit`` before any parser sees them.
+    """Reject documents nested deeper than ``limit`` before libyaml sees them.
 
     Flow nesting is bounded by the bracket depth, block nesting by the indentation width; both
     over-estimate (brackets inside strings count), which only matters for absurd inputs.
     """
-    if "[" in text or "{" in text:
-        depth = peak = 0
+    if text.count("[") + text.count("{") > limit:  # only then can brackets nest that deep
+        depth = 0
         for char in _BRACKETS.findall(text):
             if char in "[{":
                 depth += 1
-                if depth > peak:
-                    peak = depth
-                    if peak > limit:
-                        raise SourceError(f"nesting deeper than {limit} levels")
+                if depth > limit:
+                    raise SourceError(f"nesting deeper than {limit} levels")
             elif depth:
                 depth -= 1
-    widest = max((len(m) for m in _INDENT.findall(text)), default=0)
-    if widest > limit * 8:
-        raise SourceError(f"indentation deeper than {limit * 8} columns")
+    if _TOO_INDENTED.search(text):
+        raise SourceError(f"indentation deeper than {_INDENT_COLUMNS} columns")
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -114,16 +112,19 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         yield data
         self.flatten_mapping(node)
         key_lines = data.key_lines
+        construct = self.construct_object
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=False)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "found an unhashable key", key_node.start_mark
-                ) from None
-            data[key] = self.construct_object(value_node, deep=False)
-            key_lines.setdefault(key, key_node.start_mark.line + 1)
+            key = construct(key_node, deep=False)
+            if type(key) is not str:
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "found an unhashable key", key_node.start_mark
+                    ) from None
+            data[key] = construct(value_node, deep=False)
+            if key not in key_lines:
+                key_lines[key] = key_node.start_mark.line + 1
 
     def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
         data = LineList()
@@ -201,7 +202,6 @@ class Document:
 
 def parse(path: str, text: str) -> Document:
     """Parse JSON or YAML text; raises SourceError with a line where the parser gives one."""
-    check_depth(text)
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
@@ -238,6 +238,7 @@ def _json_stream(text: str) -> list[Any]:
 
 
 def _load_yaml(text: str) -> Any:
+    check_depth(text)  # json.loads raises RecursionError instead; libyaml would crash
     try:
         loader = _Loader(text)
         try:

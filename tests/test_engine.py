@@ -68,8 +68,7 @@ def test_undetermined_is_a_note_never_a_pass() -> None:
     (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
     assert finding.level is Severity.NOTE and finding.undetermined
     assert finding.message == (
-        "Cannot check TTL: the access-token lifetime is unknown "
-        "(AccessTokenValidity is unknown (known after apply))."
+        "Cannot check TTL: AccessTokenValidity is unknown (known after apply)."
     )
 
 

@@ -11,9 +11,10 @@ from m2m_guard.model import (
     MAX_VALID_TTL_SECONDS,
     MIN_VALID_TTL_SECONDS,
     AppClient,
+    Undetermined,
+    Unknown,
     Violation,
     human_duration,
-    known,
 )
 from m2m_guard.rules._registry import Params, PolicyError, rule
 
@@ -55,7 +56,10 @@ def _duration_params(key: str) -> dict[str, Any]:
 
 
 def _ttl(client: AppClient) -> int:
-    return int(known(client.access_token_ttl, "the access-token lifetime"))
+    ttl = client.access_token_ttl
+    if isinstance(ttl, Unknown):  # its reason already names the field
+        raise Undetermined(ttl.reason)
+    return ttl
 
 
 @rule(

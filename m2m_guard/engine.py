@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from m2m_guard.model import (
     AppClient,
@@ -53,8 +53,8 @@ def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
             resource_servers=servers,
         )
     return [
-        client if client.pool == merged[client.pool.key] else dataclasses.replace(client, pool=merged[client.pool.key])
-        for client in clients
+        c if c.pool == merged[c.pool.key] else dataclasses.replace(c, pool=merged[c.pool.key])
+        for c in clients
     ]
 
 

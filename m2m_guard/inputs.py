@@ -78,9 +78,8 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
                 real = file.resolve(strict=True)
             except (OSError, RuntimeError):  # broken or looping symlink
                 if explicit:
-                    out.notifications.append(
-                        Notification("cannot resolve path (broken or looping symlink)", path=given, fatal=True)
-                    )
+                    problem = "cannot resolve path (broken or looping symlink)"
+                    out.notifications.append(Notification(problem, path=given, fatal=True))
                 continue
             if real not in seen:
                 seen.add(real)

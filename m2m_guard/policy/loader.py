@@ -213,7 +213,8 @@ def _check_tiers(data: dict[str, Any], errors: _Errors) -> None:
     bounds = [t.get("up_to") for t in tiers]
     for index, bound in enumerate(bounds[:-1]):
         if bound is None:
-            errors.add(("pricing", "token_request_tiers", index, "up_to"), "only the last tier may omit up_to")
+            path = ("pricing", "token_request_tiers", index, "up_to")
+            errors.add(path, "only the last tier may omit up_to")
     finite = [b for b in bounds if b is not None]
     if finite != sorted(set(finite)):
         errors.add(("pricing", "token_request_tiers"), "up_to must increase from tier to tier")

@@ -107,10 +107,9 @@ def condition(client: AppClient, p: Params) -> Iterator[Violation]:
     if isinstance(actual, Unknown):
         raise Undetermined(f"{key} is {actual}")
     doubt = _first_unknown(actual)
-    if doubt is not None:
-        # a known element can still decide (contains) / not_contains, as for forbidden scopes
-        if not (op in ("contains", "not_contains") and p.get("value") in actual):
-            raise Undetermined(f"a part of {key} is {doubt}")
+    # a known element can still decide (contains) / not_contains, as for forbidden scopes
+    if doubt is not None and not (op in ("contains", "not_contains") and p.get("value") in actual):
+        raise Undetermined(f"a part of {key} is {doubt}")
     actual = None if actual is ABSENT else _plain(actual)
     if not OPERATORS[op](actual, p.get("value")):
         shown = "absent" if actual is None else _show(actual)

@@ -81,7 +81,7 @@ def decode(data: bytes) -> str:
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _INDENT_COLUMNS = MAX_DEPTH * 8
-_TOO_INDENTED = re.compile(r"^[ \t-]{%d}" % (_INDENT_COLUMNS + 1), re.MULTILINE)
+_TOO_INDENTED = re.compile(rf"^[ \t-]{{{_INDENT_COLUMNS + 1}}}", re.MULTILINE)
 
 
 def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
@@ -103,7 +103,7 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         raise SourceError(f"indentation deeper than {_INDENT_COLUMNS} columns")
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader producing LineDict/LineList and long-form CloudFormation intrinsics."""
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
@@ -145,8 +145,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         elif isinstance(node, yaml.SequenceNode):
             value = LineList(self.construct_sequence(node, deep=True))
             value.line = node.start_mark.line + 1
-        else:
+        elif isinstance(node, yaml.MappingNode):
             value = self.construct_mapping(node, deep=True)
+        else:  # pragma: no cover - libyaml produces only the three node kinds
+            raise yaml.constructor.ConstructorError(None, None, "unexpected node", node.start_mark)
         if suffix == "Ref" or suffix == "Condition":
             name = suffix
         elif suffix == "GetAtt" and isinstance(value, str):
@@ -163,8 +165,9 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 _Loader.add_multi_constructor("!", _Loader.construct_cfn_tag)
 # Timestamps stay strings: CloudFormation treats them as strings, and an impossible date
-# (2027-02-30) must be a validation message, not a constructor crash.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+# (2027-02-30) must be a validation message, not a constructor crash. (The stubs cannot tell
+# that the inherited SafeConstructor method fits the subclass.)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)  # type: ignore[type-var]
 
 
 def _yaml_error(exc: yaml.YAMLError) -> SourceError:
@@ -208,12 +211,12 @@ def parse(path: str, text: str) -> Document:
             return Document(path, text, json.loads(text), is_json=True)
         except RecursionError:
             raise SourceError("JSON nested too deeply") from None
-        except ValueError as exc:
-            if getattr(exc, "msg", "") == "Extra data":
+        except json.JSONDecodeError as exc:
+            if exc.msg == "Extra data":
                 # Several JSON documents one after another (a shell loop's dump).
                 return Document(path, text, _json_stream(text), is_json=True)
             # Not JSON after all? Flow-style YAML starts with a bracket too.
-            json_error = SourceError(f"invalid JSON: {exc.msg}", getattr(exc, "lineno", None))
+            json_error = SourceError(f"invalid JSON: {exc.msg}", exc.lineno)
             try:
                 data = _load_yaml(text)
             except SourceError:
@@ -224,7 +227,8 @@ def parse(path: str, text: str) -> Document:
 
 def _json_stream(text: str) -> list[Any]:
     decoder = json.JSONDecoder()
-    items, pos, end = [], 0, len(text)
+    items: list[Any] = []
+    pos, end = 0, len(text)
     while True:
         while pos < end and text[pos].isspace():
             pos += 1
@@ -232,8 +236,8 @@ def _json_stream(text: str) -> list[Any]:
             return items
         try:
             item, pos = decoder.raw_decode(text, pos)
-        except ValueError as exc:
-            raise SourceError(f"invalid JSON: {exc.msg}", getattr(exc, "lineno", None)) from None
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"invalid JSON: {exc.msg}", exc.lineno) from None
         items.append(item)
 
 

@@ -24,7 +24,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return "a boolean"
-    return repr(value) if isinstance(value, (int, float, str)) and len(repr(value)) < 40 else type(value).__name__
+    short = isinstance(value, (int, float, str)) and len(repr(value)) < 40
+    return repr(value) if short else type(value).__name__
 
 
 def to_int(key: str, value: Any) -> Any:

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, AppClient, Unknown
+from m2m_guard.model import (
+    MAX_VALID_TTL_SECONDS,
+    MIN_VALID_TTL_SECONDS,
+    AppClient,
+    Unknown,
+    token_blockers,
+)
 
 APP_CLIENT_MONTH_USD = 6.00
 TOKEN_REQUEST_USD = 0.00225
@@ -73,6 +79,8 @@ def projected_requests(ttl_seconds: int) -> float:
 def client_cost(client: AppClient) -> ClientCost:
     if client.usage is not None:
         return ClientCost(client, client.usage.requests_per_month, "observed")
+    if token_blockers(client)[0]:
+        return ClientCost(client, 0.0, "projected", "it can never issue a token")
     ttl = client.access_token_ttl
     if isinstance(ttl, Unknown):
         return ClientCost(client, None, "unknown", ttl.reason)

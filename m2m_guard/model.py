@@ -330,3 +330,39 @@ class RunResult:
     def worst_level(self) -> Severity | None:
         active = [f.level for f in self.findings if f.suppression is None]
         return max(active, key=lambda s: s.rank) if active else None
+
+
+def token_blockers(client: AppClient) -> tuple[list[tuple[str, str]], list[str]]:
+    """Why the client can never get a token, as (field, reason) pairs, and what is unknown.
+
+    Any one blocker is enough (DESIGN, precise semantics 4): no scopes, no client secret, or
+    AllowedOAuthFlowsUserPoolClient not true; for ALLOW_CLIENT_TOKEN_AUTH-only clients the last
+    one does not apply.
+    """
+    blockers: list[tuple[str, str]] = []
+    doubts: list[str] = []
+    scopes = client.scopes
+    if isinstance(scopes, Unknown):
+        doubts.append(f"AllowedOAuthScopes is {scopes}")
+    else:
+        known, unknowns = split_known(scopes)
+        if not known and not unknowns:
+            blockers.append(("AllowedOAuthScopes", "it has no OAuth scopes"))
+    secret = client.has_secret
+    if isinstance(secret, Unknown):
+        doubts.append(f"GenerateSecret is {secret}")
+    elif not secret:
+        blockers.append(("GenerateSecret", "it has no client secret"))
+    flows, auth_flows = client.oauth_flows, client.explicit_auth_flows
+    uses_oauth = not isinstance(flows, Unknown) and M2M_FLOW in split_known(flows)[0]
+    # GetClientToken (ALLOW_CLIENT_TOKEN_AUTH) issues tokens without the OAuth switch.
+    uses_token_api = isinstance(auth_flows, Unknown) or M2M_AUTH_FLOW in split_known(auth_flows)[0]
+    if uses_oauth and not uses_token_api:
+        enabled = client.record.get("AllowedOAuthFlowsUserPoolClient", False)
+        if isinstance(enabled, Unknown):
+            doubts.append(f"AllowedOAuthFlowsUserPoolClient is {enabled}")
+        elif enabled is not True:
+            blockers.append(
+                ("AllowedOAuthFlowsUserPoolClient", "AllowedOAuthFlowsUserPoolClient is not true")
+            )
+    return blockers, doubts

@@ -75,6 +75,7 @@ def test_projected_requests_one_token_per_lifetime_over_730_hours(ttl_seconds: i
         pytest.param(m2m(usage=used(500, 30.4)), 500, "observed", id="observed-month"),
         pytest.param(m2m(AccessTokenValidity=unknown(), usage=used(7, 30.4)), 7, "observed", id="observed-beats-unknown"),
         pytest.param(m2m(AccessTokenValidity=unknown()), None, "unknown", id="unknown-ttl"),
+        pytest.param(m2m(GenerateSecret=False), 0, "projected", id="can-never-get-a-token"),
     ],
 )
 def test_client_cost_basis(client: Any, requests: float | None, basis: str) -> None:

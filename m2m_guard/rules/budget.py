@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from m2m_guard.cost import PoolCost, pool_cost, ttl_for_budget, usd
-from m2m_guard.model import AppClient, Undetermined, Violation, human_duration
+from m2m_guard.model import AppClient, Undetermined, Violation, human_duration, token_blockers
 from m2m_guard.rules._registry import Params, PoolView, rule
-from m2m_guard.rules.usage import token_blockers
 
 
 def _unused(clients: tuple[AppClient, ...]) -> list[AppClient]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
 
 from m2m_guard.model import AppClient, Undetermined, Unknown, Violation, split_known
 from m2m_guard.rules._registry import Params, rule

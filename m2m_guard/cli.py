@@ -17,8 +17,14 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2m_guard import __version__
+
+if TYPE_CHECKING:  # the modules load lazily, so that `--version` stays instant
+    from m2m_guard.model import RunResult
+    from m2m_guard.policy import Policy
+    from m2m_guard.usage import UsageData
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_CRASH = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif")
@@ -46,14 +52,17 @@ def _read_text(path: str, what: str) -> str:
         raise UsageProblem(f"{path}: {what}: {exc.message}") from None
 
 
-def _load_policy(name: str | None, cwd: Path):  # type: ignore[no-untyped-def]
+def _load_policy(name: str | None, cwd: Path) -> Policy:
     from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
 
     packs = builtin_packs()
     if name is None:
         found = discover(cwd)
         if found:
-            path, label = found, os.path.relpath(found, cwd)
+            from m2m_guard.inputs import display_path, project_root
+
+            # named like every other path in the report: relative to the git work tree
+            path, label = found, display_path(found.resolve(), project_root(cwd).resolve())
         else:
             path, label = packs[DEFAULT_PACK], "built-in default"
     elif Path(name).is_file():
@@ -70,7 +79,7 @@ def _load_policy(name: str | None, cwd: Path):  # type: ignore[no-untyped-def]
         raise UsageProblem("\n".join(exc.lines)) from None
 
 
-def _load_usage(path: str | None):  # type: ignore[no-untyped-def]
+def _load_usage(path: str | None) -> UsageData | None:
     if path is None:
         return None
     from m2m_guard.usage import UsageError, parse_usage
@@ -81,7 +90,7 @@ def _load_usage(path: str | None):  # type: ignore[no-untyped-def]
         raise UsageProblem(str(exc)) from None
 
 
-def _exit_code(result, fail_on: str) -> int:  # type: ignore[no-untyped-def]
+def _exit_code(result: RunResult, fail_on: str) -> int:
     if result.fatal:
         return EXIT_ERROR
     from m2m_guard.model import Severity

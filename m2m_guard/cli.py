@@ -147,11 +147,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_validate(args: argparse.Namespace) -> int:
-    policy = _load_policy(args.file, Path.cwd())
-    count = len(policy.rules)
-    print(f"{policy.source}: valid policy, {count} rule{'s' if count != 1 else ''}, "
-          f"{len(policy.waivers)} waiver{'s' if len(policy.waivers) != 1 else ''}.")
-    return EXIT_OK
+    """Validate every file given (pre-commit passes several); report each, exit 2 if any fails."""
+    status = EXIT_OK
+    for name in args.files:
+        try:
+            policy = _load_policy(name, Path.cwd())
+        except UsageProblem as exc:
+            print(exc, file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        rules, waivers = len(policy.rules), len(policy.waivers)
+        print(f"{policy.source}: valid policy, {rules} rule{'s' if rules != 1 else ''}, "
+              f"{waivers} waiver{'s' if waivers != 1 else ''}.")
+    return status
 
 
 def cmd_policy_schema(args: argparse.Namespace) -> int:
@@ -206,8 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy = commands.add_parser("policy", help="validate a policy, print the policy schema")
     policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND")
     policy_commands.required = True
-    validate = policy_commands.add_parser("validate", help="check a policy file")
-    validate.add_argument("file", metavar="FILE", help="policy file or built-in pack name")
+    validate = policy_commands.add_parser("validate", help="check policy files")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="policy files or built-in pack names")
     validate.set_defaults(func=cmd_policy_validate)
     schema = policy_commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(func=cmd_policy_schema)

@@ -212,6 +212,10 @@ def test_policy_validate_and_schema(repo: Path, capsys: pytest.CaptureFixture[st
     write(repo, "p.yaml", "version: 1\nrules:\n  - {id: A, type: max_access_token_ttl, max: soon}\n")
     code, out, err = run(capsys, "policy", "validate", "p.yaml")
     assert code == 2 and err == "p.yaml:3: rules[0].max: 'soon' is not a duration like 300s, 15m, 1h or 1d\n"
+    write(repo, "ok.yaml", "version: 1\nrules: []\n")
+    code, out, err = run(capsys, "policy", "validate", "ok.yaml", "p.yaml", "default")
+    assert code == 2 and out == "ok.yaml: valid policy, 0 rules, 0 waivers.\nbuilt-in default: valid policy, 10 rules, 0 waivers.\n"
+    assert err.startswith("p.yaml:3: rules[0].max")
     code, out, _ = run(capsys, "policy", "schema")
     schema = json.loads(out)
     assert code == 0 and "max_access_token_ttl" in schema["$defs"]["rule"]["properties"]["type"]["enum"]

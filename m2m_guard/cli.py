@@ -17,7 +17,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from m2m_guard import __version__
 
@@ -70,9 +70,7 @@ def _load_policy(name: str | None, cwd: Path) -> Policy:
     elif name in packs:
         path, label = packs[name], f"built-in {name}"
     else:
-        raise UsageProblem(
-            f"{name}: no such policy file (built-in packs: {', '.join(sorted(packs))})"
-        )
+        raise UsageProblem(f"{name}: no such policy file (built-in packs: {', '.join(sorted(packs))})")
     try:
         return load_policy(label, _read_text(str(path), "policy"))
     except PolicyLoadError as exc:
@@ -120,7 +118,6 @@ def _emit(text: str, output: str | None) -> None:
 def cmd_scan(args: argparse.Namespace) -> int:
     from m2m_guard.engine import evaluate
     from m2m_guard.inputs import collect, project_root
-    from m2m_guard.reporters import REPORTERS
 
     cwd = Path.cwd()
     policy = _load_policy(args.policy, cwd)
@@ -138,12 +135,148 @@ def cmd_scan(args: argparse.Namespace) -> int:
         category="iac",
         tool_version=__version__,
     )
+    return _report(args, result)
+
+
+def _report(args: argparse.Namespace, result: RunResult) -> int:
+    from m2m_guard.reporters import REPORTERS
+
     _emit(REPORTERS[args.format](result, color=_use_color(args)), args.output)
     if args.format != "text" or args.output:
         # Reports on stdout or in a file still tell the person at the terminal what went wrong.
         for note in result.notifications:
             print(f"{note.level.value}: {note}", file=sys.stderr)
     return _exit_code(result, args.fail_on)
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot write {what}: {exc.strerror}") from None
+
+
+def _sweep_options(args: argparse.Namespace) -> Any:
+    from m2m_guard.sweep.accounts import TargetError, parse_account_list, parse_shard
+    from m2m_guard.sweep.runner import SweepOptions
+
+    if (args.accounts or args.organization) and not args.role_name:
+        raise UsageProblem(
+            "--accounts and --organization need --role-name (the role to assume in each account)"
+        )
+    if args.accounts and args.organization:
+        raise UsageProblem("use either --accounts or --organization, not both")
+    try:
+        accounts = []
+        if args.accounts:
+            text = (
+                _read_text(args.accounts, "account list") if Path(args.accounts).is_file() else args.accounts
+            )
+            accounts = parse_account_list(text)
+        shard = parse_shard(args.shard) if args.shard else None
+    except TargetError as exc:
+        raise UsageProblem(str(exc)) from None
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    return SweepOptions(
+        regions=regions,
+        role_name=args.role_name,
+        accounts=accounts,
+        organization=args.organization,
+        external_id=args.external_id,
+        shard=shard,
+        concurrency=args.concurrency,
+        region_workers=args.region_workers,
+        max_rps=args.max_rps,
+        lookback_days=args.lookback_days,
+        log_group=args.cloudtrail_log_group,
+        log_region=args.cloudtrail_log_region,
+        lookup=args.cloudtrail_lookup,
+        max_lookup_pages=args.max_lookup_pages,
+        endpoint_url=args.endpoint_url,
+    )
+
+
+def _export_usage(clients: Sequence[Any], window_days: int) -> str:
+    """The usage-file format `scan --usage` reads: by ClientId, and by ClientName where unique."""
+    counts: dict[str, int] = {}
+    names: dict[str, list[int]] = {}
+    for client in clients:
+        if client.usage is None:
+            continue
+        counts[client.location.client_id] = client.usage.requests
+        name = client.record.get("ClientName")
+        if isinstance(name, str):
+            names.setdefault(name, []).append(client.usage.requests)
+    for name, values in names.items():
+        if len(values) == 1 and name not in counts:
+            counts[name] = values[0]
+    return json.dumps({"window_days": window_days, "clients": dict(sorted(counts.items()))}, indent=2) + "\n"
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from m2m_guard.engine import evaluate
+    from m2m_guard.inputs import display_path, project_root
+    from m2m_guard.model import Notification, Severity
+    from m2m_guard.sources import inventory as inventory_source
+    from m2m_guard.sources import parse
+    from m2m_guard.sweep.inventory import relative_path, render
+    from m2m_guard.sweep.runner import run_sweep
+
+    cwd = Path.cwd()
+    policy = _load_policy(args.policy, cwd)
+    usage = _load_usage(args.usage)
+    options = _sweep_options(args)
+    progress = (lambda line: print(line, file=sys.stderr)) if sys.stderr.isatty() else None
+    swept = run_sweep(options, progress=progress)
+    root = project_root(cwd).resolve()
+    clients = []
+    for inventory in swept.inventories:
+        if not inventory.readable:
+            continue
+
+        def usage_for(
+            client_id: str, account: str = inventory.account, region: str = inventory.region
+        ) -> Any:
+            return swept.usage_for(account, region, client_id)
+
+        text = render(inventory, usage_for, options.lookback_days)
+        path = Path(args.inventory_dir) / relative_path(inventory)
+        _write(path, text, "inventory")
+        clients.extend(inventory_source.load(parse(display_path(path.resolve(), root), text)))
+    notifications = [
+        Notification(p.message, Severity.ERROR if p.fatal else Severity.WARNING, fatal=p.fatal)
+        for p in swept.problems
+    ]
+    if args.export_usage:
+        _write(Path(args.export_usage), _export_usage(clients, options.lookback_days), "usage file")
+    result = evaluate(
+        policy,
+        clients,
+        today=dt.datetime.now(dt.timezone.utc).date(),
+        usage=usage,
+        notifications=notifications,
+        category="live",
+        tool_version=__version__,
+    )
+    return _report(args, result)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from m2m_guard.merge import MergeError, merge
+
+    reports = []
+    for name in args.files:
+        try:
+            reports.append(json.loads(_read_text(name, "report")))
+        except ValueError as exc:
+            raise UsageProblem(f"{name}: not a JSON or SARIF report ({exc})") from None
+    try:
+        _, merged = merge(reports)
+    except MergeError as exc:
+        raise UsageProblem(str(exc)) from None
+    _emit(json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n", args.output)
+    return EXIT_OK
 
 
 def cmd_policy_validate(args: argparse.Namespace) -> int:
@@ -157,8 +290,10 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
             continue
         rules, waivers = len(policy.rules), len(policy.waivers)
-        print(f"{policy.source}: valid policy, {rules} rule{'s' if rules != 1 else ''}, "
-              f"{waivers} waiver{'s' if waivers != 1 else ''}.")
+        print(
+            f"{policy.source}: valid policy, {rules} rule{'s' if rules != 1 else ''}, "
+            f"{waivers} waiver{'s' if waivers != 1 else ''}."
+        )
     return status
 
 
@@ -179,6 +314,23 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file or built-in pack name (default: .m2m-guard.yaml found upward, "
+        "else the built-in default pack)",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 when a finding is at or above this level (default: error)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="m2m-guard",
@@ -194,22 +346,104 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check IaC and saved describe-user-pool-client output against the policy.",
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    scan.add_argument(
-        "--policy",
-        metavar="FILE",
-        help="policy file or built-in pack name (default: .m2m-guard.yaml found upward, "
-        "else the built-in default pack)",
-    )
+    _common_options(scan)
     scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
-    scan.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
-    scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    scan.add_argument(
-        "--fail-on",
-        choices=FAIL_ON,
-        default="error",
-        help="exit 1 when a finding is at or above this level (default: error)",
-    )
     scan.set_defaults(func=cmd_scan)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="check the app clients in live AWS accounts (read-only)",
+        description="Sweep live accounts × regions × user pools, read-only, and check every app "
+        "client against the policy. Writes a redacted inventory (no client secrets) that the "
+        "report's locations point at.",
+    )
+    _common_options(sweep)
+    where = sweep.add_argument_group("accounts and regions")
+    where.add_argument(
+        "--regions",
+        metavar="R1,R2",
+        help="regions to sweep (default: every enabled region that offers Cognito)",
+    )
+    where.add_argument(
+        "--role-name", metavar="NAME", help="role to assume in each account of --accounts / --organization"
+    )
+    where.add_argument(
+        "--accounts", metavar="IDS|FILE", help="account ids, comma-separated or one per line in a file"
+    )
+    where.add_argument(
+        "--organization", action="store_true", help="every active account of the AWS Organization"
+    )
+    where.add_argument("--external-id", metavar="ID", help="external id for AssumeRole")
+    where.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="sweep only the K-th of N shards (CI matrix jobs); combine with `merge`",
+    )
+    where.add_argument("--endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # local emulators in tests
+    pace = sweep.add_argument_group("pace")
+    pace.add_argument(
+        "--concurrency", type=int, default=8, metavar="N", help="account-regions swept at once (default: 8)"
+    )
+    pace.add_argument(
+        "--region-workers",
+        type=int,
+        default=4,
+        metavar="N",
+        help="parallel describes within one account-region (default: 4)",
+    )
+    pace.add_argument(
+        "--max-rps",
+        type=float,
+        default=10.0,
+        metavar="N",
+        help="requests per second per quota category in one account-region (default: 10; Cognito allows 15)",
+    )
+    use = sweep.add_argument_group("usage (token requests per client)")
+    use.add_argument(
+        "--lookback-days", type=int, default=30, metavar="N", help="usage window in days (default: 30)"
+    )
+    use.add_argument(
+        "--cloudtrail-log-group",
+        metavar="NAME",
+        help="count Token_POST events with Logs Insights in this CloudTrail log group",
+    )
+    use.add_argument(
+        "--cloudtrail-log-region",
+        metavar="REGION",
+        help="region of that log group (default: the current region)",
+    )
+    use.add_argument(
+        "--cloudtrail-lookup",
+        action="store_true",
+        help="count Token_POST events with CloudTrail LookupEvents (bounded)",
+    )
+    use.add_argument(
+        "--max-lookup-pages",
+        type=int,
+        default=20,
+        metavar="N",
+        help="LookupEvents pages of 50 per account-region (default: 20)",
+    )
+    use.add_argument("--usage", metavar="FILE", help="usage file for clients CloudTrail does not cover")
+    use.add_argument(
+        "--export-usage", metavar="FILE", help="write the counts as a usage file for `scan --usage`"
+    )
+    sweep.add_argument(
+        "--inventory-dir",
+        default="m2m-guard-inventory",
+        metavar="DIR",
+        help="where the redacted inventory is written (default: m2m-guard-inventory)",
+    )
+    sweep.set_defaults(func=cmd_sweep)
+
+    merge = commands.add_parser(
+        "merge",
+        help="combine SARIF or JSON reports (sweep shards, IaC and live) into one",
+        description="Combine reports: one SARIF run per category, or one JSON report.",
+    )
+    merge.add_argument("files", nargs="+", metavar="FILE", help="reports of one format")
+    merge.add_argument("--output", "-o", metavar="FILE", help="write the merged report to FILE")
+    merge.set_defaults(func=cmd_merge)
 
     policy = commands.add_parser("policy", help="validate a policy, print the policy schema")
     policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND")

@@ -121,10 +121,11 @@ class Location:
     address: str | None = None
     client_id: str | None = None
     arn: str | None = None
+    pool_id: str | None = None
 
     @property
     def name(self) -> str:
-        return self.logical_id or self.address or self.client_id or self.path
+        return self.logical_id or self.address or self.client_id or self.pool_id or self.path
 
 
 @dataclass(frozen=True, slots=True)

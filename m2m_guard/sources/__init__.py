@@ -9,10 +9,11 @@ ignored.
 from __future__ import annotations
 
 from m2m_guard.model import AppClient
-from m2m_guard.sources import cloudformation, describe, terraform_plan
+from m2m_guard.sources import cloudformation, describe, inventory, terraform_plan
 from m2m_guard.sources.document import Document, SourceError, decode, parse
 
 SOURCES = {
+    "inventory": inventory,
     "terraform-plan": terraform_plan,
     "describe": describe,
     "cloudformation": cloudformation,

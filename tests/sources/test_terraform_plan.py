@@ -458,8 +458,9 @@ def test_matches_plan_and_state_output_only(data: Any, expected: bool) -> None:
     assert terraform_plan.matches(data) is expected
 
 
-def test_terraform_plan_is_tried_before_the_other_sources() -> None:
-    assert next(iter(SOURCES)) == "terraform-plan"
+def test_terraform_plan_is_tried_before_the_broader_sources() -> None:
+    order = list(SOURCES)
+    assert order.index("terraform-plan") < min(order.index("describe"), order.index("cloudformation"))
 
 
 def test_state_output_is_read_from_values() -> None:

@@ -1,0 +1,101 @@
+"""Which accounts and regions to sweep, and the credentials for each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from m2m_guard.sweep import aws
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+T = TypeVar("T")
+
+
+class TargetError(Exception):
+    """Something about the accounts to sweep is wrong before any sweeping starts."""
+
+
+@dataclass(frozen=True)
+class Target:
+    account: str
+    session: Any  # boto3.Session with this account's credentials
+    partition: str = "aws"
+
+
+def parse_account_list(text: str) -> list[str]:
+    """Account ids from a comma list or a file's text (one per line, ``#`` comments)."""
+    ids: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        ids.extend(part.strip() for part in line.split(",") if part.strip())
+    bad = [i for i in ids if not ACCOUNT_ID.match(i)]
+    if bad:
+        raise TargetError(f"not a 12-digit AWS account id: {bad[0]!r}")
+    return sorted(set(ids))
+
+
+def shard(items: Sequence[T], index: int, count: int) -> list[T]:
+    """The ``index``-th of ``count`` interleaved shards (1-based), stable for a sorted input."""
+    return [item for position, item in enumerate(items) if position % count == index - 1]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise TargetError(f"--shard takes K/N with 1 <= K <= N, e.g. 2/5; got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def caller(session: Any, endpoint_url: str | None) -> tuple[str, str]:
+    """(account id, partition) of the session's credentials."""
+    arn = aws.client(session, "sts", session.region_name or "us-east-1", endpoint_url).get_caller_identity()[
+        "Arn"
+    ]
+    parts = arn.split(":")
+    return parts[4], parts[1]
+
+
+def organization_accounts(session: Any, endpoint_url: str | None) -> list[str]:
+    """Active member accounts of the organization (run with management or delegated-admin credentials)."""
+    orgs = aws.client(session, "organizations", session.region_name or "us-east-1", endpoint_url)
+    ids: list[str] = []
+    token: str | None = None
+    while True:
+        page = orgs.list_accounts(**({"NextToken": token} if token else {}))
+        for account in page.get("Accounts", []):
+            state = account.get("State") or account.get("Status")
+            if state in (None, "ACTIVE"):
+                ids.append(account["Id"])
+        token = page.get("NextToken")
+        if not token:
+            return sorted(ids)
+
+
+def assume(
+    base: Any, account: str, role_name: str, partition: str, external_id: str | None, endpoint_url: str | None
+) -> Any:
+    import boto3
+
+    sts = aws.client(base, "sts", base.region_name or "us-east-1", endpoint_url)
+    kwargs = {
+        "RoleArn": f"arn:{partition}:iam::{account}:role/{role_name}",
+        "RoleSessionName": "m2m-guard-sweep",
+        **({"ExternalId": external_id} if external_id else {}),
+    }
+    credentials = sts.assume_role(**kwargs)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=base.region_name,
+    )
+
+
+def enabled_regions(session: Any, endpoint_url: str | None) -> list[str]:
+    """Regions that offer Cognito user pools and are enabled for the account."""
+    offered = set(session.get_available_regions("cognito-idp"))
+    ec2 = aws.client(session, "ec2", session.region_name or "us-east-1", endpoint_url)
+    enabled = {r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]}
+    return sorted(offered & enabled)

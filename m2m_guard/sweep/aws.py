@@ -1,0 +1,134 @@
+"""boto3 plumbing for the sweep: clients with adaptive retries, a read-only guard, error text.
+
+The guard is enforced, not just documented: every client the sweep creates refuses, before the
+request is signed, any operation outside :data:`READ_ONLY_OPERATIONS`. That list is also the IAM
+policy the README ships, and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+#: Service -> the only operations a sweep may call. All of them read.
+READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
+    "sts": frozenset({"GetCallerIdentity", "AssumeRole"}),
+    "organizations": frozenset({"ListAccounts"}),
+    "ec2": frozenset({"DescribeRegions"}),
+    "cognito-idp": frozenset(
+        {"ListUserPools", "ListUserPoolClients", "DescribeUserPoolClient", "ListResourceServers"}
+    ),
+    "logs": frozenset({"StartQuery", "GetQueryResults"}),
+    "cloudtrail": frozenset({"LookupEvents"}),
+}
+#: IAM action prefix of each service.
+IAM_PREFIX = {
+    "sts": "sts",
+    "organizations": "organizations",
+    "ec2": "ec2",
+    "cognito-idp": "cognito-idp",
+    "logs": "logs",
+    "cloudtrail": "cloudtrail",
+}
+
+
+class WriteRefused(RuntimeError):
+    """Raised before a request outside the read-only list leaves the process."""
+
+
+def iam_policy() -> dict[str, Any]:
+    """The minimal IAM policy a sweep needs (GetCallerIdentity needs no permission)."""
+    actions = sorted(
+        f"{IAM_PREFIX[service]}:{op}"
+        for service, ops in READ_ONLY_OPERATIONS.items()
+        for op in ops
+        if op != "GetCallerIdentity"
+    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "M2mGuardSweepReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}
+        ],
+    }
+
+
+def _guard(model: Any = None, **_: Any) -> None:
+    service = model.service_model.service_name
+    if model.name not in READ_ONLY_OPERATIONS.get(service, frozenset()):
+        raise WriteRefused(f"m2m-guard sweeps are read-only; refused to call {service}:{model.name}")
+
+
+def _keep_raw_fields(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    """Fields the installed botocore model does not know yet are dropped by its parser: take
+    them from the raw response. The client secret is removed here, before any m2m-guard code
+    sees the response, and only the fact that a secret exists is kept."""
+    client = parsed.get("UserPoolClient") if isinstance(parsed, dict) else None
+    if client is None:
+        return
+    try:
+        raw = json.loads(http_response.content or b"{}").get("UserPoolClient") or {}
+    except (ValueError, AttributeError):
+        raw = {}
+    for key, value in raw.items():
+        client.setdefault(key, value)
+    secret = client.pop("ClientSecret", None)
+    client["GenerateSecret"] = bool(secret)
+
+
+_CLIENT_LOCK = threading.Lock()  # boto3 sessions are not thread-safe when creating clients
+
+
+def client(session: Any, service: str, region: str | None, endpoint_url: str | None = None) -> Any:
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": 8},
+        connect_timeout=10,
+        read_timeout=30,
+        max_pool_connections=32,
+        user_agent_extra="m2m-guard",
+    )
+    with _CLIENT_LOCK:
+        made = session.client(service, region_name=region, config=config, endpoint_url=endpoint_url)
+    made.meta.events.register("before-call", _guard)
+    if service == "cognito-idp":
+        made.meta.events.register(
+            "after-call.cognito-identity-provider.DescribeUserPoolClient", _keep_raw_fields
+        )
+    return made
+
+
+def error_text(exc: BaseException) -> str:
+    """One line saying what went wrong, in the user's terms. Never includes response bodies."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Error")
+        op = exc.operation_name
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return f"access denied ({op}); grant the read-only policy in the README"
+        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"):
+            return f"credentials not accepted ({op}); is the region enabled for this account?"
+        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+            return f"credentials expired ({op})"
+        if code in ("ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"):
+            return f"throttled beyond retries ({op}); lower --concurrency or --max-rps"
+        return f"{code} ({op})"
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region configured; pass --regions"
+    if isinstance(exc, EndpointConnectionError):
+        return "cannot reach the AWS endpoint"
+    if isinstance(exc, BotoCoreError):
+        return type(exc).__name__
+    if isinstance(exc, WriteRefused):
+        return str(exc)
+    return type(exc).__name__

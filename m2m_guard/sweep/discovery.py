@@ -1,0 +1,148 @@
+"""One account and region: user pools, their app clients and resource servers.
+
+ListUserPoolClients returns no flows or scopes, so each client needs one DescribeUserPoolClient:
+the minimum is one ListUserPools page per 60 pools, one ListUserPoolClients page per 60 clients,
+one ListResourceServers page per 50 servers, and one describe per client.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from m2m_guard.sweep.aws import error_text
+from m2m_guard.sweep.ratelimit import RegionLimiter
+
+
+@dataclass
+class PoolInventory:
+    id: str
+    name: str
+    arn: str
+    resource_servers: list[str] = field(default_factory=list)
+    #: Describe-shaped client records, ClientSecret already removed.
+    clients: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RegionInventory:
+    account: str
+    region: str
+    pools: list[PoolInventory] = field(default_factory=list)
+    #: Problems that stopped part of this account-region from being read (each one line).
+    errors: list[str] = field(default_factory=list)
+    #: Problems that did not (a client deleted between list and describe).
+    warnings: list[str] = field(default_factory=list)
+    calls: int = 0
+    #: False when not even the user pools could be listed.
+    readable: bool = True
+
+
+def _pages(
+    call: Callable[..., dict[str, Any]], key: str, limiter: Callable[[], None], **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    token: str | None = None
+    while True:
+        limiter()
+        page = call(**kwargs, **({"NextToken": token} if token else {}))
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def _pool_arn(partition: str, region: str, account: str, pool_id: str) -> str:
+    return f"arn:{partition}:cognito-idp:{region}:{account}:userpool/{pool_id}"
+
+
+def discover_region(
+    cognito: Any,
+    account: str,
+    region: str,
+    limiter: RegionLimiter,
+    *,
+    partition: str = "aws",
+    workers: int = 4,
+) -> RegionInventory:
+    """Everything m2m-guard needs from one account-region. API errors become ``errors``."""
+    out = RegionInventory(account, region)
+    lock = threading.Lock()
+
+    def counted(operation: str, pool: str | None = None) -> Callable[[], None]:
+        def acquire() -> None:
+            limiter.acquire(operation, pool)
+            with lock:
+                out.calls += 1
+
+        return acquire
+
+    try:
+        pools = list(_pages(cognito.list_user_pools, "UserPools", counted("ListUserPools"), MaxResults=60))
+    except Exception as exc:  # a region we cannot read at all: say why, keep the others going
+        out.errors.append(f"cannot list user pools: {error_text(exc)}")
+        out.readable = False
+        return out
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool_executor:
+        for summary in sorted(pools, key=lambda p: p["Id"]):
+            pool_id = summary["Id"]
+            inventory = PoolInventory(
+                pool_id, summary.get("Name", ""), _pool_arn(partition, region, account, pool_id)
+            )
+            try:
+                listed = list(
+                    _pages(
+                        cognito.list_user_pool_clients,
+                        "UserPoolClients",
+                        counted("ListUserPoolClients", pool_id),
+                        UserPoolId=pool_id,
+                        MaxResults=60,
+                    )
+                )
+                servers = _pages(
+                    cognito.list_resource_servers,
+                    "ResourceServers",
+                    counted("ListResourceServers", pool_id),
+                    UserPoolId=pool_id,
+                    MaxResults=50,
+                )
+                inventory.resource_servers = sorted(s["Identifier"] for s in servers)
+            except Exception as exc:
+                out.errors.append(f"user pool {pool_id}: {error_text(exc)}")
+                continue
+            describe = counted("DescribeUserPoolClient", pool_id)
+
+            def one(client_id: str, pool_id: str = pool_id, describe: Callable[[], None] = describe) -> Any:
+                describe()
+                return cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+
+            ids = sorted(c["ClientId"] for c in listed)
+            for client_id, result in zip(ids, _gather(pool_executor, one, ids), strict=True):
+                if isinstance(result, BaseException):
+                    text = error_text(result)
+                    if "ResourceNotFound" in text:  # deleted since it was listed: not an error
+                        out.warnings.append(
+                            f"user pool {pool_id}: client {client_id} disappeared during the sweep"
+                        )
+                    else:
+                        out.errors.append(f"user pool {pool_id}: client {client_id}: {text}")
+                    continue
+                record = dict(result["UserPoolClient"])
+                record.pop("ClientSecret", None)  # already gone; never let one through
+                inventory.clients.append(record)
+            out.pools.append(inventory)
+    return out
+
+
+def _gather(executor: ThreadPoolExecutor, func: Callable[[str], Any], items: list[str]) -> list[Any]:
+    """Results in order; an exception is returned in place of its result."""
+    futures = [executor.submit(func, item) for item in items]
+    results: list[Any] = []
+    for future in futures:
+        try:
+            results.append(future.result())
+        except Exception as exc:
+            results.append(exc)
+    return results

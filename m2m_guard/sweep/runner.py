@@ -1,0 +1,202 @@
+"""The sweep: accounts × regions, read concurrently within Cognito's quotas, plus usage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from m2m_guard.sweep import accounts, aws
+from m2m_guard.sweep.discovery import RegionInventory, discover_region
+from m2m_guard.sweep.ratelimit import RegionLimiter, TokenBucket
+from m2m_guard.sweep.usage import UsageCount, logs_insights, lookup_events
+
+#: CloudTrail LookupEvents allows 2 requests per second per account and region.
+LOOKUP_RPS = 2.0
+
+
+@dataclass
+class SweepOptions:
+    regions: list[str] | None = None
+    role_name: str | None = None
+    accounts: list[str] = field(default_factory=list)
+    organization: bool = False
+    external_id: str | None = None
+    shard: tuple[int, int] | None = None
+    concurrency: int = 8
+    region_workers: int = 4
+    max_rps: float = 10.0
+    lookback_days: int = 30
+    log_group: str | None = None
+    log_region: str | None = None
+    lookup: bool = False
+    max_lookup_pages: int = 20
+    endpoint_url: str | None = None
+
+
+@dataclass
+class Problem:
+    message: str
+    fatal: bool
+
+
+@dataclass
+class SweepResult:
+    inventories: list[RegionInventory] = field(default_factory=list)
+    #: (account, region or None for account-wide sources) -> usage counts
+    usage: dict[tuple[str, str | None], UsageCount] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    calls: int = 0
+
+    def usage_for(self, account: str, region: str, client_id: str) -> tuple[int | None, str | None]:
+        """Requests of one client, and the source, preferring Logs Insights over LookupEvents.
+
+        None when no source covers the client, or the covering source stopped early and never
+        saw it (a partial count cannot prove a client unused).
+        """
+        for key in ((account, None), (account, region)):
+            count = self.usage.get(key)
+            if count is None or count.error:
+                continue
+            seen = count.counts.get(client_id, 0)
+            if seen or not count.partial:
+                return seen, count.source
+        return None, None
+
+
+def _targets(base: Any, options: SweepOptions, out: SweepResult) -> list[accounts.Target]:
+    try:
+        account, partition = accounts.caller(base, options.endpoint_url)
+    except Exception as exc:
+        out.problems.append(Problem(f"cannot identify the current credentials: {aws.error_text(exc)}", True))
+        return []
+    if not options.role_name:
+        return [accounts.Target(account, base, partition)]
+    ids = list(options.accounts)
+    if options.organization:
+        try:
+            ids = accounts.organization_accounts(base, options.endpoint_url)
+        except Exception as exc:
+            out.problems.append(
+                Problem(f"cannot list the organization's accounts: {aws.error_text(exc)}", True)
+            )
+            return []
+    if options.shard:
+        ids = accounts.shard(sorted(ids), *options.shard)
+    targets = []
+    for account_id in ids:
+        try:
+            session = accounts.assume(
+                base, account_id, options.role_name, partition, options.external_id, options.endpoint_url
+            )
+        except Exception as exc:
+            out.problems.append(
+                Problem(
+                    f"account {account_id}: cannot assume role {options.role_name}: {aws.error_text(exc)}",
+                    True,
+                )
+            )
+            continue
+        targets.append(accounts.Target(account_id, session, partition))
+    return targets
+
+
+def _regions(target: accounts.Target, options: SweepOptions, out: SweepResult) -> list[str]:
+    if options.regions:
+        return list(options.regions)
+    try:
+        return accounts.enabled_regions(target.session, options.endpoint_url)
+    except Exception as exc:
+        out.problems.append(
+            Problem(
+                f"account {target.account}: cannot list enabled regions ({aws.error_text(exc)}); "
+                "sweeping every region that offers Cognito",
+                False,
+            )
+        )
+        return sorted(target.session.get_available_regions("cognito-idp"))
+
+
+def run_sweep(
+    options: SweepOptions,
+    session_factory: Callable[[], Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SweepResult:
+    if session_factory is None:
+        import boto3
+
+        session_factory = boto3.Session
+    out = SweepResult()
+    base = session_factory()
+    targets = _targets(base, options, out)
+    work = [(t, r) for t in targets for r in _regions(t, options, out)]
+    if options.shard and not options.role_name:
+        work = accounts.shard(work, *options.shard)  # one account: split its regions instead
+
+    def sweep_one(target: accounts.Target, region: str) -> tuple[RegionInventory, UsageCount | None]:
+        cognito = aws.client(target.session, "cognito-idp", region, options.endpoint_url)
+        inventory = discover_region(
+            cognito,
+            target.account,
+            region,
+            RegionLimiter(options.max_rps),
+            partition=target.partition,
+            workers=options.region_workers,
+        )
+        lookup = None
+        if options.lookup and inventory.readable:
+            trail = aws.client(target.session, "cloudtrail", region, options.endpoint_url)
+            lookup = lookup_events(
+                trail,
+                options.lookback_days,
+                max_pages=options.max_lookup_pages,
+                throttle=TokenBucket(LOOKUP_RPS).acquire,
+            )
+        return inventory, lookup
+
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as executor:
+        futures = {executor.submit(sweep_one, t, r): (t, r) for t, r in work}
+        for done, future in enumerate(as_completed(futures), 1):
+            target, region = futures[future]
+            try:
+                inventory, lookup = future.result()
+            except Exception as exc:  # e.g. cannot even create a client for the region
+                inventory, lookup = (
+                    RegionInventory(target.account, region, errors=[aws.error_text(exc)]),
+                    None,
+                )
+            out.inventories.append(inventory)
+            out.calls += inventory.calls
+            if lookup is not None:
+                out.usage[(target.account, region)] = lookup
+                out.calls += lookup.calls
+            if progress:
+                clients = sum(len(p.clients) for p in inventory.pools)
+                progress(
+                    f"[{done}/{len(work)}] {target.account} {region}: "
+                    f"{len(inventory.pools)} pools, {clients} clients"
+                )
+    if options.log_group:
+        log_region = options.log_region or base.region_name or "us-east-1"
+        for target in targets:
+            logs = aws.client(target.session, "logs", log_region, options.endpoint_url)
+            count = logs_insights(logs, options.log_group, options.lookback_days)
+            out.usage[(target.account, None)] = count
+            out.calls += count.calls
+    for (account, scope), count in sorted(out.usage.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        where = f"account {account}" + (f", region {scope}" if scope else "")
+        if count.error:
+            out.problems.append(
+                Problem(f"{where}: usage from {count.source} unavailable: {count.error}", False)
+            )
+        elif count.partial:
+            out.problems.append(
+                Problem(f"{where}: {count.source} stopped early; counts are lower bounds", False)
+            )
+    out.inventories.sort(key=lambda inv: (inv.account, inv.region))
+    for inventory in out.inventories:
+        where = f"account {inventory.account}, region {inventory.region}"
+        out.problems.extend(Problem(f"{where}: {error}", True) for error in inventory.errors)
+        out.problems.extend(Problem(f"{where}: {warning}", False) for warning in inventory.warnings)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def test_readme_shows_every_rule_type() -> None:
 
 
 def test_readme_usage_file_parses() -> None:
-    (body,) = [body for lang, body in BLOCKS if lang == "json"]
+    (body,) = [body for lang, body in BLOCKS if lang == "json" and "window_days" in body]
     usage = parse_usage("README.md", body)
     assert usage.window_days == 30 and usage.counts["svc-reporting"] == 0
 
@@ -36,3 +37,19 @@ def test_readme_usage_file_parses() -> None:
 def test_readme_names_the_built_in_packs() -> None:
     for pack in (ROOT / "policies").glob("*.yaml"):
         assert f"[`{pack.stem}`](policies/{pack.name})" in README
+
+
+def test_readme_iam_policy_is_what_the_sweep_allows() -> None:
+    from m2m_guard.sweep.aws import iam_policy
+
+    (body,) = [body for lang, body in BLOCKS if lang == "json" and "Statement" in body]
+    assert json.loads(body) == iam_policy()
+
+
+def test_readme_workflows_are_valid_yaml() -> None:
+    import yaml
+
+    workflows = [body for lang, body in BLOCKS if lang == "yaml" and ("jobs:" in body or "script:" in body)]
+    assert len(workflows) >= 3
+    for body in workflows:
+        assert isinstance(yaml.safe_load(body), dict)

@@ -32,6 +32,16 @@ def _doubt(unknowns: list[Unknown]) -> Undetermined:
     return Undetermined(f"an element of AllowedOAuthScopes is {unknowns[0]}")
 
 
+def _offending(client: AppClient, patterns: Sequence[str]) -> list[str]:
+    """The known scopes matching ``patterns``; when there are none but some scope is unknown,
+    the verdict is undetermined."""
+    scopes, unknowns = _scopes(client)
+    bad = _matching(scopes, patterns)
+    if not bad and unknowns:
+        raise _doubt(unknowns)
+    return bad
+
+
 def _listing(items: Sequence[str]) -> str:
     return ", ".join(repr(i) for i in items)
 
@@ -110,12 +120,9 @@ def forbidden_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           scopes: ["*/admin", "*/*:write"]
           severity: error
     """
-    scopes, unknowns = _scopes(client)
-    bad = _matching(scopes, p["scopes"])
+    bad = _offending(client, p["scopes"])
     if bad:
         yield Violation(f"Forbidden scope {_listing(bad)} allowed (policy {p['rule']}).", FIELD)
-    elif unknowns:
-        raise _doubt(unknowns)
 
 
 @rule(
@@ -144,12 +151,9 @@ def user_identity_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           type: user_identity_scopes
           severity: warning
     """
-    scopes, unknowns = _scopes(client)
-    bad = _matching(scopes, p.get("scopes", USER_SCOPES))
+    bad = _offending(client, p.get("scopes", USER_SCOPES))
     if bad:
         yield Violation(f"User-identity scope {_listing(bad)} on an M2M client.", FIELD)
-    elif unknowns:
-        raise _doubt(unknowns)
 
 
 @rule(
@@ -176,12 +180,9 @@ def wildcard_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           type: wildcard_scopes
           severity: error
     """
-    scopes, unknowns = _scopes(client)
-    bad = _matching(scopes, p.get("patterns", WILDCARD_PATTERNS))
+    bad = _offending(client, p.get("patterns", WILDCARD_PATTERNS))
     if bad:
         yield Violation(f"Wildcard scope {_listing(bad)} grants full access.", FIELD)
-    elif unknowns:
-        raise _doubt(unknowns)
 
 
 @rule(

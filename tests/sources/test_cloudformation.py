@@ -718,3 +718,25 @@ def test_five_thousand_clients_in_one_json_template() -> None:
 )
 def test_matches(data: Any, expected: bool) -> None:
     assert cloudformation.matches(data) is expected
+
+
+def test_deploy_time_values_built_by_sub_or_join_stay_unknown() -> None:
+    text = """\
+Parameters:
+  Stage: {Type: String, Default: prod}
+Resources:
+  C:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: us-east-1_Example
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes:
+        - !Sub "{{resolve:ssm:/${Stage}/scope}}"
+        - !Join ["", ["{{resolve:ssm:/", !Ref Stage, "/other}}"]]
+        - !Select ["²", [a, b]]
+"""
+    (client,) = cloudformation.load(parse("t.yaml", text))
+    scopes = client.record["AllowedOAuthScopes"]
+    assert all(isinstance(s, Unknown) for s in scopes)
+    assert "dynamic reference" in scopes[0].reason and "dynamic reference" in scopes[1].reason
+    assert "not a number" in scopes[2].reason

@@ -1,0 +1,93 @@
+"""Line numbers of resources and their properties, for findings and budget errors.
+
+YAML documents carry them: the parser marks every mapping and key (document.LineDict). JSON
+documents do not (json.loads keeps none), so there they are found by searching the text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from m2m_guard.sources.cfn_template import Resource
+from m2m_guard.sources.document import Document
+
+
+class Lines:
+    """Where resources and their properties are; in JSON, only the ``searched`` resources."""
+
+    def __init__(self, doc: Document, searched: list[Resource]) -> None:
+        self._json = _JsonLines(doc, searched) if doc.is_json else None
+
+    def resource(self, resource: Resource) -> int | None:
+        if self._json is not None:
+            return self._json.resource_line(resource.logical_id)
+        key_lines = getattr(resource.container, "key_lines", None)
+        if key_lines and resource.logical_id in key_lines:
+            return int(key_lines[resource.logical_id])
+        return getattr(resource.body, "line", None)
+
+    def properties(self, resource: Resource, props: Mapping[Any, Any], names: list[str]) -> dict[str, int]:
+        """The lines of the ``names`` among ``props``, the resource's (chosen) Properties."""
+        if self._json is not None:
+            return self._json.property_lines(resource.logical_id, names)
+        key_lines = getattr(props, "key_lines", None) or {}
+        return {k: key_lines[k] for k in names if k in key_lines}
+
+
+class _JsonLines:
+    """Line numbers for a JSON template, found by text search.
+
+    ``json.loads`` keeps keys in document order, so the resources (and each resource's
+    properties) are found by one forward scan: linear in the text, however many clients.
+    """
+
+    def __init__(self, doc: Document, resources: list[Resource]) -> None:
+        self.doc = doc
+        text = doc.text
+        start = doc.json_key_offset("Resources") or 0
+        self.offsets: dict[str, int] = {}
+        for resource in resources:
+            found = _key_offset(text, resource.logical_id, start, len(text))
+            if found is not None:
+                self.offsets[resource.logical_id] = found
+                start = found + 1
+        ordered = sorted(self.offsets.values())
+        # Each resource's text ends where the next one found begins.
+        self.ends = dict(zip(ordered, ordered[1:] + [len(text)], strict=True))
+
+    def resource_line(self, logical_id: str) -> int | None:
+        offset = self.offsets.get(logical_id)
+        return None if offset is None else self.doc.line_at(offset)
+
+    def property_lines(self, logical_id: str, names: list[str]) -> dict[str, int]:
+        offset = self.offsets.get(logical_id)
+        if offset is None:
+            return {}
+        end = self.ends[offset]
+        start = _key_offset(self.doc.text, "Properties", offset, end)
+        if start is None:
+            return {}
+        lines: dict[str, int] = {}
+        for name in names:
+            found = _key_offset(self.doc.text, name, start, end)
+            if found is not None:
+                lines[name] = self.doc.line_at(found)
+                start = found + 1
+        return lines
+
+
+def _key_offset(text: str, key: str, start: int, end: int) -> int | None:
+    """Offset of the next ``"key":`` between start and end (str.find, no regex per key)."""
+    needle = f'"{key}"' if key.isalnum() else json.dumps(key, ensure_ascii=False)
+    while True:
+        found = text.find(needle, start, end)
+        if found < 0:
+            return None
+        after = found + len(needle)
+        while after < end and text[after] in " \t\r\n":
+            after += 1
+        if after < end and text[after] == ":":
+            return found
+        start = found + 1

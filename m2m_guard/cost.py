@@ -175,6 +175,60 @@ def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
     return low * 60
 
 
+@dataclass(frozen=True)
+class SavingsPlan:
+    """What would cut a pool's monthly cost, each item on its own.
+
+    ``unused``: billed clients that made no token request or can never get one, and what
+    deleting them saves. ``ttl_seconds``: the shortest TTL that brings the pool under budget by
+    itself (None without a budget, when the pool is within it, when no TTL up to the policy's
+    own maximum is enough, or when it would not raise any client's TTL). ``caching``: requests a
+    month above one token per TTL at the observed rate, and what fetching a token only when the
+    cached one expires would save.
+    """
+
+    unused: tuple[AppClient, ...] = ()
+    unused_usd: float = 0.0
+    ttl_seconds: int | None = None
+    caching_requests: float = 0.0
+    caching_usd: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not self.unused and self.ttl_seconds is None and self.caching_requests < 1
+
+
+def is_unused(client: AppClient) -> bool:
+    return (client.usage is not None and client.usage.requests == 0) or bool(token_blockers(client)[0])
+
+
+def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> SavingsPlan:
+    unused = tuple(
+        sorted((c.client for c in cost.clients if is_unused(c.client)), key=lambda c: c.location.name)
+    )
+    ttl = None
+    if budget is not None and cost.total_usd > budget:
+        candidate = ttl_for_budget(cost, budget)
+        current = [c.client.access_token_ttl for c in cost.clients if c.basis == "projected"]
+        shortest = min((t for t in current if isinstance(t, int)), default=0)
+        if candidate is not None and shortest < candidate <= ttl_ceiling:
+            ttl = candidate
+    excess = 0.0
+    for c in cost.clients:
+        ttl_now = c.client.access_token_ttl
+        if c.basis == "observed" and isinstance(ttl_now, int) and ttl_now > 0 and c.requests_month:
+            excess += max(0.0, c.requests_month - projected_requests(ttl_now))
+    total = cost.requests_month
+    return SavingsPlan(
+        unused=unused,
+        unused_usd=len(unused) * cost.pricing.app_client_month_usd,
+        ttl_seconds=ttl,
+        caching_requests=excess,
+        # priced at the margin, so tiers count right
+        caching_usd=cost.pricing.requests_usd(total) - cost.pricing.requests_usd(total - excess),
+    )
+
+
 def usd(amount: float) -> str:
     return f"${amount:,.2f}"
 

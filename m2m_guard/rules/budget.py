@@ -4,43 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.cost import PoolCost, pool_cost, ttl_for_budget, usd
-from m2m_guard.model import AppClient, Undetermined, Violation, human_duration, token_blockers
+from m2m_guard.cost import PoolCost, pool_cost, savings_plan, usd
+from m2m_guard.model import Undetermined, Violation, human_duration
 from m2m_guard.rules._registry import Params, PoolView, rule
 
 
-def _unused(clients: tuple[AppClient, ...]) -> list[AppClient]:
-    return [
-        c
-        for c in clients
-        if (c.usage is not None and c.usage.requests == 0) or token_blockers(c)[0]
-    ]
-
-
 def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
-    """What would bring the pool under ``budget``: remove unused clients, raise the TTL, cache."""
+    """The savings plan as sentences: remove unused clients, raise the TTL, cache tokens."""
+    plan = savings_plan(cost, budget, view.ttl_ceiling)
     steps: list[str] = []
-    unused = _unused(view.clients)
-    if unused:
-        names = ", ".join(sorted(c.location.name for c in unused)[:5])
-        saving = len(unused) * view.pricing.app_client_month_usd
-        steps.append(f"remove {len(unused)} unused client{'s' if len(unused) != 1 else ''} "
-                     f"({names}; saves {usd(saving)})")
-    ttl = ttl_for_budget(cost, budget)
-    current = [c.client.access_token_ttl for c in cost.clients if c.basis == "projected"]
-    shortest = min((t for t in current if isinstance(t, int)), default=0)
-    if ttl is not None and shortest < ttl <= view.ttl_ceiling:
-        steps.append(f"raise the access-token TTL to {human_duration(ttl)} (enough on its own)")
-    observed = [c for c in cost.clients if c.basis == "observed"]
-    excess = 0.0
-    for c in observed:
-        ttl_now = c.client.access_token_ttl
-        if isinstance(ttl_now, int) and ttl_now > 0 and c.requests_month:
-            excess += max(0.0, c.requests_month - 730 * 3600 / ttl_now)
-    if excess >= 1:
+    if plan.unused:
+        names = ", ".join(c.location.name for c in plan.unused[:5])
+        count = len(plan.unused)
         steps.append(
-            f"cache tokens until they expire ({excess:,.0f} fewer requests a month, "
-            f"saves {usd(view.pricing.requests_usd(excess))})"
+            f"remove {count} unused client{'s' if count != 1 else ''} ({names}; saves {usd(plan.unused_usd)})"
+        )
+    if plan.ttl_seconds is not None:
+        steps.append(f"raise the access-token TTL to {human_duration(plan.ttl_seconds)} (enough on its own)")
+    if plan.caching_requests >= 1:
+        steps.append(
+            f"cache tokens until they expire ({plan.caching_requests:,.0f} fewer requests a month, "
+            f"saves {usd(plan.caching_usd)})"
         )
     return steps
 
@@ -82,8 +66,7 @@ def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
         fix = f" To cut it: {'; '.join(steps)}." if steps else ""
         at_least = "at least" if cost.unknown or cost.projected else "about"
         yield Violation(
-            summary.format(at_least) + f", over the {usd(budget)} budget of policy {p['rule']}."
-            + fix
+            summary.format(at_least) + f", over the {usd(budget)} budget of policy {p['rule']}." + fix
         )
     elif cost.unknown:
         first = cost.unknown[0]

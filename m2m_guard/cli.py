@@ -125,7 +125,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     # Parsing builds many small containers and few cycles: collecting garbage less often saves
     # about a fifth of a large scan, and alias expansion is bounded elsewhere.
     gc.set_threshold(50_000, 20, 10)
-    collected = collect(args.paths or ["."], project_root(cwd).resolve())
+    collected = collect(args.paths or ["."], project_root(cwd).resolve(), hook=args.hook)
     result = evaluate(
         policy,
         collected.clients,
@@ -331,6 +331,12 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cmd_checkov_dir(args: argparse.Namespace) -> int:
+    """The folder for checkov's --external-checks-dir; located without importing checkov."""
+    print(Path(__file__).resolve().parent / "checkov" / "checks")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="m2m-guard",
@@ -348,6 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     _common_options(scan)
     scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
+    scan.add_argument(
+        "--hook",
+        action="store_true",
+        help="pre-commit mode: named files that cannot define Cognito resources are ignored "
+        "like files found in a directory walk, even when they do not parse",
+    )
     scan.set_defaults(func=cmd_scan)
 
     sweep = commands.add_parser(
@@ -456,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the rule types a policy can use")
     rules.set_defaults(func=cmd_rules)
+
+    checkov_dir = commands.add_parser(
+        "checkov-dir",
+        help="print the folder of m2m-guard's checkov checks (for --external-checks-dir)",
+    )
+    checkov_dir.set_defaults(func=cmd_checkov_dir)
     return parser
 
 

@@ -1,23 +1,33 @@
 """Finding and reading input files: the one place where scans touch the file system.
 
-A directory walk reads ``.yaml``, ``.yml``, ``.json`` and ``.template`` files, skipping hidden
-folders, ``node_modules`` and ``.terraform``, without following directory symlinks (so a
+A directory walk reads ``.yaml``, ``.yml``, ``.json``, ``.template`` and ``.tf`` files, skipping
+hidden folders, ``node_modules`` and ``.terraform``, without following directory symlinks (so a
 symlink loop cannot trap it). Kinds are recognised by content. A file that cannot be read is
 reported, and is fatal (exit 2) when it may define Cognito resources or was named on the
 command line; files that parse but are not IaC are ignored silently.
+
+Terraform ``.tf`` files are grouped per folder (a folder is a module) and handed to
+:mod:`m2m_guard.sources.terraform_hcl` as texts, with a callback that reads the folders of
+local module calls. A folder that a module call of another scanned folder uses is evaluated
+through that call (with its arguments, under ``module.NAME.`` addresses), not on its own.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2m_guard.model import AppClient, Notification, Severity
 from m2m_guard.sources import SourceError, decode, load, parse
 
-EXTENSIONS = frozenset({".yaml", ".yml", ".json", ".template"})
+if TYPE_CHECKING:  # imported when .tf files are found: scans without them stay as fast as before
+    from m2m_guard.sources.terraform_hcl import Folder
+
+EXTENSIONS = frozenset({".yaml", ".yml", ".json", ".template", ".tf"})
 HCL_EXTENSIONS = frozenset({".tf"})
 SKIP_DIRS = frozenset({"node_modules", ".terraform"})
 #: Text that marks an input as possibly defining Cognito resources (DESIGN, semantics 12).
@@ -100,10 +110,6 @@ def _report(out: Collected, shown: str, message: str, line: int | None, fatal: b
 
 def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     shown = display_path(file, root)
-    if file.suffix.lower() in HCL_EXTENSIONS:
-        _report(out, shown, "Terraform HCL is not read yet; scan `terraform show -json` output instead",
-                None, False)
-        return
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -135,9 +141,174 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
         out.kinds[kind] = out.kinds.get(kind, 0) + 1
 
 
-def collect(paths: Sequence[str], root: Path) -> Collected:
-    """Read and load every input under ``paths``; problems become notifications."""
+#: ``source = "./x"`` or ``"../x"``: a local module call, for the cheap pre-filter (the
+#: evaluation itself reads the parsed ``module`` blocks).
+_LOCAL_SOURCE = re.compile(r'\bsource\s*=\s*"(\.\.?/[^"]*)"')
+
+
+@dataclass
+class _TfGroup:
+    """The ``.tf`` files of one folder given to the scan (walked, or named on the command line)."""
+
+    folder: Path
+    files: list[tuple[str, str]] = field(default_factory=list)  # (display path, text)
+    explicit: bool = False
+
+
+class _Terraform:
+    """Collects ``.tf`` files per folder, then evaluates the folders as Terraform modules."""
+
+    def __init__(self, root: Path, out: Collected) -> None:
+        self.root = root
+        self.out = out
+        self.groups: dict[Path, _TfGroup] = {}
+        self.named: set[str] = set()  # display paths of the files named on the command line
+        self.texts: dict[str, str] = {}  # display path -> text of every .tf file read
+        self._texts_by_file: dict[Path, str | None] = {}
+        self._folders: dict[Path, Folder] = {}
+        self._real: dict[str, Path] = {}  # folder display path -> real folder
+        self._relevant: dict[Path, bool] = {}
+
+    def add(self, file: Path, explicit: bool) -> None:
+        text = self._text(file, explicit)
+        if text is None:
+            return
+        group = self.groups.setdefault(file.parent, _TfGroup(file.parent))
+        group.files.append((display_path(file, self.root), text))
+        group.explicit = group.explicit or explicit
+        if explicit:
+            self.named.add(display_path(file, self.root))
+
+    def _text(self, file: Path, explicit: bool) -> str | None:
+        if file in self._texts_by_file:
+            return self._texts_by_file[file]
+        shown = display_path(file, self.root)
+        text: str | None = None
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            _report(self.out, shown, f"cannot read: {exc.strerror}", None, True)
+        else:
+            try:
+                text = decode(data)
+            except SourceError as exc:
+                if explicit or any(m.encode() in data for m in COGNITO_MARKERS):
+                    _report(self.out, shown, exc.message, exc.line, True)
+        self._texts_by_file[file] = text
+        if text is not None:
+            self.texts[shown] = text
+        return text
+
+    def _folder(self, real: Path) -> Folder:
+        """All ``.tf`` files of a module folder (as Terraform reads them: not hidden ones)."""
+        from m2m_guard.sources.terraform_hcl import Folder
+
+        if real not in self._folders:
+            try:
+                names = sorted(
+                    e.name for e in os.scandir(real)
+                    if e.name.lower().endswith(".tf") and not e.name.startswith(".") and e.is_file()
+                )
+            except OSError:
+                names = []
+            files = []
+            for name in names:
+                file = real / name
+                text = self._text(file, False)
+                if text is not None:
+                    files.append((display_path(file, self.root), text))
+            shown = display_path(real, self.root)
+            self._real[shown] = real
+            self._folders[real] = Folder(shown, tuple(files))
+        return self._folders[real]
+
+    def _read_folder(self, base: str, source: str) -> Folder | None:
+        """The ``read_folder`` callback: a local module source, relative to the calling folder."""
+        folder = self._real.get(base)
+        if folder is None:
+            return None
+        try:
+            target = (folder / source).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return self._folder(target) if target.is_dir() else None
+
+    def _is_relevant(self, real: Path, texts: Sequence[str]) -> bool:
+        """Whether a folder may define Cognito resources, itself or through local module calls."""
+        if real in self._relevant:
+            return self._relevant[real]
+        self._relevant[real] = False  # a cycle of calls adds nothing
+        found = any(m in text for text in texts for m in COGNITO_MARKERS)
+        for source in (s for text in texts for s in _LOCAL_SOURCE.findall(text)):
+            if found:
+                break
+            try:
+                target = (real / source).resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue
+            if target.is_dir():
+                found = self._is_relevant(target, [t for _, t in self._folder(target).files])
+        self._relevant[real] = found
+        return found
+
+    def run(self) -> None:
+        if not self.groups:
+            return
+        from m2m_guard.sources.terraform_hcl import Folder, Loader, unavailable
+
+        missing = unavailable()
+        if missing:
+            # an optional extra: say it once, and do not fail scans of repositories that hold .tf
+            self.out.notifications.append(
+                Notification(f"Terraform HCL (.tf) not read: {missing}", Severity.WARNING)
+            )
+            return
+
+        loader = Loader(self._read_folder)
+        folders: list[tuple[_TfGroup, Folder]] = []
+        for group in self.groups.values():
+            # Named files are always parsed (a broken one fails the run); walked folders only
+            # when they may define Cognito resources.
+            if group.explicit or self._is_relevant(group.folder, [t for _, t in group.files]):
+                shown = display_path(group.folder, self.root)
+                self._real[shown] = group.folder
+                folders.append((group, Folder(shown, tuple(group.files))))
+        called: set[str] = set()
+        for _, folder in folders:
+            called.update(loader.local_calls(folder))
+        clients: list[AppClient] = []
+        # A folder used by a module call is evaluated through the call(s), not again on its own
+        # (no duplicate clients). Folders only reached from a cycle of calls are loaded last.
+        for _, folder in folders:
+            if folder.path not in called:
+                clients.extend(loader.load(folder))
+        for _, folder in folders:
+            if folder.path in called and folder.path not in loader.reached:
+                clients.extend(loader.load(folder))
+        for shown, exc in loader.problems.items():
+            text = self.texts.get(shown, "")
+            if shown in self.named or any(m in text for m in COGNITO_MARKERS):
+                _report(self.out, shown, exc.message, exc.line, True)
+        self.out.files_read += loader.files_parsed
+        self.out.clients.extend(clients)
+        if clients:
+            self.out.kinds["terraform-hcl"] = len({c.location.path for c in clients})
+
+
+def collect(paths: Sequence[str], root: Path, *, hook: bool = False) -> Collected:
+    """Read and load every input under ``paths``; problems become notifications.
+
+    ``hook``: pre-commit names every staged YAML/JSON file (Helm templates, editor settings
+    with comments, multi-document manifests); named files are then read as if a directory walk
+    had found them, so only those that may define Cognito resources must parse.
+    """
     out = Collected()
-    for file, explicit in _targets(paths, out, root):
-        _read_one(file, explicit, root, out)
+    terraform = _Terraform(root, out)
+    for file, named in _targets(paths, out, root):
+        explicit = named and not hook
+        if file.suffix.lower() in HCL_EXTENSIONS:
+            terraform.add(file, explicit)
+        else:
+            _read_one(file, explicit, root, out)
+    terraform.run()
     return out

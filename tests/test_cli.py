@@ -265,3 +265,29 @@ def test_module_entry_point_and_version(repo: Path) -> None:
     write(repo, "auth.yaml", LONG_TTL)
     scan = subprocess.run([sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env)
     assert scan.returncode == 1 and "M2M-TTL-MAX" in scan.stdout
+
+
+def test_hook_mode_ignores_named_files_that_cannot_hold_clients(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "chart/templates/deploy.yaml", "{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n")
+    write(repo, ".vscode/settings.json", '{\n  // comment\n  "a": 1\n}\n')
+    write(repo, "auth.yaml", LONG_TTL)
+    files = ["chart/templates/deploy.yaml", ".vscode/settings.json", "auth.yaml"]
+    assert run(capsys, "scan", *files)[0] == 2  # named files must parse...
+    code, out, _ = run(capsys, "scan", "--hook", *files)
+    assert code == 1 and "M2M-TTL-MAX" in out and "deploy.yaml" not in out  # ...unless pre-commit named them
+    write(repo, "broken.yaml", "Resources:\n  C:\n    Type: AWS::Cognito::UserPoolClient\n   x: [\n")
+    assert run(capsys, "scan", "--hook", "broken.yaml")[0] == 2  # a broken Cognito template still fails
+
+
+def test_without_python_hcl2_tf_files_get_one_warning(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import m2m_guard.sources.terraform_hcl as hcl
+
+    monkeypatch.setattr(hcl, "unavailable", lambda: "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')")
+    write(repo, "a/main.tf", 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n}\n')
+    write(repo, "b/main.tf", 'resource "aws_cognito_user_pool_client" "d" {\n  name = "d"\n}\n')
+    write(repo, "auth.yaml", GOOD)
+    code, out, _ = run(capsys, "scan")
+    assert code == 0
+    assert out.count("Terraform HCL (.tf) not read: python-hcl2 is not installed") == 1

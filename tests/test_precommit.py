@@ -320,13 +320,6 @@ def test_policy_hook_rejects_a_broken_policy_until_it_is_fixed(project: Project)
     assert f"{POLICY_HOOK}." in out and "Passed" in out, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`scan` requires every file named on its command line to parse (exit 2 otherwise), and "
-    "the hook names every staged .yaml/.json file, so a Helm template, a JSON-with-comments file "
-    "or a multi-document manifest fails it. Needs a scan option that reads named files as a "
-    "directory walk does (fatal only when they mention AWS::Cognito:: or aws_cognito_).",
-)
 def test_scan_hook_ignores_unrelated_files_it_cannot_parse(project: Project) -> None:
     helm = "{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n"
     project.write("chart/templates/deployment.yaml", helm)

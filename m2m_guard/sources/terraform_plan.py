@@ -64,6 +64,10 @@ _KEYS = {
 }
 #: Nested blocks (``max_items = 1`` lists of objects) that the API returns as one object.
 _BLOCKS = frozenset({"token_validity_units", "analytics_configuration", "refresh_token_rotation"})
+# Public names for the Terraform HCL source (terraform_hcl.py), which maps the same provider
+# attributes.
+ATTRIBUTE_KEYS = _KEYS
+BLOCK_ATTRIBUTES = _BLOCKS
 
 _ADDRESS_KEY = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
 _VALUES_KEY = re.compile(r'"values"\s*:')

@@ -1,0 +1,951 @@
+"""Terraform HCL (``.tf`` files) -> app clients, best effort, without running Terraform.
+
+One folder's ``.tf`` files form a module (as in Terraform); ``aws_cognito_user_pool_client``
+blocks become clients, with the provider attributes renamed to DescribeUserPoolClient keys by
+the same table as the plan source (:data:`terraform_plan.ATTRIBUTE_KEYS`). Files are parsed with
+python-hcl2 (imported only when a file is parsed, so start-up stays fast); this module does no
+I/O: it receives file texts, and module folders through a ``read_folder`` callback.
+
+What is evaluated (anything else is :class:`~m2m_guard.model.Unknown`, with the reason):
+
+* literals, lists, objects, string templates, and the operators (``?:``, ``==``, ``&&``, ``+``);
+* ``var.x``: the module call's argument, else the variable's ``default``, else
+  ``Unknown("var.x has no default")``; ``.tfvars`` files are not read;
+* ``local.x``, ``module.x.output`` (local module sources only), and the configured arguments of
+  resources of the same module (``aws_cognito_resource_server.orders.identifier``);
+  ``aws_cognito_resource_server.x.scope_identifiers`` is built from the ``scope`` blocks;
+* not evaluated: function calls, ``for`` expressions, splats, template directives, ``data.*``
+  and computed attributes (``aws_cognito_user_pool.main.arn``), ``path.*``, ``terraform.*``.
+
+Attributes the configuration does not set (or sets to ``null``) are absent, so the model
+applies Cognito's defaults (access token 60 minutes, unit hours).
+
+``count`` / ``for_each``: instances are not expanded. A resource is one client addressed
+``aws_cognito_user_pool_client.NAME``, without an instance key, standing for all its instances
+(so a budget counts it once: a lower bound); values that depend on ``count.index`` or
+``each.*`` are unknown. A resource (or module call) whose ``count`` is known to be 0, or whose
+``for_each`` is known to be empty, is not created and not checked.
+
+Pools: ``user_pool_id = aws_cognito_user_pool.main.id`` (with or without an index) ties the
+client to that pool resource (key ``"<root folder>#<address>"``); a literal id (or a variable
+whose value is one) is the pool key itself; anything else is an unknown pool of its own.
+
+Modules: a call whose ``source`` is a local path (``./``, ``../``) is read through
+``read_folder`` and evaluated with the call's arguments; its clients are addressed
+``module.NAME.aws_cognito_user_pool_client.X``. Remote sources (registry, git) are not read.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from m2m_guard.model import AppClient, Location, Pool, Unknown
+from m2m_guard.sources.document import SourceError
+from m2m_guard.sources.normalize import SECRET_KEYS, normalize
+from m2m_guard.sources.terraform_plan import (
+    ATTRIBUTE_KEYS,
+    BLOCK_ATTRIBUTES,
+    CLIENT_TYPE,
+    POOL_TYPE,
+    SERVER_TYPE,
+)
+
+#: (display path, text) of one ``.tf`` file.
+TfFile = tuple[str, str]
+
+#: Larger files are not parsed: python-hcl2 (pure-Python LALR) reads a few hundred KB a second.
+MAX_CHARS = 4 * 1024 * 1024
+#: Bounds on module instances per evaluated root and on call depth (a cycle of local module
+#: calls is invalid Terraform, but must not hang the scan).
+MAX_MODULE_INSTANCES = 256
+MAX_MODULE_DEPTH = 16
+
+_RESOURCE_META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
+_MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+@dataclass(frozen=True)
+class Folder:
+    """One module folder: its display path (``"."`` for the report root) and its ``.tf`` files."""
+
+    path: str
+    files: tuple[TfFile, ...]
+
+
+#: ``read_folder(calling folder's path, source as written)``: the module folder, or None when
+#: it does not exist. Reading is the caller's business (inputs.py).
+ReadFolder = Callable[[str, str], Folder | None]
+
+
+def load_module(
+    files: Sequence[TfFile], read_folder: ReadFolder | None = None, folder: str | None = None
+) -> list[AppClient]:
+    """The clients of one module given as file texts; raises the first file's SourceError."""
+    path = folder if folder is not None else (posixpath.dirname(files[0][0]) if files else "") or "."
+    loader = Loader(read_folder)
+    clients = loader.load(Folder(path, tuple(files)))
+    for error in loader.problems.values():
+        raise error
+    return clients
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attr:
+    expr: Any  # a lark Tree
+    line: int | None
+
+
+@dataclass
+class _Block:
+    type: str
+    labels: tuple[str, ...]
+    path: str
+    line: int | None
+    attrs: dict[str, _Attr] = field(default_factory=dict)
+    blocks: list[_Block] = field(default_factory=list)
+
+    def repeat(self) -> str | None:
+        """``count`` or ``for_each`` when the block has one (its values may depend on it)."""
+        return "count" if "count" in self.attrs else "for_each" if "for_each" in self.attrs else None
+
+
+def parse(path: str, text: str) -> list[_Block]:
+    """The top-level blocks of one file; raises SourceError (one line, with the line number)."""
+    if len(text) > MAX_CHARS:
+        raise SourceError(f"HCL file larger than {MAX_CHARS // (1024 * 1024)} MiB is not parsed")
+    tree = _parse_tree(text)
+    try:
+        body = next(c for c in tree.children if _kind(c) == "body")
+        return [_block(node, path) for node in body.children if _kind(node) == "block"]
+    except RecursionError:
+        raise SourceError("HCL blocks nested too deeply") from None
+    except StopIteration:
+        return []
+    except (IndexError, AttributeError, TypeError):  # a tree shape this reader does not know
+        raise SourceError("HCL structure not understood") from None
+
+
+def unavailable() -> str | None:
+    """Why .tf files cannot be read here (python-hcl2 is the optional ``hcl`` extra), or None."""
+    try:
+        import hcl2
+    except ImportError:
+        return "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')"
+    if getattr(hcl2, "parses_to_tree", None) is None:
+        # checkov's fork (bc-python-hcl2) installs a module of the same name
+        return "the installed hcl2 module is checkov's fork, not python-hcl2 8 (use separate environments)"
+    return None
+
+
+def _parse_tree(text: str) -> Any:
+    try:
+        import hcl2
+        from lark.exceptions import (
+            LarkError,
+            UnexpectedCharacters,
+            UnexpectedEOF,
+            UnexpectedInput,
+            UnexpectedToken,
+        )
+    except ImportError:
+        raise SourceError("cannot read Terraform HCL: python-hcl2 is not installed") from None
+    parses_to_tree = getattr(hcl2, "parses_to_tree", None)
+    if parses_to_tree is None:
+        # checkov's fork (bc-python-hcl2) installs a module of the same name.
+        raise SourceError("cannot read Terraform HCL: the installed hcl2 module is not python-hcl2 8")
+    try:
+        return parses_to_tree(text)
+    except UnexpectedCharacters as exc:
+        raise SourceError(f"invalid HCL: unexpected character {exc.char!r}", _line(exc)) from None
+    except UnexpectedToken as exc:
+        token = exc.token
+        if token.type == "$END":
+            raise SourceError("invalid HCL: unexpected end of file", _line(exc)) from None
+        # The token's first non-blank line, and that line's number: outside strings the lexer's
+        # catch-all token (STRING_CHARS) may start with newlines and run over several lines.
+        value = str(token)
+        start = len(value) - len(value.lstrip())
+        shown = value[start:].splitlines()[0].strip() if value.strip() else value
+        line = _line(exc)
+        line = line + value[:start].count("\n") if line is not None else None
+        raise SourceError(f"invalid HCL: unexpected {_short(shown)}", line) from None
+    except UnexpectedEOF as exc:
+        raise SourceError("invalid HCL: unexpected end of file", _line(exc)) from None
+    except UnexpectedInput as exc:
+        raise SourceError("invalid HCL", _line(exc)) from None
+    except LarkError as exc:
+        raise SourceError(f"invalid HCL: {_short(str(exc).splitlines()[0] if str(exc) else '')}") from None
+    except RecursionError:
+        raise SourceError("HCL nested too deeply") from None
+    except Exception as exc:  # a third-party parser on arbitrary input: never a traceback
+        raise SourceError(f"invalid HCL ({type(exc).__name__})") from None
+
+
+def _line(exc: Any) -> int | None:
+    line = getattr(exc, "line", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def _kind(node: Any) -> str | None:
+    """The grammar rule of a lark Tree; None for a token (tokens are ``str``)."""
+    return None if isinstance(node, str) else getattr(node, "data", None)
+
+
+def _trees(node: Any) -> list[Any]:
+    """Child trees, without tokens and without newlines or comments."""
+    return [c for c in node.children if not isinstance(c, str) and c.data != "new_line_or_comment"]
+
+
+def _tree_line(node: Any) -> int | None:
+    meta = getattr(node, "meta", None)
+    line = getattr(meta, "line", None) if meta is not None and not meta.empty else None
+    return line if isinstance(line, int) else None
+
+
+def _name(node: Any) -> str:
+    """An identifier, keyword, or quoted block label as text."""
+    if isinstance(node, str):
+        return str(node)
+    if node.data == "string":
+        parts = []
+        for part in _trees(node):
+            for child in part.children:
+                parts.append(_unescape(str(child)) if isinstance(child, str) else "?")
+        return "".join(parts)
+    return "".join(_name(c) for c in node.children)
+
+
+def _block(node: Any, path: str) -> _Block:
+    names: list[str] = []
+    body = None
+    for child in _trees(node):
+        if child.data == "body":
+            body = child
+        else:
+            names.append(_name(child))
+    block = _Block(names[0] if names else "", tuple(names[1:]), path, _tree_line(node))
+    for item in _trees(body) if body is not None else ():
+        if item.data == "attribute":
+            parts = _trees(item)
+            if len(parts) >= 2:
+                block.attrs.setdefault(_name(parts[0]), _Attr(parts[-1], _tree_line(item)))
+        elif item.data == "block":
+            block.blocks.append(_block(item, path))
+    return block
+
+
+def _unescape(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) > 1:
+            value = int(code[1:], 16)
+            return chr(value) if value <= 0x10FFFF else match.group(0)
+        return _SIMPLE_ESCAPES.get(code, match.group(0))
+
+    return _ESCAPE.sub(one, text) if "\\" in text else text
+
+
+def _literal_string(node: Any) -> str | None:
+    """The value of a plain quoted string expression (``source = "./x"``), else None."""
+    while _kind(node) == "expr_term" and len(_trees(node)) == 1:
+        node = _trees(node)[0]
+    if _kind(node) != "string":
+        return None
+    out = []
+    for part in _trees(node):
+        child = part.children[0] if part.children else ""
+        if not isinstance(child, str) or getattr(child, "type", "") != "STRING_CHARS":
+            return None
+        out.append(_unescape(str(child)))
+    return "".join(out)
+
+
+# --- modules -----------------------------------------------------------------------------------
+
+_TWICE: Any = object()  # a variable, local or output declared more than once (invalid Terraform)
+
+
+@dataclass
+class _Module:
+    """The definitions of one folder's files, shared by every instance of the module."""
+
+    path: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    resources: dict[tuple[str, str], _Block] = field(default_factory=dict)
+    cognito: list[_Block] = field(default_factory=list)  # clients and resource servers, in order
+    calls: dict[str, _Block] = field(default_factory=dict)
+
+    def add(self, block: _Block) -> None:
+        label = block.labels[0] if block.labels else ""
+        if block.type == "variable":
+            self.variables[label] = _TWICE if label in self.variables else block
+        elif block.type == "output":
+            self.outputs[label] = _TWICE if label in self.outputs else block
+        elif block.type == "locals":
+            for name, attr in block.attrs.items():
+                self.locals[name] = _TWICE if name in self.locals else (attr, block)
+        elif block.type == "module":
+            self.calls.setdefault(label, block)
+        elif block.type == "resource" and len(block.labels) == 2:
+            self.resources.setdefault((block.labels[0], block.labels[1]), block)
+            if block.labels[0] in (CLIENT_TYPE, SERVER_TYPE):
+                self.cognito.append(block)
+
+
+class Loader:
+    """Parses each file once and evaluates folders as root modules.
+
+    ``problems`` maps the display path of each file that could not be parsed to its error (the
+    file's other folder-mates are still evaluated); ``reached`` holds the folders entered
+    through a module call; ``files_parsed`` counts the files parsed.
+    """
+
+    def __init__(self, read_folder: ReadFolder | None = None) -> None:
+        self.read_folder = read_folder
+        self.problems: dict[str, SourceError] = {}
+        self.reached: set[str] = set()
+        self.files_parsed = 0
+        self._files: dict[str, list[_Block]] = {}
+        self._modules: dict[tuple[str, ...], _Module] = {}
+
+    def module(self, folder: Folder) -> _Module:
+        # Keyed by the files too: named files alone are not the same module as their folder.
+        key = (folder.path, *(path for path, _ in folder.files))
+        found = self._modules.get(key)
+        if found is not None:
+            return found
+        module = self._modules[key] = _Module(folder.path)
+        for path, text in folder.files:
+            for block in self._parse(path, text):
+                module.add(block)
+        return module
+
+    def _parse(self, path: str, text: str) -> list[_Block]:
+        if path not in self._files:
+            try:
+                self.files_parsed += 1
+                self._files[path] = parse(path, text)
+            except SourceError as exc:
+                self.problems.setdefault(path, exc)
+                self._files[path] = []
+        return self._files[path]
+
+    def open(self, base: str, source: str) -> Folder | None:
+        return self.read_folder(base, source) if self.read_folder is not None else None
+
+    def local_calls(self, folder: Folder) -> list[str]:
+        """The paths of the existing local folders that the folder's module calls use."""
+        found: list[str] = []
+        for call in self.module(folder).calls.values():
+            attr = call.attrs.get("source")
+            source = _literal_string(attr.expr) if attr else None
+            if source and _is_local(source):
+                target = self.open(folder.path, source)
+                if target is not None and target.path not in found:
+                    found.append(target.path)
+        return found
+
+    def load(self, folder: Folder) -> list[AppClient]:
+        """The clients of ``folder`` evaluated as a root module (local module calls followed)."""
+        root = _Root(folder.path)
+        scopes = list(_Scope(self, self.module(folder), "", None, (folder.path,), root).tree())
+        servers: dict[str, dict[str, None]] = {}
+        uncertain: set[str] = set()
+        for scope in scopes:
+            for block in scope.module.cognito:
+                if block.labels[0] == SERVER_TYPE and scope.created(block):
+                    ref = scope.pool_of(block)
+                    if ref.known:
+                        identifier = scope.attribute(block, "identifier")
+                        if isinstance(identifier, str) and identifier:
+                            servers.setdefault(ref.key, {})[identifier] = None
+                        else:
+                            uncertain.add(ref.key)  # this pool's server list is not fully known
+        ids = {key: tuple(found) for key, found in servers.items()}
+        return [
+            scope.client(block, ids, uncertain)
+            for scope in scopes
+            for block in scope.module.cognito
+            if block.labels[0] == CLIENT_TYPE and scope.created(block)
+        ]
+
+
+def _is_local(source: str) -> bool:
+    # Terraform's rule: a local path starts with ./ or ../ (anything else is a registry or VCS).
+    return source.startswith(("./", "../", ".\\", "..\\"))
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Root:
+    folder: str
+    instances: int = 0
+
+
+@dataclass(frozen=True)
+class _PoolId:
+    """``aws_cognito_user_pool.X.id``: known only after apply, but it identifies the pool."""
+
+    address: str
+    block: _Block
+    scope: _Scope
+
+    @property
+    def unknown(self) -> Unknown:
+        return Unknown(f"{self.address}.id is known after apply")
+
+
+@dataclass(frozen=True)
+class _PoolRef:
+    key: str
+    label: str
+    names: tuple[str, ...] = ()
+    location: Location | None = None
+    defined: bool = False  # the pool resource is in the scanned files
+    known: bool = True
+
+
+_BUSY: Any = object()
+Step = tuple[str, Any]  # ("attr", name) | ("index", expression tree) | ("splat", None)
+
+
+class _Scope:
+    """One module instance: a module's definitions with its inputs (None: the root module)."""
+
+    def __init__(
+        self,
+        loader: Loader,
+        module: _Module,
+        prefix: str,
+        args: dict[str, Callable[[], Any]] | None,
+        stack: tuple[str, ...],
+        root: _Root,
+    ) -> None:
+        self.loader = loader
+        self.module = module
+        self.prefix = prefix
+        self.args = args
+        self.stack = stack
+        self.root = root
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._children: dict[str, _Scope | Unknown] = {}
+
+    def tree(self) -> Iterator[_Scope]:
+        """This instance and every module instance it creates, depth first."""
+        yield self
+        for name in self.module.calls:
+            child = self.child(name)
+            if isinstance(child, _Scope):
+                yield from child.tree()
+
+    def _cached(self, key: tuple[Any, ...], text: str, compute: Callable[[], Any]) -> Any:
+        value = self._memo.get(key)
+        if value is _BUSY:
+            return Unknown(f"{text} refers to itself")
+        if key not in self._memo:
+            self._memo[key] = _BUSY
+            try:
+                value = compute()
+            except RecursionError:
+                value = Unknown(f"{text} is nested too deeply")
+            self._memo[key] = value
+        return value
+
+    # Names.
+    def var(self, name: str) -> Any:
+        return self._cached(("var", name), f"var.{name}", lambda: self._var(name))
+
+    def _var(self, name: str) -> Any:
+        decl = self.module.variables.get(name)
+        if decl is None:
+            return Unknown(f"var.{name} is not declared")
+        if decl is _TWICE:
+            return Unknown(f"var.{name} is declared more than once")
+        if self.args is not None and name in self.args:
+            return self.args[name]()
+        if "default" in decl.attrs:
+            return self.eval(decl.attrs["default"].expr, None)
+        return Unknown(f"var.{name} has no default")
+
+    def local(self, name: str) -> Any:
+        def compute() -> Any:
+            found = self.module.locals.get(name)
+            if found is None:
+                return Unknown(f"local.{name} is not defined")
+            if found is _TWICE:
+                return Unknown(f"local.{name} is defined more than once")
+            return self.eval(found[0].expr, None)
+
+        return self._cached(("local", name), f"local.{name}", compute)
+
+    def child(self, name: str) -> _Scope | Unknown:
+        """The instance of module call ``name``, or why it is not read."""
+        if name not in self._children:
+            self._children[name] = self._child(name)
+        return self._children[name]
+
+    def _child(self, name: str) -> _Scope | Unknown:
+        call = self.module.calls.get(name)
+        if call is None:
+            return Unknown(f"module.{name} is not defined")
+        attr = call.attrs.get("source")
+        source = _literal_string(attr.expr) if attr else None
+        if source is None:
+            return Unknown(f"module.{name} has no literal source")
+        if not _is_local(source):
+            return Unknown(f"module.{name} is not read (source {source!r} is not a local folder)")
+        folder = self.loader.open(self.module.path, source)
+        if folder is None:
+            return Unknown(f"module.{name} is not read (folder {source!r} not found)")
+        self.loader.reached.add(folder.path)
+        if folder.path in self.stack:
+            return Unknown(f"module.{name} calls itself")
+        if len(self.stack) > MAX_MODULE_DEPTH or self.root.instances >= MAX_MODULE_INSTANCES:
+            return Unknown(f"module.{name} is nested too deeply")
+        if not self.created(call):
+            return Unknown(f"module.{name} is not created ({call.repeat()} is empty)")
+        self.root.instances += 1
+        rep = call.repeat()
+        args: dict[str, Callable[[], Any]] = {
+            arg: functools.partial(self.eval, value.expr, rep)
+            for arg, value in call.attrs.items()
+            if arg not in _MODULE_META
+        }
+        return _Scope(
+            self.loader,
+            self.loader.module(folder),
+            f"{self.prefix}module.{name}.",
+            args,
+            (*self.stack, folder.path),
+            self.root,
+        )
+
+    def output(self, call: str, name: str) -> Any:
+        child = self.child(call)
+        if isinstance(child, Unknown):
+            return child
+        decl = child.module.outputs.get(name)
+        if decl is None or decl is _TWICE or "value" not in decl.attrs:
+            return Unknown(f"module.{call}.{name} is not an output of {child.module.path}")
+        return child._cached(
+            ("output", name), f"module.{call}.{name}", lambda: child.eval(decl.attrs["value"].expr, None)
+        )
+
+    # Resources.
+    def created(self, block: _Block) -> bool:
+        """False when ``count`` is known to be 0 or ``for_each`` known to be empty."""
+        if "count" in block.attrs:
+            count = self.eval(block.attrs["count"].expr, None)
+            return not (_is_number(count) and count == 0)
+        if "for_each" in block.attrs:
+            items = self.eval(block.attrs["for_each"].expr, None)
+            return not (isinstance(items, (list, dict)) and not items)
+        return True
+
+    def address(self, block: _Block) -> str:
+        return f"{self.prefix}{'.'.join(block.labels)}"
+
+    def attribute(self, block: _Block, name: str) -> Any:
+        """A configured argument of a resource, evaluated in its own context."""
+        address = self.address(block)
+        if block.labels[0] == POOL_TYPE and name == "id":
+            return _PoolId(address, block, self)
+        if block.labels[0] == SERVER_TYPE and name == "scope_identifiers":
+            return self._cached(("attr", id(block), name), f"{address}.{name}", lambda: self._scopes(block))
+        attr = block.attrs.get(name)
+        if attr is None or name in _RESOURCE_META:
+            return Unknown(f"{address}.{name} is known after apply")
+        return self._cached(
+            ("attr", id(block), name), f"{address}.{name}", lambda: self.eval(attr.expr, block.repeat())
+        )
+
+    def _scopes(self, block: _Block) -> Any:
+        address = self.address(block)
+        if any(b.type == "dynamic" and b.labels[:1] == ("scope",) for b in block.blocks):
+            return Unknown(f"{address}.scope_identifiers come from a dynamic block")
+        identifier = self.attribute(block, "identifier")
+        if not isinstance(identifier, (str, Unknown)):
+            identifier = Unknown(f"{address}.identifier is not a string")
+        found: list[Any] = []
+        for scope in block.blocks:
+            if scope.type != "scope":
+                continue
+            attr = scope.attrs.get("scope_name")
+            name = self.eval(attr.expr, block.repeat()) if attr else None
+            if isinstance(identifier, Unknown):
+                found.append(identifier)
+            elif isinstance(name, str):
+                found.append(f"{identifier}/{name}")
+            else:
+                found.append(_unknown(name, f"{address}: a scope_name is not a string"))
+        return found
+
+    def pool_of(self, block: _Block) -> _PoolRef:
+        address = self.address(block)
+        value = self.attribute(block, "user_pool_id") if "user_pool_id" in block.attrs else None
+        if isinstance(value, _PoolId):
+            name = value.scope.attribute(value.block, "name")
+            names = (value.address,) + ((name,) if isinstance(name, str) and name else ())
+            location = Location(value.block.path, value.block.line, address=value.address)
+            return _PoolRef(f"{self.root.folder}#{value.address}", value.address, names, location, True)
+        if isinstance(value, str) and value:
+            return _PoolRef(value, value, (value,))
+        why = (
+            "user_pool_id not set" if value is None
+            else value.reason if isinstance(value, Unknown) else "user_pool_id is not a string"
+        )
+        return _PoolRef(f"{block.path}#{address}:pool", f"unknown user pool ({why})", known=False)
+
+    def client(self, block: _Block, servers: Mapping[str, tuple[str, ...]], uncertain: set[str]) -> AppClient:
+        raw: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        for name, attr in block.attrs.items():
+            if name in _RESOURCE_META or name in SECRET_KEYS:
+                continue
+            key = ATTRIBUTE_KEYS.get(name, name)
+            raw[key] = _plain(self.attribute(block, name))
+            if attr.line is not None:
+                lines[key] = attr.line
+        for nested in block.blocks:
+            dynamic = nested.type == "dynamic" and len(nested.labels) == 1
+            kind = nested.labels[0] if dynamic else nested.type
+            key = ATTRIBUTE_KEYS.get(kind, kind)
+            if kind not in BLOCK_ATTRIBUTES or key in raw:
+                continue
+            if dynamic:
+                raw[key] = Unknown(f"{kind} is set by a dynamic block")
+            else:
+                raw[key] = {
+                    _pascal(k): _plain(self.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()
+                }
+            if nested.line is not None:
+                lines[key] = nested.line
+        record = normalize(raw)
+        ref = self.pool_of(block)
+        ids = servers.get(ref.key)
+        resource_servers = (ids or ()) if ref.defined else ids
+        if ref.key in uncertain:
+            resource_servers = None
+        pool = Pool(ref.key, ref.label, ref.names, ref.location, resource_servers)
+        location = Location(block.path, block.line, address=self.address(block))
+        field_lines = {k: v for k, v in lines.items() if k in record}
+        return AppClient(record=record, location=location, pool=pool, field_lines=field_lines)
+
+    # Expressions.
+    def eval(self, node: Any, rep: str | None) -> Any:
+        """The value of an expression tree; ``rep`` is the enclosing resource's count/for_each."""
+        try:
+            return self._eval(node, rep)
+        except RecursionError:
+            return Unknown("expression nested too deeply")
+        except (ValueError, OverflowError, IndexError, AttributeError, TypeError):
+            # e.g. a number literal of 5,000 digits (int() refuses), or a tree shape this
+            # reader does not know: best effort means unknown, never a crash
+            return Unknown("expression not evaluated")
+
+    def _eval(self, node: Any, rep: str | None) -> Any:
+        kind = _kind(node)
+        if kind is None:
+            return Unknown(f"{_short(str(node))} is not evaluated")
+        kids = _trees(node)
+        if kind == "expr_term":
+            # a term, or ( expression )
+            return self._eval(kids[0], rep) if kids else Unknown("empty expression")
+        if kind == "int_lit":
+            return int(str(node.children[0]))
+        if kind == "float_lit":
+            return float(str(node.children[0]))
+        if kind == "literal_value":
+            return {"true": True, "false": False}.get(str(node.children[0]))
+        if kind == "string":
+            return self._template(kids, rep)
+        if kind == "tuple":
+            return [self._eval(k, rep) for k in kids]
+        if kind == "object":
+            return self._object(kids, rep)
+        if kind in ("heredoc_template", "heredoc_template_trim"):
+            return _heredoc(str(node.children[0]), trim=kind.endswith("trim"))
+        if kind in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
+            return self._traversal(node, rep)
+        if kind == "identifier":
+            return Unknown(f"{_name(node)} is not evaluated")
+        if kind == "function_call":
+            return Unknown(f"{_name(kids[0])}() is not evaluated")
+        if kind == "conditional":
+            condition = self._eval(kids[0], rep)
+            if isinstance(condition, bool):
+                return self._eval(kids[1] if condition else kids[2], rep)
+            return _unknown(condition, "a condition is not a boolean")
+        if kind == "binary_op":
+            return self._binary(kids, rep)
+        if kind == "unary_op":
+            return _unary(str(node.children[0]).strip(), self._eval(kids[0], rep))
+        if kind in ("for_tuple_expr", "for_object_expr"):
+            return Unknown("for expressions are not evaluated")
+        return Unknown(f"{kind.replace('_', ' ')} is not evaluated")
+
+    def _template(self, parts: list[Any], rep: str | None) -> Any:
+        pieces: list[str] = []
+        for part in parts:
+            child = part.children[0] if part.children else ""
+            if isinstance(child, str):
+                if getattr(child, "type", "") in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                    pieces.append(str(child)[1:])  # $${ -> ${, %%{ -> %{
+                else:
+                    pieces.append(_unescape(str(child)))
+                continue
+            if child.data != "interpolation":
+                return Unknown("template directives are not evaluated")
+            value = self._eval(_trees(child)[0], rep)
+            if len(parts) == 1:
+                return value  # "${x}" is x itself, whatever its type
+            text = _to_string(value)
+            if isinstance(text, Unknown):
+                return text
+            pieces.append(text)
+        return "".join(pieces)
+
+    def _object(self, elems: list[Any], rep: str | None) -> Any:
+        result: dict[str, Any] = {}
+        for elem in elems:
+            key_node, value_node = _trees(elem)[0], _trees(elem)[-1]
+            expr = _trees(key_node)[0] if _trees(key_node) else key_node
+            bare = expr
+            while _kind(bare) == "expr_term" and len(_trees(bare)) == 1:
+                bare = _trees(bare)[0]
+            # { name = 1 } names the key; { (var.k) = 1 } or { "k" = 1 } evaluates it
+            key = _name(bare) if _kind(bare) in ("identifier", "keyword") else self._eval(expr, rep)
+            key = _to_string(key)
+            if isinstance(key, Unknown):
+                return key
+            result[key] = self._eval(value_node, rep)
+        return result
+
+    def _binary(self, kids: list[Any], rep: str | None) -> Any:
+        left = self._eval(kids[0], rep)
+        term = kids[1]
+        op = str(_trees(term)[0].children[0]).strip()
+        # false && x and true || x need no x (and x may be unknown).
+        if op == "&&" and left is False or op == "||" and left is True:
+            return left
+        right = self._eval(_trees(term)[-1], rep)
+        return _binary(op, left, right)
+
+    def _traversal(self, node: Any, rep: str | None) -> Any:
+        steps: list[Step] = []
+        while True:
+            kind = _kind(node)
+            kids = _trees(node)
+            if kind == "expr_term" and len(kids) == 1:
+                node = kids[0]
+            elif kind == "get_attr_expr_term":
+                steps.append(("attr", _name(_trees(kids[1])[0])))
+                node = kids[0]
+            elif kind == "index_expr_term":
+                index = kids[1]
+                if index.data == "short_index":
+                    steps.append(("index", int(str(index.children[-1]))))
+                else:
+                    steps.append(("index", self._eval(_trees(index)[0], rep)))
+                node = kids[0]
+            elif kind in ("attr_splat_expr_term", "full_splat_expr_term"):
+                steps.append(("splat", None))
+                node = kids[0]
+            else:
+                break
+        steps.reverse()
+        if _kind(node) != "identifier":
+            return self._apply(self._eval(node, rep), steps, "an expression")
+        return self._reference(_name(node), steps, rep)
+
+    def _reference(self, root: str, steps: list[Step], rep: str | None) -> Any:
+        text = _render(root, steps)
+        first = steps[0][1] if steps and steps[0][0] == "attr" else None
+        if first is None:
+            return Unknown(f"{text} is not evaluated")
+        if root == "var":
+            return self._apply(self.var(first), steps[1:], text)
+        if root == "local":
+            return self._apply(self.local(first), steps[1:], text)
+        if root == "module":
+            rest = steps[1:]
+            if rest and rest[0][0] == "index":  # one instance of a module with count/for_each
+                rest = rest[1:]
+            if not rest or rest[0][0] != "attr":
+                return Unknown(f"{text} is not evaluated")
+            return self._apply(self.output(first, rest[0][1]), rest[1:], text)
+        if root == "count":
+            return Unknown("depends on count.index" if rep == "count" else f"{text} outside a count")
+        if root == "each":
+            return Unknown(f"depends on {text}" if rep == "for_each" else f"{text} outside a for_each")
+        if root == "data":
+            return Unknown(f"{text} is read from the provider")
+        if root in ("path", "terraform", "self"):
+            return Unknown(f"{text} is not evaluated")
+        block = self.module.resources.get((root, first))
+        if block is None:
+            return Unknown(f"{text}: {root}.{first} is not defined in {self.module.path}")
+        rest = steps[1:]
+        if rest and rest[0][0] == "index":
+            rest = rest[1:]  # which instance does not matter: instance-dependent values are unknown
+        elif block.repeat() and rest:
+            return Unknown(f"{text}: {root}.{first} has {block.repeat()}, and no instance is named")
+        if not rest or rest[0][0] != "attr":
+            return Unknown(f"{text} is not evaluated")
+        return self._apply(self.attribute(block, rest[0][1]), rest[1:], text)
+
+    def _apply(self, value: Any, steps: list[Step], text: str) -> Any:
+        for kind, arg in steps:
+            if isinstance(value, Unknown):
+                return value
+            if isinstance(value, _PoolId):
+                return Unknown(f"{text} is known after apply")
+            if kind == "splat":
+                return Unknown(f"{text}: splat expressions are not evaluated")
+            if isinstance(arg, Unknown):
+                return arg
+            keyed = isinstance(value, dict) and isinstance(arg, str) and arg in value
+            listed = isinstance(value, list) and type(arg) is int and 0 <= arg < len(value)
+            if not (keyed or listed and kind == "index"):
+                return Unknown(f"{text} is not evaluated")
+            value = value[arg]
+        return value
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _render(root: str, steps: list[Step]) -> str:
+    out = [root]
+    for kind, arg in steps:
+        if kind == "attr":
+            out.append(f".{arg}")
+        elif kind == "splat":
+            out.append("[*]")
+        elif isinstance(arg, int) and not isinstance(arg, bool):
+            out.append(f"[{arg}]")
+        elif isinstance(arg, str):
+            out.append(f'["{arg}"]')
+        else:
+            out.append("[...]")
+    return "".join(out)
+
+
+def _unknown(value: Any, fallback: str) -> Unknown:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, _PoolId):
+        return value.unknown
+    return Unknown(fallback)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _to_string(value: Any) -> Any:
+    """A value inside a string template, as Terraform converts it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if value is None:
+        return Unknown("null in a string template")
+    return _unknown(value, "a list or object in a string template")
+
+
+def _binary(op: str, left: Any, right: Any) -> Any:
+    for value in (left, right):
+        if isinstance(value, (Unknown, _PoolId)):
+            return _unknown(value, "")
+    if op in ("==", "!="):
+        same = type(left) is type(right) or _is_number(left) and _is_number(right)
+        equal = same and left == right
+        return equal if op == "==" else not equal
+    if op in ("&&", "||"):
+        if isinstance(left, bool) and isinstance(right, bool):
+            return (left and right) if op == "&&" else (left or right)
+        return Unknown(f"{op} needs booleans")
+    if not (_is_number(left) and _is_number(right)):
+        return Unknown(f"{op} needs numbers")
+    if op == "<":
+        return left < right
+    if op == ">":
+        return left > right
+    if op == "<=":
+        return left <= right
+    if op == ">=":
+        return left >= right
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op in ("/", "%") and right == 0:
+        return Unknown(f"division by zero ({op})")
+    if op == "/":
+        result = left / right
+        return int(result) if result.is_integer() else result
+    if op == "%":
+        return left % right
+    return Unknown(f"operator {op} is not evaluated")
+
+
+def _unary(op: str, value: Any) -> Any:
+    if isinstance(value, (Unknown, _PoolId)):
+        return _unknown(value, "")
+    if op == "-" and _is_number(value):
+        return -value
+    if op == "!" and isinstance(value, bool):
+        return not value
+    return Unknown(f"{op} is not evaluated on this value")
+
+
+def _heredoc(token: str, trim: bool) -> Any:
+    lines = token.rstrip("\r\n").split("\n")
+    body = [line.rstrip("\r") for line in lines[1:-1]]
+    text = "\n".join(body) + ("\n" if body else "")
+    if "${" in text or "%{" in text:
+        return Unknown("heredoc templates with interpolations are not evaluated")
+    if trim:
+        indent = min((len(line) - len(line.lstrip()) for line in body if line.strip()), default=0)
+        text = "\n".join(line[indent:] for line in body) + ("\n" if body else "")
+    return text
+
+
+def _plain(value: Any) -> Any:
+    """A model value: internal handles become Unknown (nothing else leaves this module)."""
+    if isinstance(value, _PoolId):
+        return value.unknown
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))

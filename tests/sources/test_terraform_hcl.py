@@ -1,0 +1,675 @@
+"""Terraform HCL (.tf folders) -> normalized clients, and `m2m-guard scan` over .tf files."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from m2m_guard.cli import main
+from m2m_guard.inputs import collect
+from m2m_guard.model import AppClient, Location, Pool, Unknown
+from m2m_guard.sources.document import SourceError
+from m2m_guard.sources.terraform_hcl import Folder, load_module, parse
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hcl"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus" / "terraform"
+
+
+def folder(path: str) -> Folder | None:
+    """A fixture folder (path relative to fixtures/hcl) as the scan would hand it over."""
+    real = FIXTURES / path
+    if not real.is_dir():
+        return None
+    files = tuple(
+        (f"{path}/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(real.glob("*.tf"))
+    )
+    return Folder(path, files)
+
+
+def read_folder(base: str, source: str) -> Folder | None:
+    return folder(posixpath.normpath(posixpath.join(base, source)))
+
+
+def load_case(case: str) -> dict[str, AppClient]:
+    found = folder(case)
+    assert found is not None
+    clients = load_module(found.files, read_folder, folder=case)
+    return {c.location.address or "": c for c in clients}
+
+
+def as_dict(client: AppClient) -> dict[str, Any]:
+    return {
+        "record": dict(client.record),
+        "location": client.location,
+        "pool": client.pool,
+        "field_lines": dict(client.field_lines),
+    }
+
+
+# --- literals, blocks, defaults ------------------------------------------------------------------
+
+LITERALS = "literals_and_units/main.tf"
+MAIN_POOL = Pool(
+    key="literals_and_units#aws_cognito_user_pool.main",
+    label="aws_cognito_user_pool.main",
+    names=("aws_cognito_user_pool.main", "orders-pool"),
+    location=Location(LITERALS, 2, address="aws_cognito_user_pool.main"),
+    resource_servers=("orders",),
+)
+
+
+def test_literal_client_maps_to_describe_keys_with_lines_and_pool() -> None:
+    client = load_case("literals_and_units")["aws_cognito_user_pool_client.sync"]
+    assert as_dict(client) == {
+        "record": {
+            "ClientName": "svc-orders-sync",
+            "UserPoolId": Unknown("aws_cognito_user_pool.main.id is known after apply"),
+            "GenerateSecret": True,
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ("client_credentials",),
+            "AllowedOAuthScopes": ("orders/read",),
+            "AccessTokenValidity": 30,
+            "RefreshTokenValidity": 1,
+            "TokenValidityUnits": {"AccessToken": "minutes", "RefreshToken": "days"},
+        },
+        "location": Location(LITERALS, 17, address="aws_cognito_user_pool_client.sync"),
+        "pool": MAIN_POOL,
+        "field_lines": {
+            "ClientName": 18,
+            "UserPoolId": 19,
+            "GenerateSecret": 20,
+            "AllowedOAuthFlowsUserPoolClient": 21,
+            "AllowedOAuthFlows": 22,
+            "AllowedOAuthScopes": 23,
+            "AccessTokenValidity": 24,
+            "RefreshTokenValidity": 25,
+            "TokenValidityUnits": 27,
+        },
+    }
+    assert client.access_token_ttl == 30 * 60
+
+
+def test_attributes_the_configuration_does_not_set_are_absent_and_take_cognito_defaults() -> None:
+    client = load_case("literals_and_units")["aws_cognito_user_pool_client.defaults"]
+    assert "AccessTokenValidity" not in client.record
+    assert "TokenValidityUnits" not in client.record
+    assert client.access_token_ttl == 3600
+    assert client.location == Location(LITERALS, 34, address="aws_cognito_user_pool_client.defaults")
+    assert client.pool == MAIN_POOL
+
+
+def test_variable_defaults_from_other_files_of_the_folder_and_locals_are_used() -> None:
+    client = load_case("variable_defaults")["aws_cognito_user_pool_client.reporting"]
+    assert as_dict(client) == {
+        "record": {
+            "ClientName": "svc-reporting",
+            "UserPoolId": "us-east-1_Example1",
+            "GenerateSecret": True,
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ("client_credentials",),
+            "AllowedOAuthScopes": ("orders/read", "orders/write"),
+            "AccessTokenValidity": 120,
+            "RefreshTokenValidity": Unknown("var.refresh_days has no default"),
+            # id_token_validity = var.id_token_validity, whose default is null: not set
+            "TokenValidityUnits": {"AccessToken": "minutes"},
+        },
+        "location": Location(
+            "variable_defaults/main.tf", 6, address="aws_cognito_user_pool_client.reporting"
+        ),
+        "pool": Pool(
+            key="us-east-1_Example1", label="us-east-1_Example1", names=("us-east-1_Example1",)
+        ),
+        "field_lines": {
+            "ClientName": 7,
+            "UserPoolId": 8,
+            "GenerateSecret": 9,
+            "AllowedOAuthFlowsUserPoolClient": 10,
+            "AllowedOAuthFlows": 11,
+            "AllowedOAuthScopes": 12,
+            "AccessTokenValidity": 13,
+            "RefreshTokenValidity": 14,
+            "TokenValidityUnits": 17,
+        },
+    }
+    assert client.access_token_ttl == 120 * 60
+
+
+def test_variable_without_a_default_is_unknown_and_says_so() -> None:
+    text = """
+variable "ttl" {}
+resource "aws_cognito_user_pool_client" "c" {
+  user_pool_id          = "us-east-1_X"
+  allowed_oauth_flows   = ["client_credentials"]
+  access_token_validity = var.ttl
+}
+"""
+    (client,) = load_module([("infra/main.tf", text)])
+    assert client.record["AccessTokenValidity"] == Unknown("var.ttl has no default")
+    assert client.access_token_ttl == Unknown("AccessTokenValidity is unknown (var.ttl has no default)")
+
+
+# --- scopes from resource servers -----------------------------------------------------------------
+
+SCOPES_POOL = Pool(
+    key="interpolated_scopes#aws_cognito_user_pool.main",
+    label="aws_cognito_user_pool.main",
+    names=("aws_cognito_user_pool.main", "api-pool"),
+    location=Location("interpolated_scopes/main.tf", 1, address="aws_cognito_user_pool.main"),
+    resource_servers=("https://orders.example.com", "dynamic"),
+)
+
+
+def test_scope_interpolated_from_a_resource_server_identifier() -> None:
+    client = load_case("interpolated_scopes")["aws_cognito_user_pool_client.one_scope"]
+    assert client.record["AllowedOAuthScopes"] == ("https://orders.example.com/read",)
+    assert client.pool == SCOPES_POOL
+    assert client.field_lines["AllowedOAuthScopes"] == 40
+
+
+def test_scope_identifiers_of_a_resource_server_as_a_whole_list() -> None:
+    client = load_case("interpolated_scopes")["aws_cognito_user_pool_client.all_scopes"]
+    assert client.record["AllowedOAuthScopes"] == (
+        "https://orders.example.com/read",
+        "https://orders.example.com/write",
+    )
+
+
+def test_scope_identifiers_of_a_server_with_dynamic_scopes_are_unknown() -> None:
+    client = load_case("interpolated_scopes")["aws_cognito_user_pool_client.dynamic_scopes"]
+    assert client.record["AllowedOAuthScopes"] == Unknown(
+        "aws_cognito_resource_server.dynamic.scope_identifiers come from a dynamic block"
+    )
+
+
+# --- count and for_each --------------------------------------------------------------------------
+
+
+def test_count_and_for_each_give_one_client_per_block_with_instance_values_unknown() -> None:
+    clients = load_case("count_and_for_each")
+    # count = 0 and for_each over an empty map: not created, so not loaded.
+    assert list(clients) == [
+        "aws_cognito_user_pool_client.workers",
+        "aws_cognito_user_pool_client.tenants",
+    ]
+    workers = clients["aws_cognito_user_pool_client.workers"]
+    assert workers.record["ClientName"] == Unknown("depends on count.index")
+    assert workers.record["AccessTokenValidity"] == 2  # not instance-dependent: known
+    assert workers.location == Location(
+        "count_and_for_each/main.tf", 9, address="aws_cognito_user_pool_client.workers"
+    )
+    tenants = clients["aws_cognito_user_pool_client.tenants"]
+    assert tenants.record["ClientName"] == Unknown("depends on each.key")
+    assert tenants.record["AccessTokenValidity"] == Unknown("depends on each.value")
+    assert tenants.record["TokenValidityUnits"] == {"AccessToken": "minutes"}
+    assert tenants.access_token_ttl == Unknown("AccessTokenValidity is unknown (depends on each.value)")
+
+
+# --- pools ---------------------------------------------------------------------------------------
+
+
+def test_clients_are_tied_to_pools_by_resource_literal_variable_or_not_at_all() -> None:
+    clients = load_case("pool_references")
+    pools = {address.rsplit(".", 1)[1]: c.pool for address, c in clients.items()}
+    assert pools["by_resource"] == Pool(
+        key="pool_references#aws_cognito_user_pool.main",
+        label="aws_cognito_user_pool.main",
+        names=("aws_cognito_user_pool.main", "main-pool"),
+        location=Location("pool_references/main.tf", 9, address="aws_cognito_user_pool.main"),
+        resource_servers=("api",),
+    )
+    shared = Pool(key="eu-west-1_Shared01", label="eu-west-1_Shared01", names=("eu-west-1_Shared01",))
+    assert pools["by_literal"] == shared
+    assert pools["by_variable"] == shared
+    assert pools["by_data_source"] == Pool(
+        key="pool_references/main.tf#aws_cognito_user_pool_client.by_data_source:pool",
+        label="unknown user pool (data.aws_cognito_user_pools.shared.ids[0] is read from the provider)",
+    )
+    assert pools["by_unset_variable"].label == "unknown user pool (var.unknown_pool_id has no default)"
+    assert pools["by_unset_variable"].location is None
+
+
+# --- values that are not evaluated ---------------------------------------------------------------
+
+
+def test_functions_data_sources_and_computed_attributes_are_unknown() -> None:
+    client = load_case("unknown_values")["aws_cognito_user_pool_client.unknowns"]
+    record = dict(client.record)
+    assert record["ClientName"] == Unknown("lower() is not evaluated")
+    assert record["AllowedOAuthScopes"] == (
+        "orders/read",
+        Unknown("aws_ssm_parameter.scope.value: aws_ssm_parameter.scope is not defined in unknown_values"),
+    )
+    assert record["AccessTokenValidity"] == Unknown(
+        "data.aws_ssm_parameter.ttl.value is read from the provider"
+    )
+    # a configured argument of another resource of the module is its configured value
+    assert record["RefreshTokenValidity"] == 7
+    assert record["IdTokenValidity"] == 120  # operators are evaluated
+    assert client.name == "aws_cognito_user_pool_client.unknowns"  # no known ClientName
+
+
+def test_computed_attribute_of_a_resource_is_known_after_apply() -> None:
+    text = """
+resource "aws_cognito_user_pool_client" "a" {
+  name                = "a"
+  user_pool_id        = "us-east-1_X"
+  allowed_oauth_flows = ["client_credentials"]
+  callback_urls       = [aws_cognito_user_pool_client.b.id]
+}
+resource "aws_cognito_user_pool_client" "b" {
+  user_pool_id = "us-east-1_X"
+}
+"""
+    clients = load_module([("main.tf", text)])
+    assert clients[0].record["CallbackURLs"] == (
+        Unknown("aws_cognito_user_pool_client.b.id is known after apply"),
+    )
+
+
+def test_client_secret_is_never_kept() -> None:
+    text = """
+resource "aws_cognito_user_pool_client" "a" {
+  user_pool_id  = "us-east-1_X"
+  client_secret = "s3cr3t-canary"
+  ClientSecret  = "s3cr3t-canary"
+}
+"""
+    (client,) = load_module([("main.tf", text)])
+    assert "s3cr3t-canary" not in repr(client)
+
+
+# --- modules -------------------------------------------------------------------------------------
+
+
+def test_local_module_is_read_with_the_call_arguments_and_module_addresses() -> None:
+    clients = load_case("local_module")
+    assert list(clients) == ["module.clients.aws_cognito_user_pool_client.batch"]
+    client = clients["module.clients.aws_cognito_user_pool_client.batch"]
+    path = "local_module/modules/clients/main.tf"
+    assert as_dict(client) == {
+        "record": {
+            "ClientName": "svc-batch",
+            "UserPoolId": Unknown("aws_cognito_user_pool.main.id is known after apply"),
+            "GenerateSecret": True,
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ("client_credentials",),
+            # the argument is a module output: the identifier of a server in another module
+            "AllowedOAuthScopes": ("platform-api/read",),
+            "AccessTokenValidity": 240,  # the call's argument, not the default (60)
+            "TokenValidityUnits": {"AccessToken": "minutes"},  # the default
+        },
+        "location": Location(path, 1, address="module.clients.aws_cognito_user_pool_client.batch"),
+        # the root module's pool, reached through the module variable; its resource server is
+        # defined in a third module
+        "pool": Pool(
+            key="local_module#aws_cognito_user_pool.main",
+            label="aws_cognito_user_pool.main",
+            names=("aws_cognito_user_pool.main", "platform"),
+            location=Location("local_module/main.tf", 1, address="aws_cognito_user_pool.main"),
+            resource_servers=("platform-api",),
+        ),
+        "field_lines": {
+            "ClientName": 2,
+            "UserPoolId": 3,
+            "GenerateSecret": 4,
+            "AllowedOAuthFlowsUserPoolClient": 5,
+            "AllowedOAuthFlows": 6,
+            "AllowedOAuthScopes": 7,
+            "AccessTokenValidity": 8,
+            "TokenValidityUnits": 10,
+        },
+    }
+
+
+def test_module_folder_on_its_own_uses_defaults_and_unknowns() -> None:
+    (client,) = load_case("local_module/modules/clients").values()
+    assert client.location.address == "aws_cognito_user_pool_client.batch"
+    assert client.record["AccessTokenValidity"] == 60
+    assert client.record["AllowedOAuthScopes"] == (Unknown("var.api has no default"),)
+    assert client.pool.label == "unknown user pool (var.user_pool_id has no default)"
+
+
+def test_output_of_a_remote_or_missing_module_is_unknown() -> None:
+    text = """
+module "remote" {
+  source = "git::https://example.com/auth.git"
+}
+module "gone" {
+  source = "./nowhere"
+}
+resource "aws_cognito_user_pool_client" "a" {
+  user_pool_id         = module.remote.pool_id
+  allowed_oauth_scopes = [module.gone.scope]
+}
+"""
+    (client,) = load_module([("main.tf", text)], lambda base, source: None)
+    assert client.pool.label == (
+        "unknown user pool (module.remote is not read "
+        "(source 'git::https://example.com/auth.git' is not a local folder))"
+    )
+    assert client.record["AllowedOAuthScopes"] == (
+        Unknown("module.gone is not read (folder './nowhere' not found)"),
+    )
+
+
+def test_module_that_calls_itself_stops() -> None:
+    text = """
+module "again" {
+  source = "./"
+}
+resource "aws_cognito_user_pool_client" "a" {
+  user_pool_id = "us-east-1_X"
+}
+"""
+    files = (("loop/main.tf", text),)
+    clients = load_module(files, lambda base, source: Folder("loop", files), folder="loop")
+    assert [c.location.address for c in clients] == ["aws_cognito_user_pool_client.a"]
+
+
+# --- parse errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ('resource "a" "b" {\n  x = 1\n', "invalid HCL: unexpected end of file", 3),
+        ('resource "a" "b" {\n  x = [1,\n}\n', "invalid HCL: unexpected '}'", 3),
+        ('resource "a" "b" {\n  x = \n}\n', "invalid HCL: unexpected '}'", 3),
+        ("a = \x01\n", "invalid HCL: unexpected '\\x01'", 1),
+    ],
+)
+def test_parse_errors_are_one_line_source_errors_with_the_line(text: str, message: str, line: int) -> None:
+    with pytest.raises(SourceError) as caught:
+        parse("main.tf", text)
+    assert (caught.value.message, caught.value.line) == (message, line)
+    assert "\n" not in caught.value.message
+
+
+def test_deeply_nested_input_is_an_error_or_unknown_never_a_crash() -> None:
+    with pytest.raises(SourceError):
+        parse("main.tf", "x {\n" * 3000 + "}\n" * 3000)
+    text = (
+        'resource "aws_cognito_user_pool_client" "c" {\n'
+        f"  access_token_validity = {'(' * 3000}1{')' * 3000}\n}}\n"
+    )
+    (client,) = load_module([("main.tf", text)])
+    assert client.record["AccessTokenValidity"] == Unknown("expression nested too deeply")
+
+
+# --- the CLI --------------------------------------------------------------------------------------
+
+M2M_CLIENT = """\
+resource "aws_cognito_user_pool" "main" {
+  name = "orders"
+}
+
+resource "aws_cognito_resource_server" "orders" {
+  identifier   = "orders"
+  name         = "orders"
+  user_pool_id = aws_cognito_user_pool.main.id
+  scope {
+    scope_name        = "read"
+    scope_description = "read"
+  }
+}
+
+resource "aws_cognito_user_pool_client" "svc" {
+  name                                 = "svc"
+  user_pool_id                         = aws_cognito_user_pool.main.id
+  generate_secret                      = true
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["client_credentials"]
+  allowed_oauth_scopes                 = ["${aws_cognito_resource_server.orders.identifier}/read"]
+  access_token_validity                = var.ttl
+
+  token_validity_units {
+    access_token = "minutes"
+  }
+}
+"""
+VARIABLES = """\
+variable "ttl" {
+  default = %s
+}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def scan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
+    code = main(["scan", "--format", "json", *argv])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def test_scan_reports_tf_findings_with_their_lines(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/main.tf", M2M_CLIENT)
+    write(repo, "infra/variables.tf", VARIABLES % 600)  # 600 minutes: over the 1 h maximum
+    code, report, err = scan(capsys)
+    assert (code, err) == (1, "")
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert (finding["path"], finding["line"], finding["subject"]) == (
+        "infra/main.tf",
+        22,
+        "aws_cognito_user_pool_client.svc",
+    )
+    assert finding["message"] == "AccessTokenValidity is 10 hours; policy M2M-TTL-MAX allows at most 1 hour."
+
+
+def test_scan_sarif_carries_the_tf_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/main.tf", M2M_CLIENT)
+    write(repo, "infra/variables.tf", VARIABLES % 600)
+    assert main(["scan", "--format", "sarif"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "M2M-TTL-MAX"]
+    location = result["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "infra/main.tf"
+    assert location["physicalLocation"]["region"]["startLine"] == 22
+    assert location["logicalLocations"][0]["name"] == "aws_cognito_user_pool_client.svc"
+
+
+def test_scan_of_a_clean_tf_folder_exits_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "main.tf", M2M_CLIENT)
+    write(repo, "variables.tf", VARIABLES % 30)
+    code, report, err = scan(capsys, ".")
+    assert (code, report["findings"], err) == (0, [], "")
+
+
+def test_variable_without_default_gives_a_note(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "main.tf", M2M_CLIENT)  # var.ttl is not declared in the files given
+    code, report, _ = scan(capsys, "main.tf")
+    assert code == 0
+    levels = {f["rule_id"]: f["level"] for f in report["findings"]}
+    assert levels["M2M-TTL-MAX"] == "note"
+
+
+def test_broken_cognito_tf_file_fails_in_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "good/main.tf", M2M_CLIENT)
+    write(repo, "good/variables.tf", VARIABLES % 600)
+    write(repo, "bad/main.tf", 'resource "aws_cognito_user_pool_client" "x" {\n  name = \n}\n')
+    code = main(["scan"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (2, "")
+    assert "good/main.tf" in out and "M2M-TTL-MAX" in out  # the other files are still reported
+    assert [line for line in out.splitlines() if "bad/" in line] == [
+        "error: bad/main.tf:3: invalid HCL: unexpected '}'"
+    ]
+
+
+def test_broken_tf_file_without_cognito_is_ignored(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/main.tf", M2M_CLIENT)
+    write(repo, "infra/variables.tf", VARIABLES % 30)
+    write(repo, "infra/versions.tf", "terraform {\n  required_version = \n")
+    write(repo, "network/main.tf", 'resource "aws_vpc" "x" {\n  cidr = \n')
+    code, report, err = scan(capsys)
+    assert (code, report["notifications"], err) == (0, [], "")
+
+
+def test_named_broken_tf_file_fails_without_cognito(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "network/main.tf", 'resource "aws_vpc" "x" {\n  cidr = \n')
+    code, report, err = scan(capsys, "network/main.tf")
+    assert code == 2
+    assert [n["path"] for n in report["notifications"]] == ["network/main.tf"]
+    assert err.count("\n") == 1
+
+
+def test_named_files_are_read_alone(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # pre-commit passes only the changed files: variables.tf is not read, so the TTL is unknown.
+    write(repo, "infra/main.tf", M2M_CLIENT)
+    write(repo, "infra/variables.tf", VARIABLES % 600)
+    code, report, _ = scan(capsys, "infra/main.tf")
+    assert code == 0
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert finding["undetermined"] is True
+    code, report, _ = scan(capsys, "infra/main.tf", "infra/variables.tf")
+    assert code == 1
+
+
+MODULE_CALL = """\
+resource "aws_cognito_user_pool" "main" {
+  name = "orders"
+}
+
+module "svc" {
+  source       = "./modules/svc"
+  user_pool_id = aws_cognito_user_pool.main.id
+  ttl          = 600
+}
+"""
+MODULE = """\
+variable "user_pool_id" {}
+variable "ttl" {
+  default = 30
+}
+
+resource "aws_cognito_user_pool_client" "this" {
+  name                                 = "svc"
+  user_pool_id                         = var.user_pool_id
+  generate_secret                      = true
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["client_credentials"]
+  allowed_oauth_scopes                 = ["orders/read"]
+  access_token_validity                = var.ttl
+
+  token_validity_units {
+    access_token = "minutes"
+  }
+}
+"""
+
+
+def test_module_folder_is_read_through_the_call_and_not_twice(repo: Path) -> None:
+    write(repo, "infra/main.tf", MODULE_CALL)
+    write(repo, "infra/modules/svc/main.tf", MODULE)
+    out = collect(["."], repo)
+    assert [(c.location.address, c.location.path, c.record["AccessTokenValidity"]) for c in out.clients] == [
+        ("module.svc.aws_cognito_user_pool_client.this", "infra/modules/svc/main.tf", 600)
+    ]
+    assert out.clients[0].pool.key == "infra#aws_cognito_user_pool.main"
+
+
+def test_module_finding_points_at_the_module_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "infra/main.tf", MODULE_CALL)
+    write(repo, "infra/modules/svc/main.tf", MODULE)
+    code, report, _ = scan(capsys)
+    assert code == 1
+    ttl = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert [(f["path"], f["line"], f["subject"]) for f in ttl] == [
+        ("infra/modules/svc/main.tf", 13, "module.svc.aws_cognito_user_pool_client.this")
+    ]
+
+
+def test_named_file_reads_its_local_module_folder(repo: Path) -> None:
+    write(repo, "infra/main.tf", MODULE_CALL)
+    write(repo, "infra/modules/svc/main.tf", MODULE)
+    out = collect(["infra/main.tf"], repo)
+    assert [c.location.address for c in out.clients] == ["module.svc.aws_cognito_user_pool_client.this"]
+
+
+def test_folder_without_cognito_but_calling_a_cognito_module_is_evaluated(repo: Path) -> None:
+    call = 'module "svc" {\n  source       = "../modules/svc"\n  user_pool_id = "us-east-1_X"\n}\n'
+    write(repo, "live/main.tf", call)
+    write(repo, "modules/svc/main.tf", MODULE)
+    out = collect(["."], repo)
+    assert [(c.location.address, c.pool.key) for c in out.clients] == [
+        ("module.svc.aws_cognito_user_pool_client.this", "us-east-1_X")
+    ]
+
+
+def test_remote_module_source_is_not_read(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "main.tf", 'module "auth" {\n  source = "cloudposse/cognito/aws"\n}\n# aws_cognito_\n')
+    code, report, err = scan(capsys)
+    assert (code, report["findings"], report["notifications"], err) == (0, [], [], "")
+
+
+# --- the public corpus ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/terraform not present")
+def test_real_terraform_corpus_scans_without_crashing() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "m2m_guard", "scan", str(CORPUS), "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode in (0, 1, 2), out.stderr
+    assert "Traceback" not in out.stderr
+    report = json.loads(out.stdout)
+    for note in report["notifications"]:
+        assert "\n" not in note["message"]
+    clients = collect([str(CORPUS)], CORPUS.parent).clients
+    assert len(clients) >= 20, "the corpus defines dozens of app clients"
+    assert sum(1 for c in clients if c.is_m2m is True) >= 5
+
+
+def test_python_hcl2_is_imported_only_when_a_tf_file_is_parsed(tmp_path: Path) -> None:
+    (tmp_path / "auth.yaml").write_text("Resources: {}\n")
+    code = (
+        "import sys; from pathlib import Path; from m2m_guard.inputs import collect;"
+        f"collect([{str(tmp_path)!r}], Path({str(tmp_path)!r}));"
+        "print(sorted(m for m in ('hcl2', 'lark', 'm2m_guard.sources.terraform_hcl') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "[]"
+
+
+def test_another_hcl2_module_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkov's fork bc-python-hcl2 installs a module named hcl2 too, without this API.
+    monkeypatch.setitem(sys.modules, "hcl2", types.ModuleType("hcl2"))
+    with pytest.raises(SourceError, match="the installed hcl2 module is not python-hcl2 8"):
+        parse("main.tf", "a = 1\n")
+
+
+def test_absurd_numbers_are_unknown_not_a_crash() -> None:
+    text = (
+        'resource "aws_cognito_user_pool_client" "c" {\n'
+        f"  access_token_validity = {'9' * 5000}\n"
+        f"  id_token_validity     = {'9' * 400} / 0.0000001\n"
+        "}\n"
+    )
+    (client,) = load_module([("main.tf", text)])
+    assert client.record["AccessTokenValidity"] == Unknown("expression not evaluated")
+    assert client.record["IdTokenValidity"] == Unknown("expression not evaluated")

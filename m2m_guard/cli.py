@@ -214,8 +214,8 @@ def _export_usage(clients: Sequence[Any], window_days: int) -> str:
     return json.dumps({"window_days": window_days, "clients": dict(sorted(counts.items()))}, indent=2) + "\n"
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from m2m_guard.engine import evaluate
+def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int]:
+    """Sweep, write the redacted inventory, and read it back: (clients, notifications, window)."""
     from m2m_guard.inputs import display_path, project_root
     from m2m_guard.model import Notification, Severity
     from m2m_guard.sources import inventory as inventory_source
@@ -223,13 +223,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from m2m_guard.sweep.inventory import relative_path, render
     from m2m_guard.sweep.runner import run_sweep
 
-    cwd = Path.cwd()
-    policy = _load_policy(args.policy, cwd)
-    usage = _load_usage(args.usage)
     options = _sweep_options(args)
     progress = (lambda line: print(line, file=sys.stderr)) if sys.stderr.isatty() else None
     swept = run_sweep(options, progress=progress)
-    root = project_root(cwd).resolve()
+    root = project_root(Path.cwd()).resolve()
     clients = []
     for inventory in swept.inventories:
         if not inventory.readable:
@@ -250,6 +247,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     ]
     if args.export_usage:
         _write(Path(args.export_usage), _export_usage(clients, options.lookback_days), "usage file")
+    return clients, notifications, options.lookback_days
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from m2m_guard.engine import evaluate
+
+    policy = _load_policy(args.policy, Path.cwd())
+    usage = _load_usage(args.usage)
+    clients, notifications, _ = _live_clients(args)
     result = evaluate(
         policy,
         clients,
@@ -260,6 +266,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         tool_version=__version__,
     )
     return _report(args, result)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from m2m_guard.engine import cost_report
+    from m2m_guard.inputs import collect, project_root
+    from m2m_guard.reporters.cost import RENDERERS
+
+    cwd = Path.cwd()
+    policy = _load_policy(args.policy, cwd)
+    usage = _load_usage(args.usage)
+    if args.live:
+        if args.paths:
+            raise UsageProblem("cost --live reads live accounts; give no PATH")
+        clients, notifications, _ = _live_clients(args)
+    else:
+        collected = collect(args.paths or ["."], project_root(cwd).resolve())
+        clients, notifications = collected.clients, collected.notifications
+    report = cost_report(policy, clients, usage)
+    _emit(RENDERERS[args.format](report), args.output)
+    for note in notifications:
+        print(f"{note.level.value}: {note}", file=sys.stderr)
+    return EXIT_ERROR if any(n.fatal for n in notifications) else EXIT_OK
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -337,39 +365,7 @@ def cmd_checkov_dir(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="m2m-guard",
-        description="Policy-as-code checks for Amazon Cognito machine-to-machine app clients.",
-    )
-    parser.add_argument("--version", action="version", version=f"m2m-guard {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
-
-    scan = commands.add_parser(
-        "scan",
-        help="check CloudFormation, Terraform plan JSON and saved describe output",
-        description="Check IaC and saved describe-user-pool-client output against the policy.",
-    )
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    _common_options(scan)
-    scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
-    scan.add_argument(
-        "--hook",
-        action="store_true",
-        help="pre-commit mode: named files that cannot define Cognito resources are ignored "
-        "like files found in a directory walk, even when they do not parse",
-    )
-    scan.set_defaults(func=cmd_scan)
-
-    sweep = commands.add_parser(
-        "sweep",
-        help="check the app clients in live AWS accounts (read-only)",
-        description="Sweep live accounts × regions × user pools, read-only, and check every app "
-        "client against the policy. Writes a redacted inventory (no client secrets) that the "
-        "report's locations point at.",
-    )
-    _common_options(sweep)
+def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     where = sweep.add_argument_group("accounts and regions")
     where.add_argument(
         "--regions",
@@ -436,7 +432,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="LookupEvents pages of 50 per account-region (default: 20)",
     )
-    use.add_argument("--usage", metavar="FILE", help="usage file for clients CloudTrail does not cover")
     use.add_argument(
         "--export-usage", metavar="FILE", help="write the counts as a usage file for `scan --usage`"
     )
@@ -446,7 +441,67 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the redacted inventory is written (default: m2m-guard-inventory)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="m2m-guard",
+        description="Policy-as-code checks for Amazon Cognito machine-to-machine app clients.",
+    )
+    parser.add_argument("--version", action="version", version=f"m2m-guard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    scan = commands.add_parser(
+        "scan",
+        help="check CloudFormation, Terraform plan JSON and saved describe output",
+        description="Check IaC and saved describe-user-pool-client output against the policy.",
+    )
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    _common_options(scan)
+    scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
+    scan.add_argument(
+        "--hook",
+        action="store_true",
+        help="pre-commit mode: named files that cannot define Cognito resources are ignored "
+        "like files found in a directory walk, even when they do not parse",
+    )
+    scan.set_defaults(func=cmd_scan)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="check the app clients in live AWS accounts (read-only)",
+        description="Sweep live accounts × regions × user pools, read-only, and check every app "
+        "client against the policy. Writes a redacted inventory (no client secrets) that the "
+        "report's locations point at.",
+    )
+    _common_options(sweep)
+    _sweep_arguments(sweep)
+    sweep.add_argument("--usage", metavar="FILE", help="usage file for clients CloudTrail does not cover")
     sweep.set_defaults(func=cmd_sweep)
+
+    cost = commands.add_parser(
+        "cost",
+        help="monthly M2M cost per user pool, with savings advice",
+        description="Per user pool: M2M clients, token requests a month (observed, or projected at "
+        "one token per access-token lifetime), the monthly cost, the policy's budget, and what "
+        "deleting unused clients, a longer TTL or token caching would save.",
+    )
+    cost.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    cost.add_argument("--policy", metavar="FILE", help="policy for prices and budgets (default: as for scan)")
+    cost.add_argument(
+        "--format",
+        choices=("text", "json", "csv", "markdown"),
+        default="text",
+        help="report format (default: text)",
+    )
+    cost.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    cost.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
+    cost.add_argument(
+        "--live", action="store_true", help="cost of the live accounts (takes the sweep options)"
+    )
+    _sweep_arguments(cost)
+    cost.set_defaults(func=cmd_cost)
 
     merge = commands.add_parser(
         "merge",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from m2m_guard.model import (
     MAX_VALID_TTL_SECONDS,
@@ -227,6 +227,42 @@ def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> Savi
         # priced at the margin, so tiers count right
         caching_usd=cost.pricing.requests_usd(total) - cost.pricing.requests_usd(total - excess),
     )
+
+
+@dataclass(frozen=True)
+class PoolLine:
+    """One row of a cost report: a pool, what its M2M clients cost a month, and the savings."""
+
+    pool: Any  # m2m_guard.model.Pool
+    cost: PoolCost
+    plan: SavingsPlan
+    budget_usd: float | None = None
+    #: clients that may be M2M (a flow is unknown): not counted, but worth a look
+    uncertain: int = 0
+
+    @property
+    def basis(self) -> str:
+        """Where the request counts come from: ``observed``, ``projected``, ``unknown``, or
+        several joined with ``+``."""
+        return "+".join(sorted({c.basis for c in self.cost.clients})) or "none"
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_usd is not None and self.cost.total_usd > self.budget_usd
+
+
+@dataclass(frozen=True)
+class CostReport:
+    pools: tuple[PoolLine, ...]
+    pricing: Pricing
+
+    @property
+    def total_usd(self) -> float:
+        return sum(line.cost.total_usd for line in self.pools)
+
+    @property
+    def savings_usd(self) -> float:
+        return sum(line.plan.unused_usd + line.plan.caching_usd for line in self.pools)
 
 
 def usd(amount: float) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from m2m_guard.cost import CostReport, PoolLine, pool_cost, savings_plan
 from m2m_guard.model import (
     AppClient,
     Finding,
@@ -56,6 +57,25 @@ def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
         c if c.pool == merged[c.pool.key] else dataclasses.replace(c, pool=merged[c.pool.key])
         for c in clients
     ]
+
+
+def prepare(clients: Sequence[AppClient], usage: UsageData | None) -> list[AppClient]:
+    """Usage attached (what a source recorded wins over the usage file), pools merged."""
+    if usage is not None:
+        clients = [c if c.usage else dataclasses.replace(c, usage=usage.lookup(c)) for c in clients]
+    return merge_pools(clients)
+
+
+def m2m_clients(clients: Sequence[AppClient]) -> list[tuple[AppClient, Unknown | None]]:
+    """The clients that are, or may be, M2M; the second item says why it is not certain."""
+    out: list[tuple[AppClient, Unknown | None]] = []
+    for client in clients:
+        verdict = client.is_m2m
+        if verdict is True:
+            out.append((client, None))
+        elif isinstance(verdict, Unknown):
+            out.append((client, verdict))
+    return out
 
 
 def _rule_info(rule: RuleConfig) -> RuleInfo:
@@ -185,16 +205,7 @@ def evaluate(
     tool_version: str = "0.0.0",
 ) -> RunResult:
     """Evaluate every rule of ``policy`` on the M2M clients among ``clients``."""
-    if usage is not None:
-        clients = [c if c.usage else dataclasses.replace(c, usage=usage.lookup(c)) for c in clients]
-    clients = merge_pools(clients)
-    m2m: list[tuple[AppClient, Unknown | None]] = []
-    for client in clients:
-        verdict = client.is_m2m
-        if verdict is True:
-            m2m.append((client, None))
-        elif isinstance(verdict, Unknown):
-            m2m.append((client, verdict))
+    m2m = m2m_clients(prepare(clients, usage))
     run = _Evaluation(policy, today)
     for rule in policy.rules:
         if rule.spec.scope == "pool":
@@ -222,3 +233,39 @@ def evaluate(
 
 def _order(f: Finding) -> tuple[str, int, str, str]:
     return (f.location.path, f.location.line or 0, f.rule_id, f.fingerprint)
+
+
+def cost_report(policy: Policy, clients: Sequence[AppClient], usage: UsageData | None = None) -> CostReport:
+    """Per pool: the M2M clients, their monthly cost, the budget and the savings plan.
+
+    The same computation as ``pool_budget``; a pool's budget is the tightest ``pool_budget``
+    rule that selects it.
+    """
+    groups: dict[str, list[AppClient]] = {}
+    uncertain: dict[str, int] = {}
+    pools: dict[str, Pool] = {}
+    for client, doubt in m2m_clients(prepare(clients, usage)):
+        pools.setdefault(client.pool.key, client.pool)
+        if doubt is None:
+            groups.setdefault(client.pool.key, []).append(client)
+        else:
+            uncertain[client.pool.key] = uncertain.get(client.pool.key, 0) + 1
+    budget_rules = [r for r in policy.rules if r.spec.type == "pool_budget"]
+    lines = []
+    for key in sorted(pools, key=lambda k: pools[k].label):
+        members = groups.get(key, [])
+        budgets = [
+            float(r.params["monthly_usd"]) for r in budget_rules if r.selector.selects_pool(pools[key])
+        ]
+        budget = min(budgets, default=None)
+        cost = pool_cost(members, policy.pricing)
+        lines.append(
+            PoolLine(
+                pool=pools[key],
+                cost=cost,
+                plan=savings_plan(cost, budget, policy.ttl_ceiling()),
+                budget_usd=budget,
+                uncertain=uncertain.get(key, 0),
+            )
+        )
+    return CostReport(tuple(lines), policy.pricing)

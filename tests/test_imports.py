@@ -18,14 +18,16 @@ ALLOWED = {
     "usage": {"model"},
     "rules": {"model", "cost", "rules"},
     "sources": {"model", "sources"},
-    "reporters": {"model", "reporters"},
+    "reporters": {"model", "reporters", "cost"},
     # the policy loader reads YAML with the same safe, line-marking parser as the sources
     "policy": {"model", "cost", "rules", "policy", "sources.document"},
-    "engine": {"model", "policy", "rules", "usage"},
+    "engine": {"model", "policy", "rules", "usage", "cost"},
     "inputs": {"model", "sources"},
     "merge": set(),
     # the live sweep talks to AWS; it hands the cli redacted inventories, nothing else
     "sweep": {"sweep"},
+    # checkov custom checks: the bridge reuses the sources' mapping and runs the engine
+    "checkov": {"model", "engine", "policy", "rules", "sources", "checkov"},
     "cli": {"*"},
     "__main__": {"cli"},
     "__init__": set(),

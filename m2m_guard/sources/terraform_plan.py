@@ -562,3 +562,7 @@ def _first_dict(value: Any) -> Mapping[str, Any]:
 
 def _pascal(snake: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
+
+
+#: Provider block keys to DescribeUserPoolClient keys (access_token -> AccessToken).
+pascal = _pascal

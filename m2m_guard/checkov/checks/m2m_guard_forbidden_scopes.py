@@ -1,0 +1,5 @@
+"""CKV_M2M_FORBIDDEN_SCOPES: m2m-guard's forbidden_scopes rules as checkov checks."""
+
+from m2m_guard.checkov.bridge import make_checks
+
+cfn_check, tf_check = make_checks("forbidden_scopes")

@@ -1,6 +1,6 @@
 """checkov running m2m-guard's checks vs `m2m-guard scan`, on one synthetic repository.
 
-    cd /work/main && python3 bench/checkov.py          # 200 generated templates, one run each
+    python3 bench/checkov.py          # 200 generated templates, one run each
     python3 bench/checkov.py --templates 500 --runs 3  # median of 3 runs
     python3 bench/checkov.py --repo DIR                # an existing directory instead
 

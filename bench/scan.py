@@ -1,6 +1,6 @@
 """Scan benchmark: start-up time and large-repository scan time against the parse floor.
 
-    cd /work/main && python3 bench/scan.py            # full: 2,000 templates, 7 start-up runs
+    python3 bench/scan.py            # full: 2,000 templates, 7 start-up runs
     python3 bench/scan.py --quick                     # smoke: 200 templates, 3 start-up runs
     python3 bench/scan.py --repo DIR                  # scan an existing directory instead
     python3 bench/scan.py --profile                   # also cProfile the in-process scan
@@ -325,7 +325,7 @@ def measure_scan(name: str, repo: Path, runs: int, tmp: Path) -> ScanResult:
 
 
 def find_corpus() -> Path | None:
-    for candidate in (Path("/work/shared/corpus"), ROOT.parent / "shared" / "corpus"):
+    for candidate in (ROOT.parent / "shared" / "corpus",):
         if candidate.is_dir():
             return candidate
     return None

@@ -198,19 +198,19 @@ def _sweep_options(args: argparse.Namespace) -> Any:
 
 
 def _export_usage(clients: Sequence[Any], window_days: int) -> str:
-    """The usage-file format `scan --usage` reads: by ClientId, and by ClientName where unique."""
+    """The usage-file format `scan --usage` reads: by ClientId, and by ClientName where exactly
+    one swept client has that name (and its usage is known)."""
     counts: dict[str, int] = {}
-    names: dict[str, list[int]] = {}
+    by_name: dict[str, list[Any]] = {}
     for client in clients:
-        if client.usage is None:
-            continue
-        counts[client.location.client_id] = client.usage.requests
         name = client.record.get("ClientName")
         if isinstance(name, str):
-            names.setdefault(name, []).append(client.usage.requests)
-    for name, values in names.items():
-        if len(values) == 1 and name not in counts:
-            counts[name] = values[0]
+            by_name.setdefault(name, []).append(client)
+        if client.usage is not None:
+            counts[client.location.client_id] = client.usage.requests
+    for name, named in by_name.items():
+        if len(named) == 1 and named[0].usage is not None and name not in counts:
+            counts[name] = named[0].usage.requests
     return json.dumps({"window_days": window_days, "clients": dict(sorted(counts.items()))}, indent=2) + "\n"
 
 

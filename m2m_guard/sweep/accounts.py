@@ -76,7 +76,13 @@ def organization_accounts(session: Any, endpoint_url: str | None) -> list[str]:
 def assume(
     base: Any, account: str, role_name: str, partition: str, external_id: str | None, endpoint_url: str | None
 ) -> Any:
+    """A session in ``account`` through ``role_name``. Its credentials renew themselves by
+    assuming the role again before they expire: an organization's sweep can outlast the one
+    hour that assumed-role credentials last, and accounts wait their turn. Raises if the role
+    cannot be assumed now."""
     import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
 
     sts = aws.client(base, "sts", base.region_name or "us-east-1", endpoint_url)
     kwargs = {
@@ -84,13 +90,24 @@ def assume(
         "RoleSessionName": "m2m-guard-sweep",
         **({"ExternalId": external_id} if external_id else {}),
     }
-    credentials = sts.assume_role(**kwargs)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=base.region_name,
+
+    def fetch() -> dict[str, str]:
+        credentials = sts.assume_role(**kwargs)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    refreshable = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
+    core = botocore.session.get_session()
+    core._credentials = refreshable  # botocore has no public setter for a session's credentials
+    if base.region_name:
+        core.set_config_variable("region", base.region_name)
+    return boto3.Session(botocore_session=core)
 
 
 def enabled_regions(session: Any, endpoint_url: str | None) -> list[str]:

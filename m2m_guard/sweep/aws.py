@@ -76,6 +76,10 @@ def _keep_raw_fields(http_response: Any = None, parsed: Any = None, **_: Any) ->
     client["GenerateSecret"] = bool(secret)
 
 
+#: Attempts per request (botocore adaptive retry mode), the first one included. Throttling
+#: that outlasts them fails the account-region, which is then reported.
+MAX_ATTEMPTS = 8
+
 _CLIENT_LOCK = threading.Lock()  # boto3 sessions are not thread-safe when creating clients
 
 
@@ -83,7 +87,7 @@ def client(session: Any, service: str, region: str | None, endpoint_url: str | N
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "adaptive", "max_attempts": 8},
+        retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=10,
         read_timeout=30,
         max_pool_connections=32,
@@ -107,6 +111,7 @@ def error_text(exc: BaseException) -> str:
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
+        ParamValidationError,
     )
 
     if isinstance(exc, ClientError):
@@ -125,6 +130,9 @@ def error_text(exc: BaseException) -> str:
         return "no AWS credentials found"
     if isinstance(exc, NoRegionError):
         return "no AWS region configured; pass --regions"
+    if isinstance(exc, ParamValidationError):  # our own parameters (an --external-id too short)
+        detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:] if line.strip())
+        return f"invalid parameter: {detail or 'rejected by botocore'}"
     if isinstance(exc, EndpointConnectionError):
         return "cannot reach the AWS endpoint"
     if isinstance(exc, BotoCoreError):

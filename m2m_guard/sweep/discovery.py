@@ -11,10 +11,12 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from m2m_guard.sweep.aws import error_text
 from m2m_guard.sweep.ratelimit import RegionLimiter
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,7 +69,11 @@ def discover_region(
     partition: str = "aws",
     workers: int = 4,
 ) -> RegionInventory:
-    """Everything m2m-guard needs from one account-region. API errors become ``errors``."""
+    """Everything m2m-guard needs from one account-region. API errors become ``errors``; a pool
+    or client deleted while the sweep runs becomes a warning.
+
+    Pools are read side by side, and the describes of all pools are interleaved, so that the
+    per-pool limit (5 requests per second) does not cap the account-region at that rate."""
     out = RegionInventory(account, region)
     lock = threading.Lock()
 
@@ -85,58 +91,81 @@ def discover_region(
         out.errors.append(f"cannot list user pools: {error_text(exc)}")
         out.readable = False
         return out
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool_executor:
-        for summary in sorted(pools, key=lambda p: p["Id"]):
+
+    def read_pool(summary: dict[str, Any]) -> tuple[PoolInventory, list[str]]:
+        pool_id = summary["Id"]
+        arn = _pool_arn(partition, region, account, pool_id)
+        inventory = PoolInventory(pool_id, summary.get("Name", ""), arn)
+        listed = _pages(
+            cognito.list_user_pool_clients,
+            "UserPoolClients",
+            counted("ListUserPoolClients", pool_id),
+            UserPoolId=pool_id,
+            MaxResults=60,
+        )
+        ids = sorted(c["ClientId"] for c in listed)
+        servers = _pages(
+            cognito.list_resource_servers,
+            "ResourceServers",
+            counted("ListResourceServers", pool_id),
+            UserPoolId=pool_id,
+            MaxResults=50,
+        )
+        inventory.resource_servers = sorted(s["Identifier"] for s in servers)
+        return inventory, ids
+
+    def describe(item: tuple[str, str]) -> Any:
+        pool_id, client_id = item
+        counted("DescribeUserPoolClient", pool_id)()
+        return cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+
+    ordered = sorted(pools, key=lambda p: p["Id"])
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+        read: list[tuple[PoolInventory, list[str]]] = []
+        for summary, result in zip(ordered, _gather(executor, read_pool, ordered), strict=True):
             pool_id = summary["Id"]
-            inventory = PoolInventory(
-                pool_id, summary.get("Name", ""), _pool_arn(partition, region, account, pool_id)
+            if _not_found(result):  # deleted since it was listed: not an error
+                out.warnings.append(f"user pool {pool_id} disappeared during the sweep")
+            elif isinstance(result, BaseException):
+                out.errors.append(f"user pool {pool_id}: {error_text(result)}")
+            else:
+                read.append(result)
+        # Interleave the pools in proportion to their size, so that they all finish together:
+        # walking them one after the other (or round-robin, which leaves the biggest pool for
+        # last) would end the region alone on one pool's 5 requests per second.
+        items = [
+            (inventory.id, client_id)
+            for _, _, inventory, client_id in sorted(
+                ((k + 0.5) / len(ids), order, inventory, client_id)
+                for order, (inventory, ids) in enumerate(read)
+                for k, client_id in enumerate(ids)
             )
-            try:
-                listed = list(
-                    _pages(
-                        cognito.list_user_pool_clients,
-                        "UserPoolClients",
-                        counted("ListUserPoolClients", pool_id),
-                        UserPoolId=pool_id,
-                        MaxResults=60,
-                    )
+        ]
+        described = dict(zip(items, _gather(executor, describe, items), strict=True))
+    for inventory, ids in read:
+        for client_id in ids:
+            result = described[(inventory.id, client_id)]
+            if _not_found(result):  # deleted since it was listed: not an error
+                out.warnings.append(
+                    f"user pool {inventory.id}: client {client_id} disappeared during the sweep"
                 )
-                servers = _pages(
-                    cognito.list_resource_servers,
-                    "ResourceServers",
-                    counted("ListResourceServers", pool_id),
-                    UserPoolId=pool_id,
-                    MaxResults=50,
-                )
-                inventory.resource_servers = sorted(s["Identifier"] for s in servers)
-            except Exception as exc:
-                out.errors.append(f"user pool {pool_id}: {error_text(exc)}")
                 continue
-            describe = counted("DescribeUserPoolClient", pool_id)
-
-            def one(client_id: str, pool_id: str = pool_id, describe: Callable[[], None] = describe) -> Any:
-                describe()
-                return cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
-
-            ids = sorted(c["ClientId"] for c in listed)
-            for client_id, result in zip(ids, _gather(pool_executor, one, ids), strict=True):
-                if isinstance(result, BaseException):
-                    text = error_text(result)
-                    if "ResourceNotFound" in text:  # deleted since it was listed: not an error
-                        out.warnings.append(
-                            f"user pool {pool_id}: client {client_id} disappeared during the sweep"
-                        )
-                    else:
-                        out.errors.append(f"user pool {pool_id}: client {client_id}: {text}")
-                    continue
-                record = dict(result["UserPoolClient"])
-                record.pop("ClientSecret", None)  # already gone; never let one through
-                inventory.clients.append(record)
-            out.pools.append(inventory)
+            if isinstance(result, BaseException):
+                out.errors.append(f"user pool {inventory.id}: client {client_id}: {error_text(result)}")
+                continue
+            record = dict(result["UserPoolClient"])
+            record.pop("ClientSecret", None)  # already gone; never let one through
+            inventory.clients.append(record)
+        out.pools.append(inventory)
     return out
 
 
-def _gather(executor: ThreadPoolExecutor, func: Callable[[str], Any], items: list[str]) -> list[Any]:
+def _not_found(result: Any) -> bool:
+    response = getattr(result, "response", None) if isinstance(result, BaseException) else None
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+
+
+def _gather(executor: ThreadPoolExecutor, func: Callable[[T], Any], items: list[T]) -> list[Any]:
     """Results in order; an exception is returned in place of its result."""
     futures = [executor.submit(func, item) for item in items]
     results: list[Any] = []

@@ -175,7 +175,8 @@ def run_sweep(
                 clients = sum(len(p.clients) for p in inventory.pools)
                 progress(
                     f"[{done}/{len(work)}] {target.account} {region}: "
-                    f"{len(inventory.pools)} pools, {clients} clients"
+                    f"{len(inventory.pools)} pool{'' if len(inventory.pools) == 1 else 's'}, "
+                    f"{clients} client{'' if clients == 1 else 's'}"
                 )
     if options.log_group:
         log_region = options.log_region or base.region_name or "us-east-1"

@@ -80,8 +80,11 @@ def logs_insights(
             status = response.get("status")
             if status == "Complete":
                 break
-            if status in ("Failed", "Cancelled", "Timeout", "Unknown") or now() > deadline:
-                result.error = f"Logs Insights query ended with status {status or 'unknown'}"
+            if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
+                result.error = f"Logs Insights query ended with status {status}"
+                return result
+            if now() > deadline:
+                result.error = f"Logs Insights query did not complete within {timeout:g} s (status {status})"
                 return result
             sleep(1.0)
     except Exception as exc:

@@ -297,8 +297,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             reports.append(json.loads(_read_text(name, "report")))
-        except ValueError as exc:
-            raise UsageProblem(f"{name}: not a JSON or SARIF report ({exc})") from None
+        except (ValueError, RecursionError):
+            raise UsageProblem(f"{name}: not a JSON or SARIF report") from None
     try:
         _, merged = merge(reports)
     except MergeError as exc:

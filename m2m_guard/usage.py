@@ -37,7 +37,10 @@ def parse_usage(source: str, text: str) -> UsageData:
         data = json.loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
-        raise UsageError(f"{source}:{line}: invalid JSON: {getattr(exc, 'msg', exc)}") from None
+        where = f"{source}:{line}" if line else source
+        # the one ValueError that is no JSONDecodeError: int() refuses over 4300 digits
+        problem = getattr(exc, "msg", None) or "a number of more than 4300 digits"
+        raise UsageError(f"{where}: invalid JSON: {problem}") from None
     except RecursionError:
         raise UsageError(f"{source}: JSON nested too deeply") from None
     if not isinstance(data, dict):

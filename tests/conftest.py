@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 
 
@@ -16,3 +20,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_snapshots(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-snapshots"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Keep hypothesis's files out of the work tree.
+
+    Even without an example database, hypothesis caches the constants it finds in the code
+    under ``.hypothesis/`` in the working directory, from its own collection hook: point it at
+    pytest's temporary directory first (tests/test_properties.py).
+    """
+    if "hypothesis" not in sys.modules:
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    factory = getattr(config, "_tmp_path_factory", None)
+    home = factory.mktemp("hypothesis") if factory is not None else Path(tempfile.mkdtemp())
+    set_hypothesis_home_dir(home)

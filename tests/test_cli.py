@@ -291,3 +291,11 @@ def test_without_python_hcl2_tf_files_get_one_warning(
     code, out, _ = run(capsys, "scan")
     assert code == 0
     assert out.count("Terraform HCL (.tf) not read: python-hcl2 is not installed") == 1
+
+
+def test_merge_rejects_what_is_not_a_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "deep.json", "[" * 100_000 + "]" * 100_000)
+    write(repo, "text.json", "not json")
+    for name in ("deep.json", "text.json"):
+        code, _, err = run(capsys, "merge", name)
+        assert code == 2 and err.strip() == f"{name}: not a JSON or SARIF report"

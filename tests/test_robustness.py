@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from m2m_guard.cli import main
+from m2m_guard.sources.document import SourceError, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -72,6 +73,55 @@ def test_bad_file_is_one_line_and_others_still_reported(
     line = f"{name}:{note['line']}: {note['message']}" if note["line"] else f"{name}: {note['message']}"
     assert line.startswith(message)
     assert "\n" not in note["message"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        # PyYAML's own constructors raise IndexError / KeyError on these
+        ("a: 1\nb: !!int ''\n", "invalid YAML: '' is not a valid int", 2),
+        ("a: !!float ''\n", "invalid YAML: '' is not a valid float", 1),
+        ("a:\n  b: !!bool maybe\n", "invalid YAML: 'maybe' is not a valid bool", 2),
+        # integers Python cannot print (str() refuses more than 4300 digits): crashed in rules
+        ("a: 0x" + "F" * 5000 + "\n", "is too large a number", 1),
+        ("a: 1" + ":59" * 3000 + "\n", "is too large a number", 1),
+        ('{"a":\n ' + "9" * 5000 + "}", "invalid JSON: a number of more than 4300 digits", 2),
+        ('{}\n{"a":\n ' + "9" * 5000 + "}", "invalid JSON: a number of more than 4300 digits", 3),
+    ],
+)
+def test_values_the_yaml_or_json_reader_rejects_are_source_errors(text: str, message: str, line: int) -> None:
+    with pytest.raises(SourceError) as caught:
+        parse("x.yaml", text)
+    assert message in caught.value.message and caught.value.line == line
+
+
+def test_yaml_types_outside_json_are_read_as_json_shapes() -> None:
+    """No bytes, sets or tuples reach a record: CloudFormation has none of them."""
+    text = "b: !!binary aGk=\ns: !!set {x, y}\no: !!omap [{k: 1}]\np: !!pairs [{k: 1}, {k: 2}]\n"
+    data = parse("x.yaml", text).data
+    assert data == {"b": "aGk=", "s": {"x": None, "y": None}, "o": [{"k": 1}], "p": [{"k": 1}, {"k": 2}]}
+
+
+def test_huge_numbers_are_input_errors_not_crashes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ttl = "AccessTokenValidity: 24"
+    (repo / "hex.yaml").write_text(TEMPLATE.replace(ttl, "AccessTokenValidity: 0x" + "F" * 5000))
+    digits = TEMPLATE.replace("LongLived", "Digits").replace(ttl, f'AccessTokenValidity: "{"9" * 5000}"')
+    (repo / "digits.yaml").write_text(digits)
+    code, report, err = scan_json(capsys)
+    assert code == 2, err  # was 3: ValueError from str()/int() of a number over 4300 digits
+    assert_good_still_reported(report)
+    assert [n["path"] for n in report["notifications"]] == ["hex.yaml"]
+    assert any(f["path"] == "digits.yaml" and f["undetermined"] for f in report["findings"])
+
+
+def test_usage_file_with_a_huge_number_is_one_clear_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "u.json").write_text('{"window_days": 30, "clients": {"svc": ' + "9" * 5000 + "}}")
+    code = main(["scan", "--usage", "u.json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == "u.json: invalid JSON: a number of more than 4300 digits"  # was "u.json:None: ..."
 
 
 def test_deep_nesting_never_reaches_the_c_parser(repo: Path) -> None:

@@ -126,7 +126,8 @@ def _schema_message(error: Any) -> tuple[Path_, str]:
     kind, instance = error.validator, error.instance
     if kind == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
-        extra = sorted(k for k in instance if k not in allowed)
+        # YAML keys need not be strings (``1:``, ``null:``); str() orders any mix of them
+        extra = sorted((k for k in instance if k not in allowed), key=str)
         if extra:
             return (*path, extra[0]), f"unknown key {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
     if kind == "required":

@@ -119,7 +119,9 @@ def condition(client: AppClient, p: Params) -> Iterator[Violation]:
 
 
 def _first_unknown(value: Any) -> Unknown | None:
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, tuple) else ()
+    # Keys the normalizer does not know keep their lists as lists (``SupportedIdentityProviders2:
+    # [!Ref P]``, a Terraform attribute it does not map): an unknown inside one counts too.
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else ()
     for item in items:
         found = item if isinstance(item, Unknown) else _first_unknown(item)
         if found is not None:

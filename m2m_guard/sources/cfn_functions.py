@@ -109,6 +109,8 @@ def _select(t: Resolver, arg: Any) -> Any:
         return Unknown(f"Fn::Select index {index[:40]!r} is not a number")
     if not isinstance(items, list):
         return Unknown(f"Fn::Select needs a list, not {describe(items)}")
+    if len(index.strip().lstrip("0")) > 9:  # far past any list (int() refuses over 4300 digits)
+        return Unknown(f"Fn::Select index {index.strip()[:40]}... is past the end of the list")
     position = int(index)
     if position >= len(items):
         return Unknown(f"Fn::Select index {position} is past the end of the list")

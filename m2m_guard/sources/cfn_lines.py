@@ -54,8 +54,9 @@ class _JsonLines:
                 self.offsets[resource.logical_id] = found
                 start = found + 1
         ordered = sorted(self.offsets.values())
-        # Each resource's text ends where the next one found begins.
-        self.ends = dict(zip(ordered, ordered[1:] + [len(text)], strict=True))
+        # Each resource's text ends where the next one found begins. Not strict: none may be
+        # found (a logical id written with escapes, ``"\u00e9"``, is not searched that way).
+        self.ends = dict(zip(ordered, [*ordered[1:], len(text)], strict=False))
 
     def resource_line(self, logical_id: str) -> int | None:
         offset = self.offsets.get(logical_id)

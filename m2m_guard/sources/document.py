@@ -30,6 +30,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 500
 MAX_MERGED_KEYS = 100_000
+#: Integers beyond this are refused: ``str()`` of one over 4300 digits raises ValueError.
+MAX_INT_BITS = 14_000
 
 
 class SourceError(Exception):
@@ -139,6 +141,28 @@ class _Loader(_BaseLoader):
                 "YAML merge keys expand to too many entries (alias bomb?)", node.start_mark.line + 1
             )
 
+    def construct_checked(self, node: yaml.ScalarNode) -> Any:
+        """``!!int``, ``!!float``, ``!!bool``: a value the tag cannot hold is a YAML error.
+
+        PyYAML's own constructors fail on some with IndexError (``!!int ""``) or KeyError
+        (``!!bool maybe``), which would escape as crashes. Integers too large to print
+        (``0xFFFF...``, ``1:59:59:...``: Python refuses ``str()`` beyond 4300 digits) are
+        refused here, as ``json.loads`` refuses them in JSON.
+        """
+        construct = _CHECKED[node.tag]
+        kind = node.tag.rsplit(":", 1)[-1]
+        try:
+            value = construct(self, node)
+        except (ValueError, IndexError, KeyError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value[:40]!r} is not a valid {kind}", node.start_mark
+            ) from None
+        if type(value) is int and value.bit_length() > MAX_INT_BITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value[:40]!r}... is too large a number", node.start_mark
+            )
+        return value
+
     def construct_cfn_tag(self, suffix: str, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
             value: Any = self.construct_scalar(node)
@@ -168,6 +192,20 @@ _Loader.add_multi_constructor("!", _Loader.construct_cfn_tag)
 # (2027-02-30) must be a validation message, not a constructor crash. (The stubs cannot tell
 # that the inherited SafeConstructor method fits the subclass.)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)  # type: ignore[type-var]
+_CHECKED = {
+    "tag:yaml.org,2002:int": _BaseLoader.construct_yaml_int,
+    "tag:yaml.org,2002:float": _BaseLoader.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _BaseLoader.construct_yaml_bool,
+}
+for _tag in _CHECKED:
+    _Loader.add_constructor(_tag, _Loader.construct_checked)
+# The data stays JSON-shaped, as CloudFormation and the other formats read it: no bytes, sets or
+# tuples in a record. ``!!binary`` stays its (base64) text, ``!!set`` a mapping to nulls, and
+# ``!!omap`` / ``!!pairs`` the sequence of one-key mappings they are written as.
+_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_yaml_str)  # type: ignore[type-var]
+_Loader.add_constructor("tag:yaml.org,2002:set", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:omap", _Loader.construct_yaml_seq)
+_Loader.add_constructor("tag:yaml.org,2002:pairs", _Loader.construct_yaml_seq)
 
 
 def _yaml_error(exc: yaml.YAMLError) -> SourceError:
@@ -222,7 +260,15 @@ def parse(path: str, text: str) -> Document:
             except SourceError:
                 raise json_error from None
             return Document(path, text, data, is_json=False)
+        except ValueError:  # not a JSONDecodeError: a number of more than 4300 digits
+            raise _huge_number(text) from None
     return Document(path, text, _load_yaml(text), is_json=False)
+
+
+def _huge_number(text: str, start: int = 0) -> SourceError:
+    match = re.compile(r"[0-9]{4301,}").search(text, start)
+    line = text.count("\n", 0, match.start()) + 1 if match else None
+    return SourceError("invalid JSON: a number of more than 4300 digits", line)
 
 
 def _json_stream(text: str) -> list[Any]:
@@ -238,6 +284,8 @@ def _json_stream(text: str) -> list[Any]:
             item, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise SourceError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+        except ValueError:
+            raise _huge_number(text, pos) from None
         items.append(item)
 
 
@@ -255,5 +303,6 @@ def _load_yaml(text: str) -> Any:
         raise _yaml_error(exc) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:  # a scalar the safe constructor rejects
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError) as exc:
+        # a scalar the safe constructor rejects (construct_checked handles the known ones)
         raise SourceError(f"invalid YAML value: {exc}") from None

@@ -15,6 +15,7 @@ from typing import Any
 from m2m_guard.model import Unknown
 
 SECRET_KEYS = frozenset({"ClientSecret", "client_secret"})
+_MAX_DIGITS = 4300
 
 
 def _describe(value: Any) -> str:
@@ -37,8 +38,11 @@ def to_int(key: str, value: Any) -> Any:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit():  # isdigit() alone admits "²", which int() rejects
+        if len(text) > _MAX_DIGITS:  # int() refuses more than 4300 digits
+            return Unknown(f"{key} is a number of {len(text)} digits")
+        return int(text)
     return Unknown(f"{key} is {_describe(value)}, not a whole number")
 
 

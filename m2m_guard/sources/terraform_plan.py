@@ -137,7 +137,8 @@ def _check_version(version: Any) -> None:
     # "Reject any input which reports an unsupported major version" (the format's own rule).
     if isinstance(version, str):
         major = version.split(".", 1)[0]
-        if major.isdigit() and int(major) >= 2:
+        # (a string test: int() refuses "²" and numbers of more than 4300 digits)
+        if major.isascii() and major.isdigit() and major.lstrip("0") not in ("", "1"):
             raise SourceError(f"unsupported Terraform JSON format_version {version[:20]!r}")
 
 

@@ -119,6 +119,10 @@ waivers:
             ["p.yaml:7: rules[0].value: invalid regular expression: missing ), unterminated subpattern at position 0"],
         ),
         ("version: 1\nrules: [\n", ["p.yaml:3: invalid YAML: did not find expected node content"]),
+        (  # keys that are not strings next to ones that are: sorting them raised TypeError
+            "version: 1\nrules:\n  - id: A\n    type: mixed_oauth_flows\n    1: x\n    zeta: y\n",
+            ["p.yaml:5: rules[0][1]: unknown key 1 (allowed: description, id, match, severity, type)"],
+        ),
     ],
 )
 def test_bad_policies(text: str, expected: list[str]) -> None:

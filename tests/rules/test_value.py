@@ -140,6 +140,11 @@ def test_condition_messages(raw: dict[str, Any], message: str, field: str) -> No
                      "TokenValidityUnits.AccessToken is unknown (var.unit has no default)", id="dotted"),
         pytest.param({"ExplicitAuthFlows": ("ALLOW_CLIENT_TOKEN_AUTH", unknown())}, "ExplicitAuthFlows",
                      "a part of ExplicitAuthFlows is unknown (Ref to parameter Ttl without a default)", id="list-element"),
+        # a key the normalizer does not know keeps its list as a list: was a definite violation
+        pytest.param({"NewApiList": ["COGNITO", unknown()]}, "NewApiList",
+                     f"a part of NewApiList is unknown ({unknown().reason})", id="raw-list"),
+        pytest.param({"NewApiMap": {"Items": [unknown()]}}, "NewApiMap",
+                     f"a part of NewApiMap is unknown ({unknown().reason})", id="nested-list"),
     ],
 )
 @pytest.mark.parametrize("op", sorted(OPERATORS))

@@ -740,3 +740,30 @@ Resources:
     assert all(isinstance(s, Unknown) for s in scopes)
     assert "dynamic reference" in scopes[0].reason and "dynamic reference" in scopes[1].reason
     assert "not a number" in scopes[2].reason
+
+
+def test_json_logical_id_written_with_escapes_loads_without_lines() -> None:
+    # json.dumps writes "\u00e9" for a non-ASCII id; the line search does not find it, and an
+    # empty search result used to raise ValueError (zip strict) instead of losing the lines.
+    text = json.dumps({"Resources": {"Cli\u00e9nt": {"Type": "AWS::Cognito::UserPoolClient"}}})
+    (client,) = load("escaped.json", text)
+    assert client.location.logical_id == "Cli\u00e9nt" and client.location.line is None
+
+
+def test_numbers_too_long_for_int_are_unknown_not_crashes() -> None:
+    digits = "9" * 5000
+    text = f"""\
+Resources:
+  C:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      AccessTokenValidity: "{digits}"
+      RefreshTokenValidity: "²"
+      AllowedOAuthScopes: [!Select ["{digits}", [a/b]]]
+"""
+    (client,) = load("long.yaml", text)
+    assert client.record["AccessTokenValidity"] == Unknown("AccessTokenValidity is a number of 5000 digits")
+    refresh = client.record["RefreshTokenValidity"]
+    assert refresh == Unknown("RefreshTokenValidity is '²', not a whole number")
+    (scope,) = client.scopes
+    assert isinstance(scope, Unknown) and "past the end of the list" in scope.reason

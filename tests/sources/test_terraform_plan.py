@@ -595,3 +595,25 @@ def test_other_blocks_become_api_objects_and_unmapped_attributes_keep_their_name
     assert record["RefreshTokenRotation"] == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 10}
     assert record["AnalyticsConfiguration"] == {"ApplicationId": "a1b2", "UserDataShared": False}
     assert record["region"] == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("version", "supported"),
+    [
+        ("1.2", True),
+        ("01.0", True),
+        ("0.1", True),
+        ("2.0", False),
+        ("10.1", False),
+        ("²", True),
+        ("9" * 5000, False),
+    ],
+)
+def test_format_version_check_never_raises_but_source_error(version: str, supported: bool) -> None:
+    # "²".isdigit() is true but int("²") raises, as does int() of more than 4300 digits.
+    text = json.dumps({"format_version": version, "planned_values": {}})
+    if supported:
+        assert load_text("plan.json", text) == []
+    else:
+        with pytest.raises(SourceError, match="unsupported Terraform JSON format_version"):
+            load_text("plan.json", text)

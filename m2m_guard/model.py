@@ -88,6 +88,11 @@ def split_known(items: Iterable[Any]) -> tuple[list[Any], list[Unknown]]:
     return known_items, unknown_items
 
 
+def plural(count: int, word: str) -> str:
+    """``plural(1, "client")`` -> ``"1 client"``, ``plural(2, "client")`` -> ``"2 clients"``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def human_duration(seconds: int) -> str:
     """``3600`` -> ``"1 hour"``, ``5400`` -> ``"90 minutes"``."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from m2m_guard.cost import CostReport, PoolLine, usd
-from m2m_guard.model import human_duration
+from m2m_guard.model import human_duration, plural
 
 COLUMNS = (
     "pool",
@@ -142,10 +142,13 @@ def _savings(report: CostReport, code: Callable[[str], str]) -> list[str]:
             )
         if line.cost.unknown:
             items.append(
-                f"{name}: the requests of {len(line.cost.unknown)} client(s) are unknown (TTL unknown)"
+                f"{name}: the requests of {plural(len(line.cost.unknown), 'client')} are unknown "
+                "(TTL unknown)"
             )
         if line.uncertain:
-            items.append(f"{name}: {line.uncertain} client(s) may be M2M (flows unknown) and are not counted")
+            items.append(
+                f"{name}: {plural(line.uncertain, 'client')} may be M2M (flows unknown) and are not counted"
+            )
     return items
 
 

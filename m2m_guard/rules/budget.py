@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from m2m_guard.cost import PoolCost, pool_cost, savings_plan, usd
-from m2m_guard.model import Undetermined, Violation, human_duration
+from m2m_guard.model import Undetermined, Violation, human_duration, plural
 from m2m_guard.rules._registry import Params, PoolView, rule
 
 
@@ -72,5 +72,6 @@ def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
         first = cost.unknown[0]
         raise Undetermined(
             summary.format("at least") + f", within the {usd(budget)} budget, but the requests of "
-            f"{len(cost.unknown)} client(s) are unknown ({first.client.location.name}: {first.reason})"
+            f"{plural(len(cost.unknown), 'client')} are unknown "
+            f"({first.client.location.name}: {first.reason})"
         )

@@ -156,7 +156,7 @@ def test_unknown_ttl_makes_a_within_budget_verdict_undetermined() -> None:
     assert caught.value.reason.startswith(
         "UserPool costs at least $13.64 a month (2 M2M clients × $6.00 = $12.00; "
         f"730 token requests × $0.00225 = $1.64 {PROJECTED}), within the $50.00 budget, "
-        "but the requests of 1 client(s) are unknown (svc-b: "
+        "but the requests of 1 client are unknown (svc-b: "
     )
     assert "Ref to parameter Ttl without a default" in caught.value.reason
 

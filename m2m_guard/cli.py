@@ -342,15 +342,19 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _common_options(parser: argparse.ArgumentParser) -> None:
+def _common_options(
+    parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, fail_on: bool = True
+) -> None:
     parser.add_argument(
         "--policy",
         metavar="FILE",
         help="policy file or built-in pack name (default: .m2m-guard.yaml found upward, "
         "else the built-in default pack)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--format", choices=formats, default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    if not fail_on:
+        return
     parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
@@ -488,14 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deleting unused clients, a longer TTL or token caching would save.",
     )
     cost.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    cost.add_argument("--policy", metavar="FILE", help="policy for prices and budgets (default: as for scan)")
-    cost.add_argument(
-        "--format",
-        choices=("text", "json", "csv", "markdown"),
-        default="text",
-        help="report format (default: text)",
-    )
-    cost.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    _common_options(cost, formats=("text", "json", "csv", "markdown"), fail_on=False)
     cost.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
     cost.add_argument(
         "--live", action="store_true", help="cost of the live accounts (takes the sweep options)"

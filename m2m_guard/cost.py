@@ -10,14 +10,15 @@ agreement.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from m2m_guard.model import (
     MAX_VALID_TTL_SECONDS,
     MIN_VALID_TTL_SECONDS,
     AppClient,
+    Pool,
     Unknown,
     token_blockers,
 )
@@ -233,7 +234,7 @@ def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> Savi
 class PoolLine:
     """One row of a cost report: a pool, what its M2M clients cost a month, and the savings."""
 
-    pool: Any  # m2m_guard.model.Pool
+    pool: Pool
     cost: PoolCost
     plan: SavingsPlan
     budget_usd: float | None = None
@@ -260,14 +261,6 @@ class CostReport:
     def total_usd(self) -> float:
         return sum(line.cost.total_usd for line in self.pools)
 
-    @property
-    def savings_usd(self) -> float:
-        return sum(line.plan.unused_usd + line.plan.caching_usd for line in self.pools)
-
 
 def usd(amount: float) -> str:
     return f"${amount:,.2f}"
-
-
-def unused_savings(unused: Sequence[AppClient], pricing: Pricing) -> float:
-    return len(unused) * pricing.app_client_month_usd

@@ -42,7 +42,6 @@ class Collected:
     notifications: list[Notification] = field(default_factory=list)
     #: How many files of each kind held app clients.
     kinds: dict[str, int] = field(default_factory=dict)
-    files_read: int = 0
 
 
 def project_root(cwd: Path) -> Path:
@@ -125,7 +124,6 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     mentions = any(m in text for m in COGNITO_MARKERS)
     if not (explicit or mentions or any(m in text for m in DESCRIBE_MARKERS)):
         return  # cannot hold an app client: not worth parsing
-    out.files_read += 1
     try:
         kind, clients = load(parse(shown, text))
     except SourceError as exc:
@@ -289,7 +287,6 @@ class _Terraform:
             text = self.texts.get(shown, "")
             if shown in self.named or any(m in text for m in COGNITO_MARKERS):
                 _report(self.out, shown, exc.message, exc.line, True)
-        self.out.files_read += loader.files_parsed
         self.out.clients.extend(clients)
         if clients:
             self.out.kinds["terraform-hcl"] = len({c.location.path for c in clients})

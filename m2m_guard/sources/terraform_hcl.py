@@ -313,14 +313,13 @@ class Loader:
 
     ``problems`` maps the display path of each file that could not be parsed to its error (the
     file's other folder-mates are still evaluated); ``reached`` holds the folders entered
-    through a module call; ``files_parsed`` counts the files parsed.
+    through a module call.
     """
 
     def __init__(self, read_folder: ReadFolder | None = None) -> None:
         self.read_folder = read_folder
         self.problems: dict[str, SourceError] = {}
         self.reached: set[str] = set()
-        self.files_parsed = 0
         self._files: dict[str, list[_Block]] = {}
         self._modules: dict[tuple[str, ...], _Module] = {}
 
@@ -339,7 +338,6 @@ class Loader:
     def _parse(self, path: str, text: str) -> list[_Block]:
         if path not in self._files:
             try:
-                self.files_parsed += 1
                 self._files[path] = parse(path, text)
             except SourceError as exc:
                 self.problems.setdefault(path, exc)

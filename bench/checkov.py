@@ -115,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
 
     checkov = find_checkov()
     if checkov is None:
-        print("checkov benchmark: SKIPPED (checkov is not installed here and there is no "
-              ".venv-checkov/bin/checkov; python3 -m venv .venv-checkov && "
-              ".venv-checkov/bin/pip install -e '.[checkov]')")
+        print(
+            "checkov benchmark: SKIPPED (checkov is not installed here and there is no "
+            ".venv-checkov/bin/checkov; python3 -m venv .venv-checkov && "
+            ".venv-checkov/bin/pip install -e '.[checkov]')"
+        )
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="m2m-bench-checkov-"))
@@ -128,11 +130,27 @@ def main(argv: list[str] | None = None) -> int:
         else:
             repo = tmp / "repo"
             counts = generate.generate(repo, args.templates, args.seed)
-            described = (f"{counts['yaml'] + counts['json']} generated templates "
-                         f"({counts['yaml']} YAML, {counts['json']} JSON, {counts['bytes'] / 1e6:.1f} MB)")
+            described = (
+                f"{counts['yaml'] + counts['json']} generated templates "
+                f"({counts['yaml']} YAML, {counts['json']} JSON, {counts['bytes'] / 1e6:.1f} MB)"
+            )
         ids = ",".join(check_id(t) for t in CLIENT_TYPES)
-        checkov_cmd = [str(checkov), "-d", ".", "--framework", "cloudformation", "--external-checks-dir",
-                       str(CHECKS), "--check", ids, "--skip-download", "-o", "json", "--compact", "--quiet"]
+        checkov_cmd = [
+            str(checkov),
+            "-d",
+            ".",
+            "--framework",
+            "cloudformation",
+            "--external-checks-dir",
+            str(CHECKS),
+            "--check",
+            ids,
+            "--skip-download",
+            "-o",
+            "json",
+            "--compact",
+            "--quiet",
+        ]
         scan_cmd = [sys.executable, "-m", "m2m_guard", "scan", ".", "--policy", POLICY, "--format", "json"]
 
         checkov_times, scan_times = [], []
@@ -142,33 +160,44 @@ def main(argv: list[str] | None = None) -> int:
             seconds, sc = timed(scan_cmd, repo)
             scan_times.append(seconds)
         if ck.returncode not in (0, 1) or sc.returncode not in (0, 1):
-            print(f"checkov exit {ck.returncode}: {ck.stderr[-2000:]}\nscan exit {sc.returncode}: "
-                  f"{sc.stderr[-2000:]}")
+            print(
+                f"checkov exit {ck.returncode}: {ck.stderr[-2000:]}\nscan exit {sc.returncode}: "
+                f"{sc.stderr[-2000:]}"
+            )
             return 0
         from_checkov, resources = checkov_failing(ck.stdout, repo)
         from_scan = scan_failing(sc.stdout, repo)
 
         checkov_s, scan_s = statistics.median(checkov_times), statistics.median(scan_times)
         ratio = checkov_s / scan_s
-        print(f"repository: {described}; policy: built-in {POLICY} pack; "
-              f"{len(CLIENT_TYPES)} checks; median of {args.runs} run(s)")
-        print(f"checkov {checkov.parent.parent.name}/bin/checkov: {checkov_s:8.2f} s wall "
-              f"({resources} resources)")
+        print(
+            f"repository: {described}; policy: built-in {POLICY} pack; "
+            f"{len(CLIENT_TYPES)} checks; median of {args.runs} run(s)"
+        )
+        print(
+            f"checkov {checkov.parent.parent.name}/bin/checkov: {checkov_s:8.2f} s wall "
+            f"({resources} resources)"
+        )
         print(f"m2m-guard scan:            {scan_s:8.2f} s wall")
         if from_checkov == from_scan:
             by_type = {c for _, _, c in from_scan}
-            print(f"findings: same ({len(from_scan)} failing client x rule type pairs, "
-                  f"{len(by_type)} rule types)")
+            print(
+                f"findings: same ({len(from_scan)} failing client x rule type pairs, "
+                f"{len(by_type)} rule types)"
+            )
         else:
-            print(f"findings: DIFFERENT ({len(from_checkov - from_scan)} only from checkov, "
-                  f"{len(from_scan - from_checkov)} only from m2m-guard)")
+            print(
+                f"findings: DIFFERENT ({len(from_checkov - from_scan)} only from checkov, "
+                f"{len(from_scan - from_checkov)} only from m2m-guard)"
+            )
             for row in sorted(from_checkov - from_scan)[:10]:
                 print("  checkov only:  ", *row)
             for row in sorted(from_scan - from_checkov)[:10]:
                 print("  m2m-guard only:", *row)
         verdict = "OK" if ratio >= RATIO_TARGET and from_checkov == from_scan else "FAIL"
-        print(f"ratio: m2m-guard is {ratio:.1f}x faster (target >= {RATIO_TARGET:g}x, same findings): "
-              f"{verdict}")
+        print(
+            f"ratio: m2m-guard is {ratio:.1f}x faster (target >= {RATIO_TARGET:g}x, same findings): {verdict}"
+        )
     finally:
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)

@@ -77,7 +77,34 @@ def to_json(value: object) -> object:
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_ ./:@()+=-]*$")
 _FLOW_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _RESERVED = frozenset(
-    "y n yes no true false on off null ~ Y N Yes No True False On Off Null YES NO TRUE FALSE ON OFF NULL".split()
+    [
+        "y",
+        "n",
+        "yes",
+        "no",
+        "true",
+        "false",
+        "on",
+        "off",
+        "null",
+        "~",
+        "Y",
+        "N",
+        "Yes",
+        "No",
+        "True",
+        "False",
+        "On",
+        "Off",
+        "Null",
+        "YES",
+        "NO",
+        "TRUE",
+        "FALSE",
+        "ON",
+        "OFF",
+        "NULL",
+    ]
 )
 
 
@@ -199,16 +226,42 @@ def to_yaml(template: dict) -> str:
 
 # -- template content -----------------------------------------------------------------------
 
-WORDS = (
-    "orders billing payments inventory shipping catalog search reports ledger audit "
-    "notifications identity pricing checkout returns analytics ingest export partner "
-    "webhooks scheduler metering invoices refunds loyalty claims quotes fleet telemetry"
-).split()
-TEAMS = "platform core commerce data edge finance growth infra ops security".split()
+WORDS = [
+    "orders",
+    "billing",
+    "payments",
+    "inventory",
+    "shipping",
+    "catalog",
+    "search",
+    "reports",
+    "ledger",
+    "audit",
+    "notifications",
+    "identity",
+    "pricing",
+    "checkout",
+    "returns",
+    "analytics",
+    "ingest",
+    "export",
+    "partner",
+    "webhooks",
+    "scheduler",
+    "metering",
+    "invoices",
+    "refunds",
+    "loyalty",
+    "claims",
+    "quotes",
+    "fleet",
+    "telemetry",
+]
+TEAMS = ["platform", "core", "commerce", "data", "edge", "finance", "growth", "infra", "ops", "security"]
 RUNTIMES = ("python3.12", "python3.11", "nodejs20.x", "nodejs18.x")
 UNITS = ("minutes", "hours", "days", "seconds")
 
-PY_HANDLER = '''import json
+PY_HANDLER = """import json
 import os
 import logging
 
@@ -225,9 +278,9 @@ def handler(event, context):
     item = {{"pk": body.get("id", context.aws_request_id), "kind": "{word}"}}
     TABLE.put_item(Item=item)
     return {{"statusCode": 200, "body": json.dumps({{"ok": True, "id": item["pk"]}})}}
-'''
+"""
 
-JS_HANDLER = '''const {{ DynamoDBClient, PutItemCommand }} = require("@aws-sdk/client-dynamodb");
+JS_HANDLER = """const {{ DynamoDBClient, PutItemCommand }} = require("@aws-sdk/client-dynamodb");
 const client = new DynamoDBClient({{}});
 
 exports.handler = async (event) => {{
@@ -239,7 +292,7 @@ exports.handler = async (event) => {{
   }}));
   return {{ statusCode: 200, body: JSON.stringify({{ ok: true }}) }};
 }};
-'''
+"""
 
 
 class Builder:
@@ -276,13 +329,19 @@ class Builder:
                 "Description": "Resource server identifier (URI)",
             }
         if rng.random() < 0.4:
-            params["TokenMinutes"] = {"Type": "Number", "Default": rng.choice([5, 15, 30, 60, 120]),
-                                      "MinValue": 5, "MaxValue": 1440}
+            params["TokenMinutes"] = {
+                "Type": "Number",
+                "Default": rng.choice([5, 15, 30, 60, 120]),
+                "MinValue": 5,
+                "MaxValue": 1440,
+            }
         if rng.random() < 0.5:
             params["LogRetentionDays"] = {"Type": "Number", "Default": rng.choice([7, 14, 30, 90, 365])}
         if rng.random() < 0.3:
-            params["VpcSubnetIds"] = {"Type": "List<AWS::EC2::Subnet::Id>",
-                                      "Description": "Subnets for the functions"}
+            params["VpcSubnetIds"] = {
+                "Type": "List<AWS::EC2::Subnet::Id>",
+                "Description": "Subnets for the functions",
+            }
         if rng.random() < 0.3:
             params["AlarmEmail"] = {"Type": "String", "Default": f"{self.team}-oncall@example.com"}
         return params
@@ -308,13 +367,15 @@ class Builder:
                         "TemporaryPasswordValidityDays": 7,
                     }
                 },
-                "AccountRecoverySetting": {
-                    "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
-                },
+                "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
                 "Schema": [
                     {"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True},
-                    {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": False,
-                     "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}},
+                    {
+                        "Name": "tenant_id",
+                        "AttributeDataType": "String",
+                        "Mutable": False,
+                        "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"},
+                    },
                 ],
                 "UserPoolTags": {"team": self.team, "service": self.service},
             },
@@ -325,8 +386,10 @@ class Builder:
         r["UserPool"] = pool
         r["UserPoolDomain"] = {
             "Type": "AWS::Cognito::UserPoolDomain",
-            "Properties": {"Domain": Sub("${ServiceName}-${Stage}-" + str(self.index)),
-                           "UserPoolId": Ref("UserPool")},
+            "Properties": {
+                "Domain": Sub("${ServiceName}-${Stage}-" + str(self.index)),
+                "UserPoolId": Ref("UserPool"),
+            },
         }
         identifier = Ref("ApiIdentifier") if "ApiIdentifier" in params else Sub("${ServiceName}-api-${Stage}")
         scopes = [
@@ -359,7 +422,9 @@ class Builder:
                 "GenerateSecret": rng.random() < 0.95,
                 "AllowedOAuthFlowsUserPoolClient": True,
                 "AllowedOAuthFlows": ["client_credentials"],
-                "AllowedOAuthScopes": [Sub("${Api}/" + s) for s in rng.sample(scopes, rng.randint(1, len(scopes)))],
+                "AllowedOAuthScopes": [
+                    Sub("${Api}/" + s) for s in rng.sample(scopes, rng.randint(1, len(scopes)))
+                ],
             }
             roll = rng.random()
             if roll < 0.08:
@@ -376,8 +441,12 @@ class Builder:
                 props["AccessTokenValidity"] = rng.choice([1, 2, 8, 24])  # hours, no units
             elif roll < 0.9:
                 unit = rng.choice(UNITS)
-                value = {"minutes": [3, 5, 15, 30, 60, 90], "hours": [1, 2, 12, 24],
-                         "days": [1, 2], "seconds": [300, 900, 3600, 7200]}[unit]
+                value = {
+                    "minutes": [3, 5, 15, 30, 60, 90],
+                    "hours": [1, 2, 12, 24],
+                    "days": [1, 2],
+                    "seconds": [300, 900, 3600, 7200],
+                }[unit]
                 props["AccessTokenValidity"] = rng.choice(value)
                 props["TokenValidityUnits"] = {"AccessToken": unit}
             if rng.random() < 0.1:
@@ -395,16 +464,21 @@ class Builder:
                 "AllowedOAuthFlowsUserPoolClient": True,
                 "AllowedOAuthFlows": ["code"],
                 "AllowedOAuthScopes": ["openid", "email", "profile"],
-                "CallbackURLs": [Sub("https://${ServiceName}.example.com/auth/callback"),
-                                 "http://localhost:3000/auth/callback"],
+                "CallbackURLs": [
+                    Sub("https://${ServiceName}.example.com/auth/callback"),
+                    "http://localhost:3000/auth/callback",
+                ],
                 "LogoutURLs": [Sub("https://${ServiceName}.example.com/")],
                 "SupportedIdentityProviders": ["COGNITO"],
                 "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
                 "AccessTokenValidity": 60,
                 "IdTokenValidity": 60,
                 "RefreshTokenValidity": 30,
-                "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes",
-                                       "RefreshToken": "days"},
+                "TokenValidityUnits": {
+                    "AccessToken": "minutes",
+                    "IdToken": "minutes",
+                    "RefreshToken": "days",
+                },
                 "PreventUserExistenceErrors": "ENABLED",
             }
         self.resources[name] = {"Type": "AWS::Cognito::UserPoolClient", "Properties": props}
@@ -431,27 +505,37 @@ class Builder:
     def _function(self, name: str, word: str) -> dict:
         rng = self.rng
         runtime = rng.choice(RUNTIMES)
-        code = (PY_HANDLER if runtime.startswith("python") else JS_HANDLER).format(word=word, n=rng.randint(200, 2000))
+        code = (PY_HANDLER if runtime.startswith("python") else JS_HANDLER).format(
+            word=word, n=rng.randint(200, 2000)
+        )
         props: dict = {
             "FunctionName": Sub("${ServiceName}-" + word + "-${Stage}"),
             "Runtime": runtime,
             "Handler": "index.handler",
             "MemorySize": rng.choice([128, 256, 512, 1024]),
             "Timeout": rng.choice([3, 10, 30, 60]),
-            "Role": GetAtt(name.replace("Function", "") + "Role.Arn") if rng.random() < 0.5 else GetAtt("LambdaRole.Arn"),
-            "Environment": {"Variables": {
-                "TABLE_NAME": Ref("Table") if rng.random() < 0.5 else Sub("${ServiceName}-${Stage}-" + word),
-                "STAGE": Ref("Stage"),
-                "LOG_LEVEL": rng.choice(["INFO", "DEBUG", "WARNING"]),
-                "POWERTOOLS_SERVICE_NAME": Ref("ServiceName"),
-            }},
+            "Role": GetAtt(name.replace("Function", "") + "Role.Arn")
+            if rng.random() < 0.5
+            else GetAtt("LambdaRole.Arn"),
+            "Environment": {
+                "Variables": {
+                    "TABLE_NAME": Ref("Table")
+                    if rng.random() < 0.5
+                    else Sub("${ServiceName}-${Stage}-" + word),
+                    "STAGE": Ref("Stage"),
+                    "LOG_LEVEL": rng.choice(["INFO", "DEBUG", "WARNING"]),
+                    "POWERTOOLS_SERVICE_NAME": Ref("ServiceName"),
+                }
+            },
             "Tags": [{"Key": "team", "Value": self.team}, {"Key": "component", "Value": word}],
         }
         if rng.random() < 0.6:
             props["Code"] = {"ZipFile": code}
         else:
-            props["Code"] = {"S3Bucket": Sub("${ServiceName}-artifacts-${AWS::AccountId}"),
-                             "S3Key": f"lambda/{word}/{rng.randrange(16**8):08x}.zip"}
+            props["Code"] = {
+                "S3Bucket": Sub("${ServiceName}-artifacts-${AWS::AccountId}"),
+                "S3Key": f"lambda/{word}/{rng.randrange(16**8):08x}.zip",
+            }
         if rng.random() < 0.3:
             props["TracingConfig"] = {"Mode": "Active"}
         return {"Type": "AWS::Lambda::Function", "Properties": props}
@@ -461,31 +545,70 @@ class Builder:
         statements = [
             {
                 "Effect": "Allow",
-                "Action": rng.sample(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-                                      "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], 3),
-                "Resource": [Sub("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ServiceName}-*"),
-                             Sub("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ServiceName}-*/index/*")],
+                "Action": rng.sample(
+                    [
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:Query",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:BatchWriteItem",
+                    ],
+                    3,
+                ),
+                "Resource": [
+                    Sub(
+                        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ServiceName}-*"
+                    ),
+                    Sub(
+                        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ServiceName}-*/index/*"
+                    ),
+                ],
             },
             {
                 "Effect": "Allow",
-                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                "Resource": Sub("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${ServiceName}-*"),
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": Sub(
+                    "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${ServiceName}-*"
+                ),
             },
         ]
         if rng.random() < 0.5:
-            statements.append({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-                               "Resource": Sub("arn:${AWS::Partition}:s3:::${ServiceName}-" + word + "-*/*")})
+            statements.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject"],
+                    "Resource": Sub("arn:${AWS::Partition}:s3:::${ServiceName}-" + word + "-*/*"),
+                }
+            )
         return {
             "Type": "AWS::IAM::Role",
             "Properties": {
                 "RoleName": Sub("${ServiceName}-" + word + "-${Stage}-${AWS::Region}"),
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]},
-                                   "Action": ["sts:AssumeRole"]}],
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["lambda.amazonaws.com"]},
+                            "Action": ["sts:AssumeRole"],
+                        }
+                    ],
                 },
-                "ManagedPolicyArns": [Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")],
-                "Policies": [{"PolicyName": f"{word}-access", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+                "ManagedPolicyArns": [
+                    Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+                ],
+                "Policies": [
+                    {
+                        "PolicyName": f"{word}-access",
+                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                    }
+                ],
                 "Tags": [{"Key": "team", "Value": self.team}],
             },
         }
@@ -494,23 +617,47 @@ class Builder:
         rng = self.rng
         props: dict = {
             "BucketName": Sub("${ServiceName}-" + word + "-${Stage}-${AWS::AccountId}"),
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": rng.choice(["AES256", "aws:kms"])},
-                 "BucketKeyEnabled": True}]},
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {"SSEAlgorithm": rng.choice(["AES256", "aws:kms"])},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
             "VersioningConfiguration": {"Status": "Enabled"},
-            "LifecycleConfiguration": {"Rules": [
-                {"Id": "expire-noncurrent", "Status": "Enabled",
-                 "NoncurrentVersionExpiration": {"NoncurrentDays": rng.choice([30, 60, 90])}},
-                {"Id": "archive", "Status": "Enabled", "Prefix": "archive/",
-                 "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": rng.choice([90, 180, 365])}]},
-            ]},
-            "Tags": [{"Key": "team", "Value": self.team}, {"Key": "data-class", "Value": rng.choice(["internal", "confidential"])}],
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": "expire-noncurrent",
+                        "Status": "Enabled",
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": rng.choice([30, 60, 90])},
+                    },
+                    {
+                        "Id": "archive",
+                        "Status": "Enabled",
+                        "Prefix": "archive/",
+                        "Transitions": [
+                            {"StorageClass": "GLACIER", "TransitionInDays": rng.choice([90, 180, 365])}
+                        ],
+                    },
+                ]
+            },
+            "Tags": [
+                {"Key": "team", "Value": self.team},
+                {"Key": "data-class", "Value": rng.choice(["internal", "confidential"])},
+            ],
         }
         if rng.random() < 0.3:
-            props["NotificationConfiguration"] = {"QueueConfigurations": [
-                {"Event": "s3:ObjectCreated:*", "Queue": GetAtt("IngestQueue.Arn")}]}
+            props["NotificationConfiguration"] = {
+                "QueueConfigurations": [{"Event": "s3:ObjectCreated:*", "Queue": GetAtt("IngestQueue.Arn")}]
+            }
         return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": props}
 
     def _table(self, name: str, word: str) -> dict:
@@ -519,13 +666,22 @@ class Builder:
             "Properties": {
                 "TableName": Sub("${ServiceName}-${Stage}-" + word),
                 "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                         {"AttributeName": "sk", "AttributeType": "S"},
-                                         {"AttributeName": "gsi1pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                "GlobalSecondaryIndexes": [{"IndexName": "gsi1",
-                                            "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}],
-                                            "Projection": {"ProjectionType": "ALL"}}],
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                    {"AttributeName": "gsi1pk", "AttributeType": "S"},
+                ],
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "gsi1",
+                        "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                 "SSESpecification": {"SSEEnabled": True},
                 "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
@@ -547,15 +703,19 @@ class Builder:
     def _loggroup(self, name: str, word: str) -> dict:
         return {
             "Type": "AWS::Logs::LogGroup",
-            "Properties": {"LogGroupName": Sub("/aws/lambda/${ServiceName}-" + word + "-${Stage}"),
-                           "RetentionInDays": self.rng.choice([7, 14, 30, 90])},
+            "Properties": {
+                "LogGroupName": Sub("/aws/lambda/${ServiceName}-" + word + "-${Stage}"),
+                "RetentionInDays": self.rng.choice([7, 14, 30, 90]),
+            },
         }
 
     def _topic(self, name: str, word: str) -> dict:
         return {
             "Type": "AWS::SNS::Topic",
-            "Properties": {"TopicName": Sub("${ServiceName}-" + word + "-alarms"),
-                           "Subscription": [{"Protocol": "email", "Endpoint": f"{self.team}-oncall@example.com"}]},
+            "Properties": {
+                "TopicName": Sub("${ServiceName}-" + word + "-alarms"),
+                "Subscription": [{"Protocol": "email", "Endpoint": f"{self.team}-oncall@example.com"}],
+            },
         }
 
     # ---- whole template ----
@@ -566,15 +726,19 @@ class Builder:
         template: dict = {"AWSTemplateFormatVersion": "2010-09-09"}
         if rng.random() < 0.25:
             template["Transform"] = "AWS::Serverless-2016-10-31"
-        template["Description"] = f"{self.service.title()} service ({self.team} team): API, identity and storage."
+        template["Description"] = (
+            f"{self.service.title()} service ({self.team} team): API, identity and storage."
+        )
         template["Parameters"] = params
         if rng.random() < 0.4:
             template["Conditions"] = {"IsProd": Fn("Equals", [Ref("Stage"), "prod"])}
         if rng.random() < 0.2:
-            template["Mappings"] = {"StageConfig": {
-                "dev": {"LogLevel": "DEBUG", "Memory": 256},
-                "prod": {"LogLevel": "INFO", "Memory": 1024},
-            }}
+            template["Mappings"] = {
+                "StageConfig": {
+                    "dev": {"LogLevel": "DEBUG", "Memory": 256},
+                    "prod": {"LogLevel": "INFO", "Memory": 1024},
+                }
+            }
         template["Resources"] = self.resources
         template["Outputs"] = self.outputs
         self.cognito(params)
@@ -614,12 +778,36 @@ def render_json_cdk(template: dict) -> str:
 
 
 def package_json(rng: random.Random, name: str) -> str:
-    deps = {d: f"^{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}" for d in
-            rng.sample(["aws-cdk-lib", "constructs", "@aws-sdk/client-dynamodb", "esbuild", "typescript",
-                        "jest", "eslint", "zod", "axios"], 5)}
-    return json.dumps({"name": name, "version": "1.0.0", "private": True,
-                       "scripts": {"build": "tsc", "test": "jest", "deploy": "sam deploy"},
-                       "dependencies": deps}, indent=2) + "\n"
+    deps = {
+        d: f"^{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
+        for d in rng.sample(
+            [
+                "aws-cdk-lib",
+                "constructs",
+                "@aws-sdk/client-dynamodb",
+                "esbuild",
+                "typescript",
+                "jest",
+                "eslint",
+                "zod",
+                "axios",
+            ],
+            5,
+        )
+    }
+    return (
+        json.dumps(
+            {
+                "name": name,
+                "version": "1.0.0",
+                "private": True,
+                "scripts": {"build": "tsc", "test": "jest", "deploy": "sam deploy"},
+                "dependencies": deps,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def config_yaml(rng: random.Random, name: str) -> str:
@@ -628,15 +816,30 @@ def config_yaml(rng: random.Random, name: str) -> str:
         f"service: {name}\n"
         f"owner: {rng.choice(TEAMS)}\n"
         "environments:\n"
-        + "".join(f"  {env}:\n    replicas: {rng.randint(1, 6)}\n    log_level: info\n"
-                  for env in ("dev", "staging", "prod"))
+        + "".join(
+            f"  {env}:\n    replicas: {rng.randint(1, 6)}\n    log_level: info\n"
+            for env in ("dev", "staging", "prod")
+        )
         + "alerts:\n  - latency_p99_ms: 800\n  - error_rate: 0.01\n"
     )
 
 
 def tsconfig(rng: random.Random, name: str) -> str:
-    return json.dumps({"compilerOptions": {"target": "ES2022", "module": "commonjs", "strict": True,
-                                           "outDir": "dist"}, "include": ["src"]}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "target": "ES2022",
+                    "module": "commonjs",
+                    "strict": True,
+                    "outDir": "dist",
+                },
+                "include": ["src"],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def generate(out: Path, templates: int = 2000, seed: int = 1) -> dict[str, int]:
@@ -653,11 +856,19 @@ def generate(out: Path, templates: int = 2000, seed: int = 1) -> dict[str, int]:
         # Sizes: skewed toward the small end, like real repositories.
         target = int(MIN_BYTES + (MAX_BYTES - MIN_BYTES - 1024) * trng.random() ** 1.7)
         if style < 0.65:
-            render, name, kind = render_yaml, trng.choice(["template.yaml", "template.yml", "stack.yaml", "cfn/api.yaml"]), "yaml"
+            render, name, kind = (
+                render_yaml,
+                trng.choice(["template.yaml", "template.yml", "stack.yaml", "cfn/api.yaml"]),
+                "yaml",
+            )
         elif style < 0.9:
             render, name, kind = render_json, trng.choice(["template.json", "stack.template.json"]), "json"
         else:
-            render, name, kind = render_json_cdk, f"cdk.out/{builder.service.title()}Stack.template.json", "json"
+            render, name, kind = (
+                render_json_cdk,
+                f"cdk.out/{builder.service.title()}Stack.template.json",
+                "json",
+            )
         text = builder.build(target, render)
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -665,8 +876,13 @@ def generate(out: Path, templates: int = 2000, seed: int = 1) -> dict[str, int]:
         counts[kind] += 1
         counts["bytes"] += len(text.encode())
         if trng.random() < 0.06:  # a few non-template files among them
-            maker, other = trng.choice([(package_json, "package.json"), (config_yaml, "config/settings.yaml"),
-                                        (tsconfig, "tsconfig.json")])
+            maker, other = trng.choice(
+                [
+                    (package_json, "package.json"),
+                    (config_yaml, "config/settings.yaml"),
+                    (tsconfig, "tsconfig.json"),
+                ]
+            )
             extra = folder / other
             extra.parent.mkdir(parents=True, exist_ok=True)
             extra.write_text(maker(trng, builder.service), encoding="utf-8")
@@ -681,8 +897,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, metavar="S")
     args = parser.parse_args(argv)
     counts = generate(Path(args.out_dir), args.templates, args.seed)
-    print(f"{args.out_dir}: {counts['yaml']} YAML + {counts['json']} JSON templates "
-          f"({counts['bytes'] / 1e6:.1f} MB), {counts['other']} other files", file=sys.stderr)
+    print(
+        f"{args.out_dir}: {counts['yaml']} YAML + {counts['json']} JSON templates "
+        f"({counts['bytes'] / 1e6:.1f} MB), {counts['other']} other files",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -37,9 +37,8 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-import yaml  # noqa: E402
-
 import generate  # noqa: E402  (bench/generate.py)
+import yaml  # noqa: E402
 
 STARTUP_TARGET = 0.5  # seconds, "well under"
 RATIO_TARGET = 2.0  # scan time / parse-floor time
@@ -168,7 +167,9 @@ class Child:
 #: GNU time reports the peak RSS of its own child. os.wait4's ru_maxrss cannot be used for a
 #: child of this (large) process: Linux carries the parent's high-water mark across the
 #: fork/vfork into the child's figure.
-TIME_BIN = "/usr/bin/time" if sys.platform.startswith("linux") and os.access("/usr/bin/time", os.X_OK) else None
+TIME_BIN = (
+    "/usr/bin/time" if sys.platform.startswith("linux") and os.access("/usr/bin/time", os.X_OK) else None
+)
 
 
 def run_child(cmd: list[str], pycache: Path | None = None, rss: bool = False) -> Child:
@@ -179,8 +180,14 @@ def run_child(cmd: list[str], pycache: Path | None = None, rss: bool = False) ->
             cmd = [TIME_BIN, "-f", "%M", "-o", str(rss_file), *cmd]
         with open(Path(scratch, "err"), "w+b") as err:
             start = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(pycache), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=child_env(pycache),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -344,29 +351,46 @@ def print_scan(result: ScanResult, description: str) -> float:
     floor_cpu = median([f.cpu for f in result.floor])
     rows = [
         ("parse floor: CSafeLoader, JSON too", floor, floor_cpu, ""),
-        ("parse floor': json.loads for JSON (info)", median([f.seconds for f in result.floor_json]),
-         median([f.cpu for f in result.floor_json]), ""),
+        (
+            "parse floor': json.loads for JSON (info)",
+            median([f.seconds for f in result.floor_json]),
+            median([f.cpu for f in result.floor_json]),
+            "",
+        ),
         ("scan in-process  m2m_guard.cli.main()", median(result.inproc), median(result.inproc_cpu), ""),
-        ("scan CLI subprocess (incl. start-up)", median([c.seconds for c in result.sub]),
-         median([c.cpu for c in result.sub]), _rss(result.sub)),
+        (
+            "scan CLI subprocess (incl. start-up)",
+            median([c.seconds for c in result.sub]),
+            median([c.cpu for c in result.sub]),
+            _rss(result.sub),
+        ),
     ]
     n = result.templates
     print(f"\n{result.name}: {description}")
-    print(f"  {len(result.files)} candidate files walked, {n} templates parsed by the floor "
-          f"({result.floor[0].nbytes / 1e6:.1f} MB)"
-          + (f", {result.floor[0].failed} the floor loader rejects" if result.floor[0].failed else ""))
-    print(f"  {'median of ' + str(len(result.inproc)):<44}{'wall s':>8}{'files/s':>9}{'x floor':>8}"
-          f"{'CPU s':>8}{'x floor':>8}{'peak RSS':>10}")
+    print(
+        f"  {len(result.files)} candidate files walked, {n} templates parsed by the floor "
+        f"({result.floor[0].nbytes / 1e6:.1f} MB)"
+        + (f", {result.floor[0].failed} the floor loader rejects" if result.floor[0].failed else "")
+    )
+    print(
+        f"  {'median of ' + str(len(result.inproc)):<44}{'wall s':>8}{'files/s':>9}{'x floor':>8}"
+        f"{'CPU s':>8}{'x floor':>8}{'peak RSS':>10}"
+    )
     for label, wall, cpu, extra in rows:
-        print(f"  {label:<44}{wall:8.3f}{n / wall:9.0f}{wall / floor:8.2f}{cpu:8.3f}{cpu / floor_cpu:8.2f}{extra:>10}")
+        ratios = f"{wall / floor:8.2f}{cpu:8.3f}{cpu / floor_cpu:8.2f}"
+        print(f"  {label:<44}{wall:8.3f}{n / wall:9.0f}{ratios}{extra:>10}")
     levels = ", ".join(f"{result.summary.get(k, 0)} {k}" for k in ("error", "warning", "note"))
-    print(f"  clients {result.clients} (in {result.files_with_clients} files); findings "
-          f"{result.findings} ({levels}); notifications {result.notifications}; "
-          f"exit {result.sub[-1].code} (in-process {result.inproc_code})")
+    print(
+        f"  clients {result.clients} (in {result.files_with_clients} files); findings "
+        f"{result.findings} ({levels}); notifications {result.notifications}; "
+        f"exit {result.sub[-1].code} (in-process {result.inproc_code})"
+    )
     ratio = rows[3][1] / floor
-    print(f"  ratio scan/floor (wall): CLI {ratio:.2f}, in-process {rows[2][1] / floor:.2f};"
-          f" (CPU): CLI {rows[3][2] / floor_cpu:.2f}, in-process {rows[2][2] / floor_cpu:.2f};"
-          f" vs floor' (wall): CLI {rows[3][1] / rows[1][1]:.2f}, in-process {rows[2][1] / rows[1][1]:.2f}")
+    print(
+        f"  ratio scan/floor (wall): CLI {ratio:.2f}, in-process {rows[2][1] / floor:.2f};"
+        f" (CPU): CLI {rows[3][2] / floor_cpu:.2f}, in-process {rows[2][2] / floor_cpu:.2f};"
+        f" vs floor' (wall): CLI {rows[3][1] / rows[1][1]:.2f}, in-process {rows[2][1] / rows[1][1]:.2f}"
+    )
     if result.stderr_sample:
         lines = result.stderr_sample.splitlines()
         print(f"  stderr ({len(lines)} lines): {lines[0][:110]}")
@@ -404,8 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="scan runs, median taken (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repository")
     parser.add_argument("--no-corpus", action="store_true", help="skip the real corpus")
-    parser.add_argument("--profile", action="store_true",
-                        help="also cProfile one in-process scan of the repository (top 25)")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile one in-process scan of the repository (top 25)"
+    )
     args = parser.parse_args(argv)
     templates = args.templates or (200 if args.quick else 2000)
     startup_runs = 3 if args.quick else 7
@@ -414,19 +439,25 @@ def main(argv: list[str] | None = None) -> int:
     libyaml = "with libyaml" if getattr(yaml, "__with_libyaml__", False) else "WITHOUT libyaml"
     from m2m_guard import __version__
 
-    print(f"m2m-guard {__version__} scan benchmark: Python {platform.python_version()}, "
-          f"PyYAML {yaml.__version__} {libyaml}, {os.cpu_count()} CPUs, {platform.system()}")
+    print(
+        f"m2m-guard {__version__} scan benchmark: Python {platform.python_version()}, "
+        f"PyYAML {yaml.__version__} {libyaml}, {os.cpu_count()} CPUs, {platform.system()}"
+    )
 
     tmp = Path(tempfile.mkdtemp(prefix="m2m-guard-bench-"))
     try:
         small = tmp / "small.yaml"
         small.write_text(SMALL_TEMPLATE, encoding="utf-8")
         startup = measure_startup(small, startup_runs, tmp)
-        print(f"\nStart-up (subprocess wall time, median of {startup_runs} after 1 warm-up)"
-              f"{'seconds':>17}{'min':>9}")
+        print(
+            f"\nStart-up (subprocess wall time, median of {startup_runs} after 1 warm-up)"
+            f"{'seconds':>17}{'min':>9}"
+        )
         for case in startup:
-            print(f"  {case.label:<60}{fmt_s(case.median)}{fmt_s(min(case.runs))}"
-                  + (f"  exit {case.code}" if case.code else ""))
+            print(
+                f"  {case.label:<60}{fmt_s(case.median)}{fmt_s(min(case.runs))}"
+                + (f"  exit {case.code}" if case.code else "")
+            )
         scan_startup = startup[-1].median
         startup_ok = scan_startup < STARTUP_TARGET and startup[-1].code in (0, 1)
 
@@ -436,9 +467,11 @@ def main(argv: list[str] | None = None) -> int:
             repo = tmp / "repo"
             started = time.perf_counter()
             counts = generate.generate(repo, templates, args.seed)
-            what = (f"generated {counts['yaml']} YAML + {counts['json']} JSON templates, "
-                    f"{counts['other']} other files, seed {args.seed} "
-                    f"({time.perf_counter() - started:.1f} s) in {repo}")
+            what = (
+                f"generated {counts['yaml']} YAML + {counts['json']} JSON templates, "
+                f"{counts['other']} other files, seed {args.seed} "
+                f"({time.perf_counter() - started:.1f} s) in {repo}"
+            )
         synthetic = measure_scan("Synthetic repository", repo, args.runs, tmp)
         ratio = print_scan(synthetic, what)
         ratio_ok = ratio <= RATIO_TARGET
@@ -448,21 +481,28 @@ def main(argv: list[str] | None = None) -> int:
             real = measure_scan("Real corpus", corpus, args.runs, tmp)
             print_scan(real, f"{corpus} (small: start-up dominates the CLI figure)")
 
-        print("\nNotes: the floor parses JSON files with the same CSafeLoader (JSON is YAML); the "
-              "scanner uses json.loads for them,\nso floor' is information only. The ratio target "
-              "uses wall time, CLI subprocess / CSafeLoader floor; CPU\ncolumns are user+sys "
-              "seconds (steadier on a busy machine). Page cache warm for every measurement.")
+        print(
+            "\nNotes: the floor parses JSON files with the same CSafeLoader (JSON is YAML); the "
+            "scanner uses json.loads for them,\nso floor' is information only. The ratio target "
+            "uses wall time, CLI subprocess / CSafeLoader floor; CPU\ncolumns are user+sys "
+            "seconds (steadier on a busy machine). Page cache warm for every measurement."
+        )
         if args.profile:
             profile(repo)
         if args.keep and not args.repo:
             print(f"\n(kept {tmp})")
         small_repo = synthetic.templates < 1000
-        print(f"\nstart-up {scan_startup:.3f} s (target < {STARTUP_TARGET} s); "
-              f"scan/floor ratio {ratio:.2f} (target <= {RATIO_TARGET})"
-              + (f"; only {synthetic.templates} templates: start-up weighs heavily, the ratio "
-                 "target is for thousands" if small_repo else ""))
-        print(f"targets: startup {'OK' if startup_ok else 'FAIL'}, "
-              f"scan ratio {'OK' if ratio_ok else 'FAIL'}")
+        print(
+            f"\nstart-up {scan_startup:.3f} s (target < {STARTUP_TARGET} s); "
+            f"scan/floor ratio {ratio:.2f} (target <= {RATIO_TARGET})"
+            + (
+                f"; only {synthetic.templates} templates: start-up weighs heavily, the ratio "
+                "target is for thousands"
+                if small_repo
+                else ""
+            )
+        )
+        print(f"targets: startup {'OK' if startup_ok else 'FAIL'}, scan ratio {'OK' if ratio_ok else 'FAIL'}")
     finally:
         if not (args.keep and not args.repo):
             shutil.rmtree(tmp, ignore_errors=True)

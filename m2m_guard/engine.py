@@ -189,8 +189,13 @@ class _Evaluation:
             subject = pool.location.name if pool.location else pool.label
             for outcome in outcomes:
                 self.add(
-                    rule, outcome, location=location, subject=subject,
-                    identity=f"pool:{pool.key}", client=None, pool=pool,
+                    rule,
+                    outcome,
+                    location=location,
+                    subject=subject,
+                    identity=f"pool:{pool.key}",
+                    client=None,
+                    pool=pool,
                 )
 
 

@@ -78,9 +78,7 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
         elif path.is_file():
             found = iter([(path, True)])
         else:
-            out.notifications.append(
-                Notification("no such file or directory", path=given, fatal=True)
-            )
+            out.notifications.append(Notification("no such file or directory", path=given, fatal=True))
             continue
         for file, explicit in found:
             try:
@@ -204,7 +202,8 @@ class _Terraform:
         if real not in self._folders:
             try:
                 names = sorted(
-                    e.name for e in os.scandir(real)
+                    e.name
+                    for e in os.scandir(real)
                     if e.name.lower().endswith(".tf") and not e.name.startswith(".") and e.is_file()
                 )
             except OSError:

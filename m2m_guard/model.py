@@ -300,8 +300,10 @@ class Notification:
     fatal: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}: " if self.path and self.line else (
-            f"{self.path}: " if self.path else ""
+        where = (
+            f"{self.path}:{self.line}: "
+            if self.path and self.line
+            else (f"{self.path}: " if self.path else "")
         )
         return f"{where}{self.message}"
 

@@ -75,7 +75,9 @@ def test_error_finding_exits_1_with_file_and_line(repo: Path, capsys: pytest.Cap
 
 
 @pytest.mark.parametrize(("fail_on", "expected"), [("error", 0), ("warning", 1), ("note", 1), ("never", 0)])
-def test_fail_on_threshold(repo: Path, capsys: pytest.CaptureFixture[str], fail_on: str, expected: int) -> None:
+def test_fail_on_threshold(
+    repo: Path, capsys: pytest.CaptureFixture[str], fail_on: str, expected: int
+) -> None:
     write(repo, "auth.yaml", SHORT_TTL)  # 6 minutes: only the TTL-MIN warning
     code, out, _ = run(capsys, "scan", "--fail-on", fail_on)
     assert code == expected
@@ -110,7 +112,9 @@ def test_broken_file_without_cognito_is_ignored(repo: Path, capsys: pytest.Captu
     assert run(capsys, "scan")[0] == 0
 
 
-def test_named_broken_file_is_fatal_even_without_cognito(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_named_broken_file_is_fatal_even_without_cognito(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(repo, "app.yaml", "key: [unclosed\n")
     code, out, _ = run(capsys, "scan", "app.yaml")
     assert code == 2 and "app.yaml:2: invalid YAML" in out
@@ -132,19 +136,27 @@ def test_sarif_output_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert location["region"]["startLine"] == 16
 
 
-def test_paths_are_relative_to_the_git_root(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_are_relative_to_the_git_root(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(repo, "infra/auth.yaml", LONG_TTL)
     monkeypatch.chdir(repo / "infra")
     code, out, _ = run(capsys, "scan", ".", "--format", "json")
     assert json.loads(out)["findings"][0]["path"] == "infra/auth.yaml"
 
 
-def test_policy_discovered_upward(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    write(repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 1d}\n")
+def test_policy_discovered_upward(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 1d}\n"
+    )
     write(repo, "sub/auth.yaml", LONG_TTL)
     monkeypatch.chdir(repo / "sub")
     assert run(capsys, "scan")[0] == 0  # 1 day is allowed by the discovered policy
-    write(repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 2h}\n")
+    write(
+        repo, ".m2m-guard.yaml", "version: 1\nrules:\n  - {id: MY-TTL, type: max_access_token_ttl, max: 2h}\n"
+    )
     code, out, _ = run(capsys, "scan")
     assert code == 1 and "MY-TTL" in out
 
@@ -160,10 +172,15 @@ def test_builtin_pack_by_name(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     ("policy", "message"),
     [
         ("version: 2\nrules: []\n", "bad.yaml:1: version: must be 1"),
-        ("version: 1\nrules:\n  - {id: X, type: nope}\n", "bad.yaml:3: rules[0].type: unknown rule type 'nope'"),
+        (
+            "version: 1\nrules:\n  - {id: X, type: nope}\n",
+            "bad.yaml:3: rules[0].type: unknown rule type 'nope'",
+        ),
     ],
 )
-def test_invalid_policy_exits_2(repo: Path, capsys: pytest.CaptureFixture[str], policy: str, message: str) -> None:
+def test_invalid_policy_exits_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], policy: str, message: str
+) -> None:
     write(repo, "bad.yaml", policy)
     write(repo, "auth.yaml", LONG_TTL)
     code, out, err = run(capsys, "scan", "--policy", "bad.yaml")
@@ -185,7 +202,9 @@ def test_unknown_policy_name(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
         ('{"window_days": 30, "clients": {"svc": -1}}', "u.json: clients['svc'] must be a whole number"),
     ],
 )
-def test_invalid_usage_exits_2(repo: Path, capsys: pytest.CaptureFixture[str], usage: str, message: str) -> None:
+def test_invalid_usage_exits_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], usage: str, message: str
+) -> None:
     write(repo, "u.json", usage)
     code, _, err = run(capsys, "scan", "--usage", "u.json")
     assert code == 2 and err.startswith(message)
@@ -214,7 +233,10 @@ def test_policy_validate_and_schema(repo: Path, capsys: pytest.CaptureFixture[st
     assert code == 2 and err == "p.yaml:3: rules[0].max: 'soon' is not a duration like 300s, 15m, 1h or 1d\n"
     write(repo, "ok.yaml", "version: 1\nrules: []\n")
     code, out, err = run(capsys, "policy", "validate", "ok.yaml", "p.yaml", "default")
-    assert code == 2 and out == "ok.yaml: valid policy, 0 rules, 0 waivers.\nbuilt-in default: valid policy, 10 rules, 0 waivers.\n"
+    assert code == 2
+    assert out == (
+        "ok.yaml: valid policy, 0 rules, 0 waivers.\nbuilt-in default: valid policy, 10 rules, 0 waivers.\n"
+    )
     assert err.startswith("p.yaml:3: rules[0].max")
     code, out, _ = run(capsys, "policy", "schema")
     schema = json.loads(out)
@@ -247,7 +269,9 @@ def test_unexpected_error_exits_3_with_a_crash_log(
     log.unlink()
 
 
-def test_color_only_when_asked_or_on_a_tty(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_color_only_when_asked_or_on_a_tty(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(repo, "auth.yaml", LONG_TTL)
     assert "\x1b[" not in run(capsys, "scan")[1]
     monkeypatch.setenv("FORCE_COLOR", "1")
@@ -263,11 +287,15 @@ def test_module_entry_point_and_version(repo: Path) -> None:
     )
     assert (out.returncode, out.stdout.strip()) == (0, f"m2m-guard {__version__}")
     write(repo, "auth.yaml", LONG_TTL)
-    scan = subprocess.run([sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env)
+    scan = subprocess.run(
+        [sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env
+    )
     assert scan.returncode == 1 and "M2M-TTL-MAX" in scan.stdout
 
 
-def test_hook_mode_ignores_named_files_that_cannot_hold_clients(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hook_mode_ignores_named_files_that_cannot_hold_clients(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(repo, "chart/templates/deploy.yaml", "{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n")
     write(repo, ".vscode/settings.json", '{\n  // comment\n  "a": 1\n}\n')
     write(repo, "auth.yaml", LONG_TTL)
@@ -284,7 +312,9 @@ def test_without_python_hcl2_tf_files_get_one_warning(
 ) -> None:
     import m2m_guard.sources.terraform_hcl as hcl
 
-    monkeypatch.setattr(hcl, "unavailable", lambda: "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')")
+    monkeypatch.setattr(
+        hcl, "unavailable", lambda: "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')"
+    )
     write(repo, "a/main.tf", 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n}\n')
     write(repo, "b/main.tf", 'resource "aws_cognito_user_pool_client" "d" {\n  name = "d"\n}\n')
     write(repo, "auth.yaml", GOOD)

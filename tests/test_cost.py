@@ -38,8 +38,12 @@ def ttl(minutes: int, **changes: Any) -> Any:
         pytest.param(TIERS, 1001, 10.005, id="one-into-tier-2"),
         pytest.param(TIERS, 10_000, 10.0 + 45.0, id="tier-2-exact-bound"),
         pytest.param(TIERS, 15_000, 10.0 + 45.0 + 5.0, id="into-last-tier"),
-        pytest.param(Pricing(token_request_usd=99, token_request_tiers=(Tier(None, 0.002),)), 1000, 2.0,
-                     id="tiers-replace-flat-price"),
+        pytest.param(
+            Pricing(token_request_usd=99, token_request_tiers=(Tier(None, 0.002),)),
+            1000,
+            2.0,
+            id="tiers-replace-flat-price",
+        ),
     ],
 )
 def test_requests_usd(pricing: Pricing, requests: float, expected: float) -> None:
@@ -48,7 +52,11 @@ def test_requests_usd(pricing: Pricing, requests: float, expected: float) -> Non
 
 def test_list_prices_are_the_design_defaults() -> None:
     price = Pricing()
-    assert (price.app_client_month_usd, price.token_request_usd, price.token_request_tiers) == (6.00, 0.00225, ())
+    assert (price.app_client_month_usd, price.token_request_usd, price.token_request_tiers) == (
+        6.00,
+        0.00225,
+        (),
+    )
     assert HOURS_PER_MONTH == 730
 
 
@@ -73,7 +81,12 @@ def test_projected_requests_one_token_per_lifetime_over_730_hours(ttl_seconds: i
         pytest.param(ttl(15), 2920, "projected", id="15-minutes"),
         pytest.param(m2m(usage=used(100, 10)), 304, "observed", id="observed-scaled-30.4-days"),
         pytest.param(m2m(usage=used(500, 30.4)), 500, "observed", id="observed-month"),
-        pytest.param(m2m(AccessTokenValidity=unknown(), usage=used(7, 30.4)), 7, "observed", id="observed-beats-unknown"),
+        pytest.param(
+            m2m(AccessTokenValidity=unknown(), usage=used(7, 30.4)),
+            7,
+            "observed",
+            id="observed-beats-unknown",
+        ),
         pytest.param(m2m(AccessTokenValidity=unknown()), None, "unknown", id="unknown-ttl"),
         pytest.param(m2m(GenerateSecret=False), 0, "projected", id="can-never-get-a-token"),
     ],
@@ -87,7 +100,9 @@ def test_client_cost_basis(client: Any, requests: float | None, basis: str) -> N
 
 
 def test_pool_cost_adds_clients_and_requests() -> None:
-    cost = pool_cost([m2m(), ttl(5), m2m(usage=used(1000, 30.4)), m2m(AccessTokenValidity=unknown())], Pricing())
+    cost = pool_cost(
+        [m2m(), ttl(5), m2m(usage=used(1000, 30.4)), m2m(AccessTokenValidity=unknown())], Pricing()
+    )
     assert cost.client_count == 4
     assert cost.clients_usd == pytest.approx(24.0)
     assert cost.requests_month == pytest.approx(730 + 8760 + 1000)  # the unknown one adds nothing

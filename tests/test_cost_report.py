@@ -48,8 +48,12 @@ def test_budget_and_savings_plan() -> None:
         "  - {id: T, type: max_access_token_ttl, max: 1h}\n"
     )
     clients = [
-        m2m(ClientName="busy", AccessTokenValidity=5, TokenValidityUnits={"AccessToken": "minutes"},
-            usage=Usage(100_000, 30.4)),
+        m2m(
+            ClientName="busy",
+            AccessTokenValidity=5,
+            TokenValidityUnits={"AccessToken": "minutes"},
+            usage=Usage(100_000, 30.4),
+        ),
         m2m(ClientName="idle", usage=Usage(0, 30)),
     ]
     (line,) = report(clients, policy).pools
@@ -114,7 +118,9 @@ def test_csv_markdown_and_text_formats(capsys: pytest.CaptureFixture[str]) -> No
     assert "Savings:" in out and "OrdersPool: delete 1 unused client (ReportingClient): saves $6.00" in out
 
 
-def test_input_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_input_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text("Resources:\n  C:\n    Type: AWS::Cognito::UserPoolClient\n   x: [\n")
     code = main(["cost", "bad.yaml"])
@@ -123,21 +129,30 @@ def test_input_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert captured.out == "No M2M app clients found.\n"
 
 
-def test_live_cost_from_moto(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_cost_from_moto(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     moto = pytest.importorskip("moto")
     import boto3
 
     monkeypatch.chdir(tmp_path)
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     with moto.mock_aws():
         idp = boto3.client("cognito-idp", region_name="us-east-1")
         pool = idp.create_user_pool(PoolName="orders")["UserPool"]["Id"]
         for name in ("a", "b"):
             idp.create_user_pool_client(
-                UserPoolId=pool, ClientName=name, GenerateSecret=True, AllowedOAuthFlows=["client_credentials"],
-                AllowedOAuthScopes=["orders/read"], AllowedOAuthFlowsUserPoolClient=True,
+                UserPoolId=pool,
+                ClientName=name,
+                GenerateSecret=True,
+                AllowedOAuthFlows=["client_credentials"],
+                AllowedOAuthScopes=["orders/read"],
+                AllowedOAuthFlowsUserPoolClient=True,
             )
         code, out = run(capsys, "--live", "--regions", "us-east-1", "--format", "json")
     assert code == 0

@@ -12,8 +12,13 @@ from m2m_guard.policy import load_policy
 from m2m_guard.usage import UsageData
 
 TODAY = dt.date(2026, 11, 21)
-POOL = Pool(key="t.yaml#Pool", label="Pool", names=("Pool", "orders"),
-            location=Location("t.yaml", 2, logical_id="Pool"), resource_servers=("orders",))
+POOL = Pool(
+    key="t.yaml#Pool",
+    label="Pool",
+    names=("Pool", "orders"),
+    location=Location("t.yaml", 2, logical_id="Pool"),
+    resource_servers=("orders",),
+)
 
 
 def client(logical_id: str, line: int = 10, pool: Pool = POOL, **record: Any) -> AppClient:
@@ -51,13 +56,18 @@ def test_only_m2m_clients_are_checked() -> None:
 
 
 def test_client_token_auth_is_m2m() -> None:
-    c = client("Tok", AllowedOAuthFlows=(), ExplicitAuthFlows=("ALLOW_CLIENT_TOKEN_AUTH",), AccessTokenValidity=2)
+    c = client(
+        "Tok", AllowedOAuthFlows=(), ExplicitAuthFlows=("ALLOW_CLIENT_TOKEN_AUTH",), AccessTokenValidity=2
+    )
     assert [f.subject for f in evaluate(policy(TTL), [c], today=TODAY).findings] == ["Tok"]
 
 
 def test_unknown_m2m_turns_violations_into_notes() -> None:
-    c = client("Maybe", AllowedOAuthFlows=Unknown("Ref to parameter Flows, which has no Default"),
-               AccessTokenValidity=24)
+    c = client(
+        "Maybe",
+        AllowedOAuthFlows=Unknown("Ref to parameter Flows, which has no Default"),
+        AccessTokenValidity=24,
+    )
     (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
     assert finding.level is Severity.NOTE and finding.undetermined
     assert "Applies if the client is M2M" in finding.message
@@ -67,13 +77,13 @@ def test_undetermined_is_a_note_never_a_pass() -> None:
     c = client("Svc", AccessTokenValidity=Unknown("known after apply"))
     (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
     assert finding.level is Severity.NOTE and finding.undetermined
-    assert finding.message == (
-        "Cannot check TTL: AccessTokenValidity is unknown (known after apply)."
-    )
+    assert finding.message == ("Cannot check TTL: AccessTokenValidity is unknown (known after apply).")
 
 
 def test_selector_needs_clients_and_pools_to_match() -> None:
-    rules = "  - {id: TTL, type: max_access_token_ttl, max: 1h, match: {clients: ['svc-*'], pools: ['orders']}}\n"
+    rules = (
+        "  - {id: TTL, type: max_access_token_ttl, max: 1h, match: {clients: ['svc-*'], pools: ['orders']}}\n"
+    )
     a = client("A", ClientName="svc-a", AccessTokenValidity=24)
     b = client("B", ClientName="web-b", AccessTokenValidity=24)
     other_pool = dataclasses.replace(POOL, key="x", label="X", names=("X",))

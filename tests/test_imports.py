@@ -69,9 +69,7 @@ def test_dependency_arrows(name: str, path: Path) -> None:
     if "*" in allowed:
         return
     for target in _imports(path):
-        ok = _part(target) in allowed or target in allowed or any(
-            target.startswith(a + ".") for a in allowed
-        )
+        ok = _part(target) in allowed or target in allowed or any(target.startswith(a + ".") for a in allowed)
         assert ok, f"m2m_guard.{name} must not import m2m_guard.{target}"
 
 

@@ -78,9 +78,7 @@ rules:
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
     return done.stdout.strip()
 
 
@@ -120,8 +118,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> 
             shutil.copy2(source, repo / name)
     _git(repo, "init", "-q", env=env)
     _git(repo, "add", "-A", env=env)
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "snapshot",
-         env=env)
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "snapshot", env=env)
     return str(repo), _git(repo, "rev-parse", "HEAD", env=env)
 
 
@@ -153,16 +150,24 @@ class Project:
         """``git add`` then ``git commit``: (exit code, what the user sees)."""
         _git(self.path, "add", "--", *names, env=self.env)
         done = subprocess.run(
-            ["git", "commit", "-m", "change"], cwd=self.path, env=self.env,
-            capture_output=True, text=True, timeout=600,
+            ["git", "commit", "-m", "change"],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         return done.returncode, done.stdout + done.stderr
 
     def run(self, *args: str) -> tuple[int, str]:
         """``pre-commit run ARGS``: (exit code, output)."""
         done = subprocess.run(
-            [sys.executable, "-m", "pre_commit", "run", *args], cwd=self.path, env=self.env,
-            capture_output=True, text=True, timeout=600,
+            [sys.executable, "-m", "pre_commit", "run", *args],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         return done.returncode, done.stdout + done.stderr
 
@@ -182,7 +187,10 @@ def project(tmp_path: Path, env: dict[str, str], hook_repo: tuple[str, str]) -> 
     project = Project(path, env, repo, rev)
     project.configure()
     subprocess.run(
-        [sys.executable, "-m", "pre_commit", "install"], cwd=path, env=env, check=True,
+        [sys.executable, "-m", "pre_commit", "install"],
+        cwd=path,
+        env=env,
+        check=True,
         capture_output=True,
     )
     rc, out = project.commit(".pre-commit-config.yaml")  # installs the hook virtualenv, once

@@ -54,11 +54,31 @@ def assert_good_still_reported(report: dict) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.yaml", b"Resources:\n  X: !Ref [\n  Type: AWS::Cognito::UserPoolClient\n", "bad.yaml:4: invalid YAML: did not find expected"),
-        ("bad.json", b'{"Resources": {"X": {"Type": "AWS::Cognito::UserPoolClient"}', "bad.json:1: invalid JSON"),
-        ("bin.template", b"\x89PNG\r\n\x1a\n\x00\x00AWS::Cognito::UserPoolClient\xff\xfe", "bin.template: not UTF-8 text"),
-        ("deep.yaml", b"Type: AWS::Cognito::UserPoolClient\nx: " + b"[" * 100_000, "deep.yaml: nesting deeper than 500 levels"),
-        ("tag.yaml", b"Type: AWS::Cognito::UserPoolClient\nx: !!python/object:os.system {}\n", "tag.yaml:2: invalid YAML"),
+        (
+            "bad.yaml",
+            b"Resources:\n  X: !Ref [\n  Type: AWS::Cognito::UserPoolClient\n",
+            "bad.yaml:4: invalid YAML: did not find expected",
+        ),
+        (
+            "bad.json",
+            b'{"Resources": {"X": {"Type": "AWS::Cognito::UserPoolClient"}',
+            "bad.json:1: invalid JSON",
+        ),
+        (
+            "bin.template",
+            b"\x89PNG\r\n\x1a\n\x00\x00AWS::Cognito::UserPoolClient\xff\xfe",
+            "bin.template: not UTF-8 text",
+        ),
+        (
+            "deep.yaml",
+            b"Type: AWS::Cognito::UserPoolClient\nx: " + b"[" * 100_000,
+            "deep.yaml: nesting deeper than 500 levels",
+        ),
+        (
+            "tag.yaml",
+            b"Type: AWS::Cognito::UserPoolClient\nx: !!python/object:os.system {}\n",
+            "tag.yaml:2: invalid YAML",
+        ),
     ],
 )
 def test_bad_file_is_one_line_and_others_still_reported(
@@ -127,7 +147,9 @@ def test_usage_file_with_a_huge_number_is_one_clear_line(
 def test_deep_nesting_never_reaches_the_c_parser(repo: Path) -> None:
     """libyaml segfaults on extreme depth; run in a subprocess so a crash would show as a signal."""
     (repo / "deep.yaml").write_text("Type: AWS::Cognito::UserPoolClient\nx: " + "[" * 100_000 + "]" * 100_000)
-    (repo / "deep2.yaml").write_text("AWS::Cognito::\n" + "".join(" " * i + "a:\n" for i in range(0, 6_000, 3)))
+    (repo / "deep2.yaml").write_text(
+        "AWS::Cognito::\n" + "".join(" " * i + "a:\n" for i in range(0, 6_000, 3))
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-m", "m2m_guard", "scan"], capture_output=True, text=True, env=env)
     assert out.returncode == 2, out.stderr
@@ -147,7 +169,9 @@ def test_empty_and_non_iac_files_are_ignored(repo: Path, capsys: pytest.CaptureF
 @pytest.mark.parametrize("bom", [codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
 def test_byte_order_marks(repo: Path, capsys: pytest.CaptureFixture[str], bom: bytes) -> None:
     (repo / "good.yaml").unlink()
-    encoding = {codecs.BOM_UTF8: "utf-8", codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}[bom]
+    encoding = {codecs.BOM_UTF8: "utf-8", codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}[
+        bom
+    ]
     (repo / "bom.yaml").write_bytes(bom + TEMPLATE.encode(encoding))
     code, report, _ = scan_json(capsys)
     assert code == 1
@@ -180,7 +204,9 @@ def test_wrong_property_types_become_notes(repo: Path, capsys: pytest.CaptureFix
     )
     odd = odd.replace("AllowedOAuthScopes: [orders/read]", "AllowedOAuthScopes: {a: 1}")
     (repo / "odd.yaml").write_text(odd)
-    (repo / "props.yaml").write_text("Resources:\n  P:\n    Type: AWS::Cognito::UserPoolClient\n    Properties: 5\n")
+    (repo / "props.yaml").write_text(
+        "Resources:\n  P:\n    Type: AWS::Cognito::UserPoolClient\n    Properties: 5\n"
+    )
     code, report, _ = scan_json(capsys)
     assert code == 1
     odd_findings = [f for f in report["findings"] if f["path"] == "odd.yaml"]
@@ -257,7 +283,9 @@ def _secret_inputs(root: Path) -> None:
     }
     (root / "plan.json").write_text(json.dumps(plan, indent=2))
     # A broken file holding the secret: its error message must not quote it.
-    (root / "broken.json").write_text('{"UserPoolClient": {"ClientSecret": "' + CANARY + '", "AWS::Cognito::": ')
+    (root / "broken.json").write_text(
+        '{"UserPoolClient": {"ClientSecret": "' + CANARY + '", "AWS::Cognito::": '
+    )
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
@@ -277,7 +305,10 @@ def test_real_corpus_scans_without_crashing() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-m", "m2m_guard", "scan", str(CORPUS), "--format", "json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert out.returncode in (0, 1, 2), out.stderr
     assert "Traceback" not in out.stderr

@@ -198,8 +198,10 @@ def _cfn_pool(expr: Any, path: str, logical_id: str) -> Pool:
     if isinstance(expr, Mapping):
         ref = expr.get("Ref")
         att = expr.get("Fn::GetAtt")
-        target = ref if isinstance(ref, str) else (
-            att[0] if isinstance(att, list) and att and isinstance(att[0], str) else None
+        target = (
+            ref
+            if isinstance(ref, str)
+            else (att[0] if isinstance(att, list) and att and isinstance(att[0], str) else None)
         )
         if target:
             # checkov substitutes parameters that have a default, so a Ref left here names a
@@ -253,8 +255,18 @@ _EXPRESSION = re.compile(
 )
 _POOL_ADDRESS = re.compile(r"^(?:\$\{)?((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*aws_cognito_user_pool\.[\w-]+)")
 _TF_SKIP = frozenset(
-    {"start_line", "end_line", "references_", "count", "for_each", "depends_on", "lifecycle",
-     "provider", "dynamic", "provisioner"}
+    {
+        "start_line",
+        "end_line",
+        "references_",
+        "count",
+        "for_each",
+        "depends_on",
+        "lifecycle",
+        "provider",
+        "dynamic",
+        "provisioner",
+    }
 )
 
 
@@ -307,8 +319,11 @@ def tf_client(conf: Mapping[str, Any], entity_path: str = "") -> AppClient:
     path = str(_first(conf.get("__file__")) or entity_path.split(":", 1)[0])
     line = _first(conf.get("__start_line__", conf.get("__startline__")))
     refs = frozenset(
-        r for group in conf.get("references_") or () if isinstance(group, list)
-        for r in group if isinstance(r, str)
+        r
+        for group in conf.get("references_") or ()
+        if isinstance(group, list)
+        for r in group
+        if isinstance(r, str)
     )
     raw: dict[str, Any] = {}
     for attr, value in conf.items():

@@ -179,9 +179,7 @@ def _logical_location(subject: str, location: Location) -> dict[str, Any]:
 def _invocation(result: RunResult) -> dict[str, Any]:
     return {
         "executionSuccessful": not result.fatal,
-        "toolExecutionNotifications": [
-            _notification(n) for n in sorted_notifications(result.notifications)
-        ],
+        "toolExecutionNotifications": [_notification(n) for n in sorted_notifications(result.notifications)],
     }
 
 

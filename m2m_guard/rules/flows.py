@@ -42,8 +42,7 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
     mixed = [f for f in flows if f in USER_OAUTH_FLOWS]
     if mixed and M2M_FLOW in flows:
         yield Violation(
-            f"AllowedOAuthFlows mixes client_credentials with user flow "
-            f"{', '.join(repr(f) for f in mixed)}.",
+            f"AllowedOAuthFlows mixes client_credentials with user flow {', '.join(repr(f) for f in mixed)}.",
             "AllowedOAuthFlows",
         )
     elif unknowns and (mixed or M2M_FLOW in flows):
@@ -81,8 +80,7 @@ def user_auth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
     bad = [f for f in flows if f not in allowed]
     if bad:
         yield Violation(
-            f"ExplicitAuthFlows allows user sign-in flow {', '.join(repr(f) for f in bad)} "
-            "on an M2M client.",
+            f"ExplicitAuthFlows allows user sign-in flow {', '.join(repr(f) for f in bad)} on an M2M client.",
             "ExplicitAuthFlows",
         )
     elif unknowns:

@@ -219,8 +219,7 @@ def undefined_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     if bad:
         known_ids = _listing(sorted(defined)) if defined else "none"
         yield Violation(
-            f"Scope {_listing(bad)} names no resource server of {client.pool.label} "
-            f"(defined: {known_ids}).",
+            f"Scope {_listing(bad)} names no resource server of {client.pool.label} (defined: {known_ids}).",
             FIELD,
         )
     elif unknowns:

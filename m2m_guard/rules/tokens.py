@@ -44,8 +44,6 @@ def _prepare(key: str) -> Any:
     return prepare
 
 
-
-
 def _duration_params(key: str) -> dict[str, Any]:
     return {
         "type": "object",

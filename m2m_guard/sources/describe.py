@@ -103,9 +103,7 @@ def _client(doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Loc
     if isinstance(pool_id, str) and pool_id:
         pool = Pool(key=pool_id, label=pool_id, names=(pool_id,))
     else:
-        pool = Pool(
-            key=f"{doc.path}#{client_id}:pool", label="unknown user pool (UserPoolId missing)"
-        )
+        pool = Pool(key=f"{doc.path}#{client_id}:pool", label="unknown user pool (UserPoolId missing)")
     return AppClient(
         record=record,
         location=Location(doc.path, line, client_id=client_id),

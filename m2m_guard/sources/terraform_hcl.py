@@ -607,8 +607,11 @@ class _Scope:
         if isinstance(value, str) and value:
             return _PoolRef(value, value, (value,))
         why = (
-            "user_pool_id not set" if value is None
-            else value.reason if isinstance(value, Unknown) else "user_pool_id is not a string"
+            "user_pool_id not set"
+            if value is None
+            else value.reason
+            if isinstance(value, Unknown)
+            else "user_pool_id is not a string"
         )
         return _PoolRef(f"{block.path}#{address}:pool", f"unknown user pool ({why})", known=False)
 

@@ -251,9 +251,7 @@ def _config_modules(data: Mapping[str, Any]) -> dict[tuple[str, ...], _ConfigMod
     if not isinstance(config, dict):
         return None
     modules: dict[tuple[str, ...], _ConfigModule] = {}
-    stack: list[tuple[tuple[str, ...], Mapping[str, Any]]] = [
-        ((), _dict(config.get("root_module")))
-    ]
+    stack: list[tuple[tuple[str, ...], Mapping[str, Any]]] = [((), _dict(config.get("root_module")))]
     while stack:
         path, raw = stack.pop()
         module = modules[path] = _ConfigModule()
@@ -391,9 +389,7 @@ class _Plan:
             names = (address,) + ((planned.name,) if planned and planned.name else ())
             return _PoolRef(f"{self.doc.path}#{address}", address, names, planned)
         why = refs[0] if refs else _pool_id_problem(inst, self.marks.get(inst.address, {}))
-        return _PoolRef(
-            f"{self.doc.path}#{inst.address}:pool", f"unknown user pool ({why})", (), None
-        )
+        return _PoolRef(f"{self.doc.path}#{inst.address}:pool", f"unknown user pool ({why})", (), None)
 
     def _resolve(self, refs: list[str], steps: tuple[Step, ...], hops: int) -> str | None:
         """The planned address of the pool resource a list of references leads to."""
@@ -425,12 +421,8 @@ class _Plan:
             # A reference without an index (``main[each.key].id`` keeps none) to a pool with
             # count/for_each: the resource is defined here, though which instance is not known.
             prefix = address + "["
-            first = next(
-                (p for a, p in self.pools_by_address.items() if p and a.startswith(prefix)), None
-            )
-            self.pools_by_address[address] = (
-                _PlannedPool(address, first.line, None, None) if first else None
-            )
+            first = next((p for a, p in self.pools_by_address.items() if p and a.startswith(prefix)), None)
+            self.pools_by_address[address] = _PlannedPool(address, first.line, None, None) if first else None
         return self.pools_by_address[address]
 
     # Clients.
@@ -439,9 +431,7 @@ class _Plan:
         ids = servers.get(ref.key)
         location = Location(self.doc.path, self.line_of(inst), address=inst.address)
         pool_location = (
-            Location(self.doc.path, ref.planned.line, address=ref.planned.address)
-            if ref.planned
-            else None
+            Location(self.doc.path, ref.planned.line, address=ref.planned.address) if ref.planned else None
         )
         pool = Pool(
             key=ref.key,
@@ -450,9 +440,7 @@ class _Plan:
             location=pool_location,
             resource_servers=(ids or ()) if ref.planned else ids,
         )
-        record = normalize(
-            _raw_record(inst.values, self.marks.get(inst.address, {}), self.expressions(inst))
-        )
+        record = normalize(_raw_record(inst.values, self.marks.get(inst.address, {}), self.expressions(inst)))
         lines = {k: v for k, v in self.field_lines(inst).items() if k in record}
         return AppClient(record=record, location=location, pool=pool, field_lines=lines)
 

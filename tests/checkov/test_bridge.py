@@ -116,8 +116,12 @@ def test_cloudformation_resource_not_created_under_the_defaults_passes(
     conf = {
         "Type": "AWS::Cognito::UserPoolClient",
         "Condition": "IsProd",
-        "Properties": {"UserPoolId": {"Ref": "Pool"}, "AllowedOAuthFlows": ["client_credentials"],
-                       "__file__": path, "__startline__": 36},
+        "Properties": {
+            "UserPoolId": {"Ref": "Pool"},
+            "AllowedOAuthFlows": ["client_credentials"],
+            "__file__": path,
+            "__startline__": 36,
+        },
     }
     # From the conf alone: an M2M client without scopes.
     assert verdict("required_scopes", bridge.cfn_client(conf, "ProdOnlyClient")) == FAILED

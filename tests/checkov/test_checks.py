@@ -68,7 +68,10 @@ def tf_conf(validity: object) -> dict[str, Any]:
 def run(check: Any, conf: dict[str, Any], entity_type: str) -> Any:
     """As checkov's registry calls a check."""
     result = check.run(
-        scanned_file="/t", entity_configuration=conf, entity_name="Svc", entity_type=entity_type,
+        scanned_file="/t",
+        entity_configuration=conf,
+        entity_name="Svc",
+        entity_type=entity_type,
         skip_info={},
     )
     assert check.details == []  # details would break checkov's SARIF

@@ -25,9 +25,6 @@ def test_prints_the_absolute_checks_folder(
 
 
 def test_does_not_import_checkov() -> None:
-    code = (
-        "import sys; from m2m_guard.cli import main; main(['checkov-dir']);"
-        "print('checkov' in sys.modules)"
-    )
+    code = "import sys; from m2m_guard.cli import main; main(['checkov-dir']);print('checkov' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.splitlines()[-1] == "False"

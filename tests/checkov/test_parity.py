@@ -67,10 +67,27 @@ def run_checkov(paths: Sequence[str], policy: str) -> tuple[Failing, int]:
     env = {**os.environ, "M2M_GUARD_POLICY": policy, "BC_SKIP_MAPPING": "TRUE"}
     targets = [arg for p in paths for arg in ("-d" if (ROOT / p).is_dir() else "-f", p)]
     proc = subprocess.run(
-        [str(CHECKOV), *targets, "--framework", "cloudformation", "terraform_plan",
-         "--external-checks-dir", str(CHECKS), "--check", ",".join(check_id(t) for t in CLIENT_TYPES),
-         "--skip-download", "-o", "json", "--compact", "--quiet"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(CHECKOV),
+            *targets,
+            "--framework",
+            "cloudformation",
+            "terraform_plan",
+            "--external-checks-dir",
+            str(CHECKS),
+            "--check",
+            ",".join(check_id(t) for t in CLIENT_TYPES),
+            "--skip-download",
+            "-o",
+            "json",
+            "--compact",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     failing: Failing = set()
@@ -89,7 +106,10 @@ def run_checkov(paths: Sequence[str], policy: str) -> tuple[Failing, int]:
 def run_scan(paths: Sequence[str], policy: str) -> Failing:
     proc = subprocess.run(
         [sys.executable, "-m", "m2m_guard", "scan", *paths, "--policy", policy, "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr
     return {
@@ -190,9 +210,26 @@ def test_terraform_hcl_values_as_checkov_renders_them(tmp_path: Path) -> None:
     )
     env = {**os.environ, "M2M_GUARD_POLICY": str(tmp_path / "policy.yaml"), "BC_SKIP_MAPPING": "TRUE"}
     proc = subprocess.run(
-        [str(CHECKOV), "-d", ".", "--framework", "terraform", "--external-checks-dir", str(CHECKS),
-         "--check", "CKV_M2M_*", "--skip-download", "-o", "json", "--compact"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(CHECKOV),
+            "-d",
+            ".",
+            "--framework",
+            "terraform",
+            "--external-checks-dir",
+            str(CHECKS),
+            "--check",
+            "CKV_M2M_*",
+            "--skip-download",
+            "-o",
+            "json",
+            "--compact",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
     (report,) = _documents(proc.stdout)

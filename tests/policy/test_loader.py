@@ -115,8 +115,12 @@ waivers:
             ["p.yaml:4: waivers[0]: 'reason' is required"],
         ),
         (
-            "version: 1\nrules:\n  - id: C\n    type: condition\n    key: X\n    op: matches\n    value: '('\n",
-            ["p.yaml:7: rules[0].value: invalid regular expression: missing ), unterminated subpattern at position 0"],
+            "version: 1\nrules:\n  - id: C\n    type: condition\n    key: X\n"
+            "    op: matches\n    value: '('\n",
+            [
+                "p.yaml:7: rules[0].value: invalid regular expression:"
+                " missing ), unterminated subpattern at position 0"
+            ],
         ),
         ("version: 1\nrules: [\n", ["p.yaml:3: invalid YAML: did not find expected node content"]),
         (  # keys that are not strings next to ones that are: sorting them raised TypeError

@@ -143,8 +143,7 @@ def iac_result() -> RunResult:
             ORDERS,
             3,
             "UserPool",
-            "Projected spend is USD 62.40/month (lower bound); budget is USD 50: "
-            "remove 2 unused clients.",
+            "Projected spend is USD 62.40/month (lower bound); budget is USD 50: remove 2 unused clients.",
         ),
         finding(
             TTL_MAX,
@@ -237,10 +236,7 @@ def _validator() -> Any:
 
 def schema_errors(log: Any) -> list[str]:
     """Every violation of the vendored OASIS schema, as ``path: message`` lines."""
-    return [
-        f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in _validator().iter_errors(log)
-    ]
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator().iter_errors(log)]
 
 
 # RFC 3986 uri-reference characters: unreserved, sub-delims, ":@/?#", and %XX escapes.

@@ -84,9 +84,7 @@ def test_live_findings_carry_the_arn() -> None:
 def test_findings_in_the_same_order_as_sarif_results() -> None:
     findings = report(iac_result())["findings"]
     results = json.loads(sarif.render(iac_result()))["runs"][0]["results"]
-    assert [f["fingerprint"] for f in findings] == [
-        r["partialFingerprints"]["m2mGuard/v1"] for r in results
-    ]
+    assert [f["fingerprint"] for f in findings] == [r["partialFingerprints"]["m2mGuard/v1"] for r in results]
 
 
 def test_notifications_and_rules() -> None:

@@ -184,9 +184,7 @@ def test_fingerprints_do_not_change_when_only_lines_move() -> None:
     moved = dataclasses.replace(
         before,
         findings=tuple(
-            dataclasses.replace(
-                f, location=dataclasses.replace(f.location, line=(f.location.line or 1) + 25)
-            )
+            dataclasses.replace(f, location=dataclasses.replace(f.location, line=(f.location.line or 1) + 25))
             for f in before.findings
         ),
     )
@@ -196,8 +194,7 @@ def test_fingerprints_do_not_change_when_only_lines_move() -> None:
 
     def lines(result: RunResult) -> set[int]:
         return {
-            r["locations"][0]["physicalLocation"]["region"]["startLine"]
-            for r in run_of(result)["results"]
+            r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in run_of(result)["results"]
         }
 
     assert prints(moved) == prints(before)
@@ -319,9 +316,7 @@ def test_notifications_carry_level_message_and_location_when_known() -> None:
 
 
 def test_notification_with_path_but_no_line_has_no_region() -> None:
-    result = RunResult(
-        rules=(), findings=(), notifications=(Notification("binary file", path="a b.json"),)
-    )
+    result = RunResult(rules=(), findings=(), notifications=(Notification("binary file", path="a b.json"),))
     (note,) = run_of(result)["invocations"][0]["toolExecutionNotifications"]
     assert note["locations"] == [
         {"physicalLocation": {"artifactLocation": {"uri": "a%20b.json", "uriBaseId": "%SRCROOT%"}}}

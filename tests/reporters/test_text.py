@@ -97,9 +97,7 @@ def test_color_marks_levels_and_paths() -> None:
 
 def test_escape_sequences_from_inputs_are_neutralised() -> None:
     # A scanned file controls messages and paths; it must not be able to drive the terminal.
-    hostile = finding(
-        TTL_MAX, "infra/\x1b[2Jevil.yaml", 1, "C\x1b]0;title\x07", "line one\nline two\x1b[31m"
-    )
+    hostile = finding(TTL_MAX, "infra/\x1b[2Jevil.yaml", 1, "C\x1b]0;title\x07", "line one\nline two\x1b[31m")
     note = Notification("bad \x1b[5m input", level=Severity.WARNING)
     out = text.render(RunResult(rules=RULES, findings=(hostile,), notifications=(note,)))
     assert ESC not in out and "\x07" not in out

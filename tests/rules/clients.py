@@ -45,7 +45,9 @@ def make_client(
     name = fields.get("ClientName")
     return AppClient(
         record=fields,
-        location=Location(PATH, line=10, logical_id=logical_id or (name if isinstance(name, str) else "Client")),
+        location=Location(
+            PATH, line=10, logical_id=logical_id or (name if isinstance(name, str) else "Client")
+        ),
         pool=pool,
         usage=usage,
     )
@@ -76,9 +78,7 @@ def check(rule_type: str, client: AppClient, rule_id: str = "ID", **raw: Any) ->
     return list(RULES[rule_type].func(client, params(rule_type, rule_id, **raw)))
 
 
-def pool_view(
-    *clients: AppClient, pricing: Pricing | None = None, ttl_ceiling: int = 86400
-) -> PoolView:
+def pool_view(*clients: AppClient, pricing: Pricing | None = None, ttl_ceiling: int = 86400) -> PoolView:
     return PoolView(POOL, tuple(clients), pricing or Pricing(), ttl_ceiling)
 
 

@@ -32,19 +32,32 @@ def ttl(minutes: int) -> dict[str, Any]:
         pytest.param([named("a", **ttl(5))], Pricing(), 6.00 + 8760 * 0.00225, id="5-minute-ttl"),
         pytest.param([named("a", **ttl(1440))], Pricing(), 6.00 + 730 / 24 * 0.00225, id="1-day-ttl"),
         # observed usage is scaled to a month: × 30.4 / window_days
-        pytest.param([named("a", usage=used(1000, 7))], Pricing(), 6.00 + 1000 * 30.4 / 7 * 0.00225,
-                     id="observed-7-days"),
+        pytest.param(
+            [named("a", usage=used(1000, 7))],
+            Pricing(),
+            6.00 + 1000 * 30.4 / 7 * 0.00225,
+            id="observed-7-days",
+        ),
         pytest.param([named("a", usage=used(0, 30))], Pricing(), 6.00, id="observed-zero"),
         pytest.param(
-            [named(f"c{i}", usage=used(25_000, 30.4)) for i in range(4)], Pricing(), 4 * 6.00 + 100_000 * 0.00225,
+            [named(f"c{i}", usage=used(25_000, 30.4)) for i in range(4)],
+            Pricing(),
+            4 * 6.00 + 100_000 * 0.00225,
             id="four-clients-observed",
         ),
-        pytest.param([named("a"), named("b")], Pricing(app_client_month_usd=0, token_request_usd=0.001),
-                     2 * 730 * 0.001, id="no-client-fee-region"),
+        pytest.param(
+            [named("a"), named("b")],
+            Pricing(app_client_month_usd=0, token_request_usd=0.001),
+            2 * 730 * 0.001,
+            id="no-client-fee-region",
+        ),
         # graduated tiers: first 1,000 at 0.01, the rest at 0.001
-        pytest.param([named("a", usage=used(3000, 30.4))],
-                     Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001))),
-                     6.00 + 1000 * 0.01 + 2000 * 0.001, id="tiered"),
+        pytest.param(
+            [named("a", usage=used(3000, 30.4))],
+            Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001))),
+            6.00 + 1000 * 0.01 + 2000 * 0.001,
+            id="tiered",
+        ),
     ],
 )
 def test_pool_cost_follows_the_design_arithmetic(clients: list[Any], pricing: Pricing, total: float) -> None:
@@ -96,7 +109,10 @@ def test_ttl_advice_never_exceeds_the_policy_ceiling(ceiling: int, advised: bool
 
 def test_advice_names_unused_clients_and_the_saving() -> None:
     clients = [named(f"svc-{i}", **ttl(720)) for i in range(2, 10)]
-    clients += [named("svc-1", AllowedOAuthScopes=(), **ttl(720)), named("svc-0", GenerateSecret=False, **ttl(720))]
+    clients += [
+        named("svc-1", AllowedOAuthScopes=(), **ttl(720)),
+        named("svc-0", GenerateSecret=False, **ttl(720)),
+    ]
     [violation] = check_pool(pool_view(*clients), monthly_usd=50)
     # 10 × 6.00 + 8 × 60.83 requests × 0.00225 = 61.09 (the 2 clients that can never get a token
     # make no requests); client fees alone exceed 50: no TTL fixes it
@@ -142,7 +158,9 @@ def test_observed_usage_is_scaled_and_caching_advised() -> None:
 
 def test_tiered_breakdown() -> None:
     pricing = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001)))
-    [violation] = check_pool(pool_view(named("svc-a", usage=used(1000, 30.4)), pricing=pricing), monthly_usd=15)
+    [violation] = check_pool(
+        pool_view(named("svc-a", usage=used(1000, 30.4)), pricing=pricing), monthly_usd=15
+    )
     assert "(1 M2M client × $6.00 = $6.00; 1,000 token requests = $10.00 (tiered))" in violation.message
 
 
@@ -150,7 +168,10 @@ def test_tiered_breakdown() -> None:
 
 
 def test_unknown_ttl_makes_a_within_budget_verdict_undetermined() -> None:
-    clients = [named("svc-a"), named("svc-b", AccessTokenValidity=unknown("Ref to parameter Ttl without a default"))]
+    clients = [
+        named("svc-a"),
+        named("svc-b", AccessTokenValidity=unknown("Ref to parameter Ttl without a default")),
+    ]
     with pytest.raises(Undetermined) as caught:
         check_pool(pool_view(*clients), monthly_usd=50)
     assert caught.value.reason.startswith(

@@ -15,13 +15,21 @@ from tests.rules.clients import check, m2m, unknown
 @pytest.mark.parametrize(
     ("flows", "message"),
     [
-        pytest.param(("client_credentials", "code"),
-                     "AllowedOAuthFlows mixes client_credentials with user flow 'code'.", id="code"),
-        pytest.param(("implicit", "client_credentials"),
-                     "AllowedOAuthFlows mixes client_credentials with user flow 'implicit'.", id="implicit"),
-        pytest.param(("client_credentials", "code", "implicit"),
-                     "AllowedOAuthFlows mixes client_credentials with user flow 'code', 'implicit'.",
-                     id="both"),
+        pytest.param(
+            ("client_credentials", "code"),
+            "AllowedOAuthFlows mixes client_credentials with user flow 'code'.",
+            id="code",
+        ),
+        pytest.param(
+            ("implicit", "client_credentials"),
+            "AllowedOAuthFlows mixes client_credentials with user flow 'implicit'.",
+            id="implicit",
+        ),
+        pytest.param(
+            ("client_credentials", "code", "implicit"),
+            "AllowedOAuthFlows mixes client_credentials with user flow 'code', 'implicit'.",
+            id="both",
+        ),
     ],
 )
 def test_mixed_oauth_flows_fails(flows: tuple[str, ...], message: str) -> None:
@@ -53,10 +61,16 @@ def test_mixed_oauth_flows_known_user_flow_wins_over_an_unknown_element() -> Non
 @pytest.mark.parametrize(
     ("flows", "reason"),
     [
-        pytest.param(unknown("known after apply"),
-                     r"AllowedOAuthFlows is unknown \(known after apply\)", id="whole-list"),
-        pytest.param(("client_credentials", unknown("Ref to parameter Flow without a default")),
-                     r"an element of AllowedOAuthFlows is unknown \(Ref to parameter Flow", id="one-element"),
+        pytest.param(
+            unknown("known after apply"),
+            r"AllowedOAuthFlows is unknown \(known after apply\)",
+            id="whole-list",
+        ),
+        pytest.param(
+            ("client_credentials", unknown("Ref to parameter Flow without a default")),
+            r"an element of AllowedOAuthFlows is unknown \(Ref to parameter Flow",
+            id="one-element",
+        ),
     ],
 )
 def test_mixed_oauth_flows_unknown_is_undetermined(flows: Any, reason: str) -> None:
@@ -74,7 +88,9 @@ def test_mixed_oauth_flows_unknown_is_undetermined(flows: Any, reason: str) -> N
         pytest.param((), None, id="empty"),
         pytest.param(("ALLOW_CLIENT_TOKEN_AUTH",), None, id="client-token"),
         pytest.param(("ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"), None, id="refresh"),
-        pytest.param(("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"), ["ALLOW_CUSTOM_AUTH"], id="allowed-by-policy"),
+        pytest.param(
+            ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"), ["ALLOW_CUSTOM_AUTH"], id="allowed-by-policy"
+        ),
     ],
 )
 def test_user_auth_flows_passes(flows: Any, allow: list[str] | None) -> None:
@@ -85,13 +101,23 @@ def test_user_auth_flows_passes(flows: Any, allow: list[str] | None) -> None:
 @pytest.mark.parametrize(
     ("flows", "allow", "reported"),
     [
-        pytest.param(("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"), None, "'ALLOW_USER_SRP_AUTH'", id="srp"),
-        pytest.param(("ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"), None,
-                     "'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH'", id="two"),
+        pytest.param(
+            ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"), None, "'ALLOW_USER_SRP_AUTH'", id="srp"
+        ),
+        pytest.param(
+            ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"),
+            None,
+            "'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH'",
+            id="two",
+        ),
         pytest.param(("ALLOW_USER_AUTH",), None, "'ALLOW_USER_AUTH'", id="choice-based"),
         pytest.param(("USER_PASSWORD_AUTH",), None, "'USER_PASSWORD_AUTH'", id="legacy-name"),
-        pytest.param(("ALLOW_CUSTOM_AUTH", "ALLOW_USER_SRP_AUTH"), ["ALLOW_CUSTOM_AUTH"],
-                     "'ALLOW_USER_SRP_AUTH'", id="allow-covers-only-its-flows"),
+        pytest.param(
+            ("ALLOW_CUSTOM_AUTH", "ALLOW_USER_SRP_AUTH"),
+            ["ALLOW_CUSTOM_AUTH"],
+            "'ALLOW_USER_SRP_AUTH'",
+            id="allow-covers-only-its-flows",
+        ),
     ],
 )
 def test_user_auth_flows_fails(flows: tuple[str, ...], allow: list[str] | None, reported: str) -> None:
@@ -109,10 +135,16 @@ def test_user_auth_flows_known_user_flow_wins_over_an_unknown_element() -> None:
 @pytest.mark.parametrize(
     ("flows", "reason"),
     [
-        pytest.param(unknown("known after apply"),
-                     r"ExplicitAuthFlows is unknown \(known after apply\)", id="whole-list"),
-        pytest.param(("ALLOW_REFRESH_TOKEN_AUTH", unknown("var.flows has no default")),
-                     r"an element of ExplicitAuthFlows is unknown \(var.flows", id="one-element"),
+        pytest.param(
+            unknown("known after apply"),
+            r"ExplicitAuthFlows is unknown \(known after apply\)",
+            id="whole-list",
+        ),
+        pytest.param(
+            ("ALLOW_REFRESH_TOKEN_AUTH", unknown("var.flows has no default")),
+            r"an element of ExplicitAuthFlows is unknown \(var.flows",
+            id="one-element",
+        ),
     ],
 )
 def test_user_auth_flows_unknown_is_undetermined(flows: Any, reason: str) -> None:

@@ -48,7 +48,7 @@ def test_registering_a_type_twice_is_refused() -> None:
 
     with pytest.raises(ValueError, match="'max_access_token_ttl' registered twice"):
         rule("max_access_token_ttl", summary="Again.", help="Again.")(again)
-    assert RULES == before
+    assert before == RULES
 
 
 def test_registered_functions_are_distinct() -> None:

@@ -25,9 +25,13 @@ def scoped(*scopes: Any) -> Any:
     [
         pytest.param(("orders/read",), ["orders/*"], [], True, id="any-of-match"),
         pytest.param(("billing/read",), ["orders/*"], [], False, id="any-of-no-match"),
-        pytest.param(("billing/read", "orders/write"), ["orders/*", "x/*"], [], True, id="any-of-second-scope"),
+        pytest.param(
+            ("billing/read", "orders/write"), ["orders/*", "x/*"], [], True, id="any-of-second-scope"
+        ),
         pytest.param(("orders/read",), ["x/*", "orders/read"], [], True, id="any-of-second-pattern"),
-        pytest.param(("orders/read", "orders/write"), [], ["orders/read", "orders/write"], True, id="all-of-all"),
+        pytest.param(
+            ("orders/read", "orders/write"), [], ["orders/read", "orders/write"], True, id="all-of-all"
+        ),
         pytest.param(("orders/read",), [], ["orders/read", "orders/write"], False, id="all-of-missing-one"),
         pytest.param(("orders/read",), [], [], True, id="empty-lists-constrain-nothing"),
         pytest.param(("anything",), [], [], True, id="empty-lists-any-scope"),
@@ -42,7 +46,9 @@ def scoped(*scopes: Any) -> Any:
         pytest.param(("orders/read",), ["orders/[rw]*"], [], True, id="character-class"),
     ],
 )
-def test_required_scopes_verdicts(scopes: tuple[str, ...], any_of: list[str], all_of: list[str], passes: bool) -> None:
+def test_required_scopes_verdicts(
+    scopes: tuple[str, ...], any_of: list[str], all_of: list[str], passes: bool
+) -> None:
     violations = check("required_scopes", scoped(*scopes), any_of=any_of, all_of=all_of)
     assert (violations == []) is passes
     assert all(v.field == FIELD for v in violations)
@@ -71,7 +77,10 @@ def test_required_scopes_fails_a_client_with_no_scopes(client: Any, raw: dict[st
 
 def test_required_any_of_message_lists_patterns_and_scopes() -> None:
     [violation] = check(
-        "required_scopes", scoped("billing/read", "billing/write"), "SCOPES-REQUIRED", any_of=["orders/*", "stock/*"]
+        "required_scopes",
+        scoped("billing/read", "billing/write"),
+        "SCOPES-REQUIRED",
+        any_of=["orders/*", "stock/*"],
     )
     assert violation.message == (
         "No allowed scope matches any of 'orders/*', 'stock/*' (policy SCOPES-REQUIRED); "
@@ -81,7 +90,9 @@ def test_required_any_of_message_lists_patterns_and_scopes() -> None:
 
 def test_required_all_of_message_names_only_the_missing_patterns() -> None:
     [violation] = check(
-        "required_scopes", scoped("orders/read"), "SCOPES-REQUIRED",
+        "required_scopes",
+        scoped("orders/read"),
+        "SCOPES-REQUIRED",
         all_of=["orders/read", "orders/write", "stock/*"],
     )
     assert violation.message == (
@@ -90,7 +101,9 @@ def test_required_all_of_message_names_only_the_missing_patterns() -> None:
 
 
 def test_required_any_of_and_all_of_both_reported() -> None:
-    violations = check("required_scopes", scoped("billing/read"), "R", any_of=["orders/*"], all_of=["stock/read"])
+    violations = check(
+        "required_scopes", scoped("billing/read"), "R", any_of=["orders/*"], all_of=["stock/read"]
+    )
     assert [v.message for v in violations] == [
         "No allowed scope matches any of 'orders/*' (policy R); the client has 'billing/read'.",
         "No allowed scope matches 'stock/read', which policy R requires.",
@@ -115,18 +128,29 @@ def test_required_scopes_passes_on_known_elements_despite_an_unknown_one(
 @pytest.mark.parametrize(
     ("scopes", "raw"),
     [
-        pytest.param((unknown("Ref to parameter Scope without a default"), "billing/read"),
-                     {"any_of": ["orders/*"]}, id="any-of-no-known-match"),
-        pytest.param((unknown("Ref to parameter Scope without a default"),),
-                     {"any_of": ["orders/*"]}, id="any-of-only-unknown"),
-        pytest.param((unknown("Ref to parameter Scope without a default"), "orders/read"),
-                     {"all_of": ["orders/read", "orders/write"]}, id="all-of-one-missing"),
+        pytest.param(
+            (unknown("Ref to parameter Scope without a default"), "billing/read"),
+            {"any_of": ["orders/*"]},
+            id="any-of-no-known-match",
+        ),
+        pytest.param(
+            (unknown("Ref to parameter Scope without a default"),),
+            {"any_of": ["orders/*"]},
+            id="any-of-only-unknown",
+        ),
+        pytest.param(
+            (unknown("Ref to parameter Scope without a default"), "orders/read"),
+            {"all_of": ["orders/read", "orders/write"]},
+            id="all-of-one-missing",
+        ),
     ],
 )
 def test_required_scopes_undetermined_when_an_unknown_element_could_match(
     scopes: tuple[Any, ...], raw: dict[str, Any]
 ) -> None:
-    with pytest.raises(Undetermined, match="an element of AllowedOAuthScopes is unknown .Ref to parameter Scope"):
+    with pytest.raises(
+        Undetermined, match="an element of AllowedOAuthScopes is unknown .Ref to parameter Scope"
+    ):
         check("required_scopes", scoped(*scopes), **raw)
 
 
@@ -135,18 +159,27 @@ def test_required_scopes_undetermined_when_an_unknown_element_could_match(
 #: Each rule with parameters, a bad scope it reports and the exact message, and a good scope.
 BAD_SCOPE_RULES = [
     pytest.param(
-        "forbidden_scopes", {"scopes": ["*/admin", "*/*:write"]}, "orders/admin",
-        "Forbidden scope 'orders/admin' allowed (policy SCOPES-FORBIDDEN).", "orders/read",
+        "forbidden_scopes",
+        {"scopes": ["*/admin", "*/*:write"]},
+        "orders/admin",
+        "Forbidden scope 'orders/admin' allowed (policy SCOPES-FORBIDDEN).",
+        "orders/read",
         id="forbidden",
     ),
     pytest.param(
-        "user_identity_scopes", {}, "openid",
-        "User-identity scope 'openid' on an M2M client.", "orders/read",
+        "user_identity_scopes",
+        {},
+        "openid",
+        "User-identity scope 'openid' on an M2M client.",
+        "orders/read",
         id="user-identity",
     ),
     pytest.param(
-        "wildcard_scopes", {}, "orders/*",
-        "Wildcard scope 'orders/*' grants full access.", "orders/read",
+        "wildcard_scopes",
+        {},
+        "orders/*",
+        "Wildcard scope 'orders/*' grants full access.",
+        "orders/read",
         id="wildcard",
     ),
 ]
@@ -184,7 +217,10 @@ def test_unknown_element_without_a_known_bad_one_is_undetermined(
 )
 def test_unknown_scope_list_is_undetermined(rule_type: str) -> None:
     raw = {"scopes": ["*/admin"]} if rule_type == "forbidden_scopes" else {}
-    client = m2m(AllowedOAuthScopes=unknown("known after apply"), pool=dataclasses.replace(POOL, resource_servers=("orders",)))
+    client = m2m(
+        AllowedOAuthScopes=unknown("known after apply"),
+        pool=dataclasses.replace(POOL, resource_servers=("orders",)),
+    )
     with pytest.raises(Undetermined, match=r"AllowedOAuthScopes is unknown \(known after apply\)"):
         check(rule_type, client, **raw)
 
@@ -194,11 +230,17 @@ def test_unknown_scope_list_is_undetermined(rule_type: str) -> None:
     [
         pytest.param(("orders/admin", "stock/admin"), ["*/admin"], "'orders/admin', 'stock/admin'", id="two"),
         pytest.param(("orders/v1:write",), ["*/*:write"], "'orders/v1:write'", id="star-crosses-slash"),
-        pytest.param(("aws.cognito.signin.user.admin",), ["aws.cognito.signin.user.admin"],
-                     "'aws.cognito.signin.user.admin'", id="literal"),
+        pytest.param(
+            ("aws.cognito.signin.user.admin",),
+            ["aws.cognito.signin.user.admin"],
+            "'aws.cognito.signin.user.admin'",
+            id="literal",
+        ),
     ],
 )
-def test_forbidden_scopes_reports_every_match(scopes: tuple[str, ...], patterns: list[str], reported: str) -> None:
+def test_forbidden_scopes_reports_every_match(
+    scopes: tuple[str, ...], patterns: list[str], reported: str
+) -> None:
     [violation] = check("forbidden_scopes", scoped(*scopes), "F", scopes=patterns)
     assert violation.message == f"Forbidden scope {reported} allowed (policy F)."
 
@@ -272,15 +314,24 @@ def test_undefined_scopes_passes(servers: tuple[str, ...] | None, scopes: tuple[
 @pytest.mark.parametrize(
     ("servers", "scopes", "message"),
     [
-        pytest.param(("orders",), ("orders/read", "billing/read"),
-                     "Scope 'billing/read' names no resource server of UserPool (defined: 'orders').",
-                     id="one-undefined"),
-        pytest.param((), ("orders/read",),
-                     "Scope 'orders/read' names no resource server of UserPool (defined: none).",
-                     id="pool-without-servers"),
-        pytest.param(("stock", "orders"), ("Orders/read",),
-                     "Scope 'Orders/read' names no resource server of UserPool (defined: 'orders', 'stock').",
-                     id="case-sensitive"),
+        pytest.param(
+            ("orders",),
+            ("orders/read", "billing/read"),
+            "Scope 'billing/read' names no resource server of UserPool (defined: 'orders').",
+            id="one-undefined",
+        ),
+        pytest.param(
+            (),
+            ("orders/read",),
+            "Scope 'orders/read' names no resource server of UserPool (defined: none).",
+            id="pool-without-servers",
+        ),
+        pytest.param(
+            ("stock", "orders"),
+            ("Orders/read",),
+            "Scope 'Orders/read' names no resource server of UserPool (defined: 'orders', 'stock').",
+            id="case-sensitive",
+        ),
     ],
 )
 def test_undefined_scopes_fails(servers: tuple[str, ...], scopes: tuple[str, ...], message: str) -> None:

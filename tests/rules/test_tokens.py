@@ -34,9 +34,7 @@ LIFETIMES = [
 def test_max_ttl_reports_the_lifetime_in_words(validity: Any, unit: Any, words: str) -> None:
     # a 5-minute maximum is exceeded by every lifetime above, so each message shows it
     [violation] = check("max_access_token_ttl", ttl_client(validity, unit), "TTL-MAX", max="5m")
-    assert violation.message == (
-        f"AccessTokenValidity is {words}; policy TTL-MAX allows at most 5 minutes."
-    )
+    assert violation.message == (f"AccessTokenValidity is {words}; policy TTL-MAX allows at most 5 minutes.")
     assert violation.field == "AccessTokenValidity"
 
 
@@ -84,13 +82,15 @@ def test_min_ttl_verdicts(validity: Any, unit: Any, minimum: str, fails: bool) -
     ("validity", "unit", "message"),
     [
         pytest.param(
-            5, "minutes",
+            5,
+            "minutes",
             "AccessTokenValidity is 5 minutes; policy TTL-MIN requires at least 15 minutes "
             "(at least 8,760 token requests a month).",
             id="5-minutes",
         ),
         pytest.param(
-            600, "seconds",
+            600,
+            "seconds",
             "AccessTokenValidity is 10 minutes; policy TTL-MIN requires at least 15 minutes "
             "(at least 4,380 token requests a month).",
             id="600-seconds",
@@ -141,10 +141,18 @@ TTL_RULES = [
     pytest.param("access_token_validity_range", {}, id="range"),
 ]
 UNKNOWN_LIFETIMES = [
-    pytest.param(unknown("Ref to parameter TokenTtl without a default"), "hours",
-                 "Ref to parameter TokenTtl without a default", id="validity-unknown"),
-    pytest.param(unknown("Ref to parameter TokenTtl without a default"), None,
-                 "Ref to parameter TokenTtl without a default", id="validity-unknown-default-unit"),
+    pytest.param(
+        unknown("Ref to parameter TokenTtl without a default"),
+        "hours",
+        "Ref to parameter TokenTtl without a default",
+        id="validity-unknown",
+    ),
+    pytest.param(
+        unknown("Ref to parameter TokenTtl without a default"),
+        None,
+        "Ref to parameter TokenTtl without a default",
+        id="validity-unknown-default-unit",
+    ),
     pytest.param(1, unknown("var.unit has no default"), "var.unit has no default", id="unit-unknown"),
     pytest.param(1, "weeks", "'weeks' is not a known unit", id="unit-not-a-unit"),
 ]

@@ -28,20 +28,42 @@ def test_healthy_client_without_usage_data_passes() -> None:
 @pytest.mark.parametrize(
     ("changes", "reason", "field"),
     [
-        pytest.param({"AllowedOAuthScopes": ()}, "it has no OAuth scopes", "AllowedOAuthScopes", id="empty-scopes"),
-        pytest.param({"AllowedOAuthScopes": ABSENT}, "it has no OAuth scopes", "AllowedOAuthScopes", id="no-scopes"),
-        pytest.param({"GenerateSecret": False}, "it has no client secret", "GenerateSecret", id="secret-false"),
-        pytest.param({"GenerateSecret": ABSENT}, "it has no client secret", "GenerateSecret", id="secret-absent"),
-        pytest.param({"AllowedOAuthFlowsUserPoolClient": False},
-                     "AllowedOAuthFlowsUserPoolClient is not true", "AllowedOAuthFlowsUserPoolClient",
-                     id="oauth-disabled"),
-        pytest.param({"AllowedOAuthFlowsUserPoolClient": ABSENT},
-                     "AllowedOAuthFlowsUserPoolClient is not true", "AllowedOAuthFlowsUserPoolClient",
-                     id="oauth-flag-absent"),
-        pytest.param({**CLIENT_TOKEN_ONLY, "AllowedOAuthScopes": ()},
-                     "it has no OAuth scopes", "AllowedOAuthScopes", id="client-token-no-scopes"),
-        pytest.param({**CLIENT_TOKEN_ONLY, "GenerateSecret": False},
-                     "it has no client secret", "GenerateSecret", id="client-token-no-secret"),
+        pytest.param(
+            {"AllowedOAuthScopes": ()}, "it has no OAuth scopes", "AllowedOAuthScopes", id="empty-scopes"
+        ),
+        pytest.param(
+            {"AllowedOAuthScopes": ABSENT}, "it has no OAuth scopes", "AllowedOAuthScopes", id="no-scopes"
+        ),
+        pytest.param(
+            {"GenerateSecret": False}, "it has no client secret", "GenerateSecret", id="secret-false"
+        ),
+        pytest.param(
+            {"GenerateSecret": ABSENT}, "it has no client secret", "GenerateSecret", id="secret-absent"
+        ),
+        pytest.param(
+            {"AllowedOAuthFlowsUserPoolClient": False},
+            "AllowedOAuthFlowsUserPoolClient is not true",
+            "AllowedOAuthFlowsUserPoolClient",
+            id="oauth-disabled",
+        ),
+        pytest.param(
+            {"AllowedOAuthFlowsUserPoolClient": ABSENT},
+            "AllowedOAuthFlowsUserPoolClient is not true",
+            "AllowedOAuthFlowsUserPoolClient",
+            id="oauth-flag-absent",
+        ),
+        pytest.param(
+            {**CLIENT_TOKEN_ONLY, "AllowedOAuthScopes": ()},
+            "it has no OAuth scopes",
+            "AllowedOAuthScopes",
+            id="client-token-no-scopes",
+        ),
+        pytest.param(
+            {**CLIENT_TOKEN_ONLY, "GenerateSecret": False},
+            "it has no client secret",
+            "GenerateSecret",
+            id="client-token-no-secret",
+        ),
     ],
 )
 def test_each_blocker_alone_fires(changes: dict[str, Any], reason: str, field: str) -> None:
@@ -50,9 +72,7 @@ def test_each_blocker_alone_fires(changes: dict[str, Any], reason: str, field: s
     assert violation.field == field
 
 
-@pytest.mark.parametrize(
-    "usage", [pytest.param(None, id="no-usage"), pytest.param(used(5000), id="busy")]
-)
+@pytest.mark.parametrize("usage", [pytest.param(None, id="no-usage"), pytest.param(used(5000), id="busy")])
 def test_blocker_fires_whatever_the_usage(usage: Any) -> None:
     [violation] = check(RULE, m2m(GenerateSecret=False, usage=usage))
     assert violation.message == f"{NEVER}it has no client secret."
@@ -98,11 +118,18 @@ def test_zero_requests_over_the_lookback_fires(window: float, lookback: dict[str
 @pytest.mark.parametrize(
     ("window", "lookback", "reason"),
     [
-        pytest.param(7, {"lookback_days": 30},
-                     "the usage file covers 7 days, less than the 30 days policy UNUSED looks back",
-                     id="short-window"),
-        pytest.param(29.5, {}, "the usage file covers 29.5 days, less than the 30 days policy UNUSED looks back",
-                     id="default-lookback"),
+        pytest.param(
+            7,
+            {"lookback_days": 30},
+            "the usage file covers 7 days, less than the 30 days policy UNUSED looks back",
+            id="short-window",
+        ),
+        pytest.param(
+            29.5,
+            {},
+            "the usage file covers 29.5 days, less than the 30 days policy UNUSED looks back",
+            id="default-lookback",
+        ),
     ],
 )
 def test_zero_requests_over_a_shorter_window_is_undetermined(
@@ -121,12 +148,21 @@ def test_any_request_means_used(window: float) -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        pytest.param({"AllowedOAuthScopes": unknown("var.scopes has no default")},
-                     "AllowedOAuthScopes is unknown (var.scopes has no default)", id="scopes"),
-        pytest.param({"GenerateSecret": unknown("Ref to parameter Secret without a default")},
-                     "GenerateSecret is unknown (Ref to parameter Secret without a default)", id="secret"),
-        pytest.param({"AllowedOAuthFlowsUserPoolClient": unknown("known after apply")},
-                     "AllowedOAuthFlowsUserPoolClient is unknown (known after apply)", id="oauth-flag"),
+        pytest.param(
+            {"AllowedOAuthScopes": unknown("var.scopes has no default")},
+            "AllowedOAuthScopes is unknown (var.scopes has no default)",
+            id="scopes",
+        ),
+        pytest.param(
+            {"GenerateSecret": unknown("Ref to parameter Secret without a default")},
+            "GenerateSecret is unknown (Ref to parameter Secret without a default)",
+            id="secret",
+        ),
+        pytest.param(
+            {"AllowedOAuthFlowsUserPoolClient": unknown("known after apply")},
+            "AllowedOAuthFlowsUserPoolClient is unknown (known after apply)",
+            id="oauth-flag",
+        ),
     ],
 )
 def test_unknown_blocker_is_undetermined_without_usage(changes: dict[str, Any], reason: str) -> None:

@@ -89,7 +89,9 @@ def test_every_operator_is_covered() -> None:
     ],
 )
 def test_condition_on_absent_keys(key: str, op: str, value: Any, holds: bool) -> None:
-    client = m2m(EnableTokenRevocation=None, TokenValidityUnits={"RefreshToken": "days"} if "IdToken" in key else None)
+    client = m2m(
+        EnableTokenRevocation=None, TokenValidityUnits={"RefreshToken": "days"} if "IdToken" in key else None
+    )
     raw = {"key": key, "op": op} if op in ("present", "absent") else {"key": key, "op": op, "value": value}
     assert (check("condition", client, **raw) == []) is holds
 
@@ -98,27 +100,35 @@ def test_condition_on_absent_keys(key: str, op: str, value: Any, holds: bool) ->
     ("raw", "message", "field"),
     [
         pytest.param(
-            {"key": "EnableTokenRevocation", "op": "not_equals", "value": False,
-             "message": "Token revocation must stay enabled."},
+            {
+                "key": "EnableTokenRevocation",
+                "op": "not_equals",
+                "value": False,
+                "message": "Token revocation must stay enabled.",
+            },
             "Token revocation must stay enabled. (EnableTokenRevocation is false; policy TOKEN-REVOCATION.)",
-            "EnableTokenRevocation", id="own-message",
+            "EnableTokenRevocation",
+            id="own-message",
         ),
         pytest.param(
             {"key": "TokenValidityUnits.AccessToken", "op": "equals", "value": "minutes"},
             'Expected TokenValidityUnits.AccessToken equals "minutes". '
             '(TokenValidityUnits.AccessToken is "hours"; policy TOKEN-REVOCATION.)',
-            "TokenValidityUnits", id="dotted-key-gives-top-field",
+            "TokenValidityUnits",
+            id="dotted-key-gives-top-field",
         ),
         pytest.param(
             {"key": "AuthSessionValidity", "op": "present"},
             "Expected AuthSessionValidity present. (AuthSessionValidity is absent; policy TOKEN-REVOCATION.)",
-            "AuthSessionValidity", id="absent-value",
+            "AuthSessionValidity",
+            id="absent-value",
         ),
         pytest.param(
             {"key": "AllowedOAuthScopes", "op": "not_contains", "value": "orders/read"},
             'Expected AllowedOAuthScopes not contains "orders/read". '
             '(AllowedOAuthScopes is ["orders/read"]; policy TOKEN-REVOCATION.)',
-            "AllowedOAuthScopes", id="list-value",
+            "AllowedOAuthScopes",
+            id="list-value",
         ),
     ],
 )
@@ -132,19 +142,37 @@ def test_condition_messages(raw: dict[str, Any], message: str, field: str) -> No
 @pytest.mark.parametrize(
     ("changes", "key", "reason"),
     [
-        pytest.param({"EnableTokenRevocation": unknown("Ref to parameter Revoke without a default")},
-                     "EnableTokenRevocation",
-                     "EnableTokenRevocation is unknown (Ref to parameter Revoke without a default)", id="value"),
-        pytest.param({"TokenValidityUnits": {"AccessToken": unknown("var.unit has no default")}},
-                     "TokenValidityUnits.AccessToken",
-                     "TokenValidityUnits.AccessToken is unknown (var.unit has no default)", id="dotted"),
-        pytest.param({"ExplicitAuthFlows": ("ALLOW_CLIENT_TOKEN_AUTH", unknown())}, "ExplicitAuthFlows",
-                     "a part of ExplicitAuthFlows is unknown (Ref to parameter Ttl without a default)", id="list-element"),
+        pytest.param(
+            {"EnableTokenRevocation": unknown("Ref to parameter Revoke without a default")},
+            "EnableTokenRevocation",
+            "EnableTokenRevocation is unknown (Ref to parameter Revoke without a default)",
+            id="value",
+        ),
+        pytest.param(
+            {"TokenValidityUnits": {"AccessToken": unknown("var.unit has no default")}},
+            "TokenValidityUnits.AccessToken",
+            "TokenValidityUnits.AccessToken is unknown (var.unit has no default)",
+            id="dotted",
+        ),
+        pytest.param(
+            {"ExplicitAuthFlows": ("ALLOW_CLIENT_TOKEN_AUTH", unknown())},
+            "ExplicitAuthFlows",
+            "a part of ExplicitAuthFlows is unknown (Ref to parameter Ttl without a default)",
+            id="list-element",
+        ),
         # a key the normalizer does not know keeps its list as a list: was a definite violation
-        pytest.param({"NewApiList": ["COGNITO", unknown()]}, "NewApiList",
-                     f"a part of NewApiList is unknown ({unknown().reason})", id="raw-list"),
-        pytest.param({"NewApiMap": {"Items": [unknown()]}}, "NewApiMap",
-                     f"a part of NewApiMap is unknown ({unknown().reason})", id="nested-list"),
+        pytest.param(
+            {"NewApiList": ["COGNITO", unknown()]},
+            "NewApiList",
+            f"a part of NewApiList is unknown ({unknown().reason})",
+            id="raw-list",
+        ),
+        pytest.param(
+            {"NewApiMap": {"Items": [unknown()]}},
+            "NewApiMap",
+            f"a part of NewApiMap is unknown ({unknown().reason})",
+            id="nested-list",
+        ),
     ],
 )
 @pytest.mark.parametrize("op", sorted(OPERATORS))
@@ -174,13 +202,24 @@ def test_known_element_decides_contains_despite_an_unknown_one(op: str, holds: b
     ("raw", "message"),
     [
         pytest.param({"key": "ClientName", "op": "equals"}, "operator 'equals' needs a value", id="no-value"),
-        pytest.param({"key": "ClientName", "op": "in", "value": "a"}, "operator 'in' needs a list value", id="in"),
-        pytest.param({"key": "ClientName", "op": "not_in", "value": "a"}, "operator 'not_in' needs a list value",
-                     id="not-in"),
-        pytest.param({"key": "AccessTokenValidity", "op": "lt", "value": "5"}, "operator 'lt' needs a number",
-                     id="lt-string"),
-        pytest.param({"key": "AccessTokenValidity", "op": "ge", "value": True}, "operator 'ge' needs a number",
-                     id="ge-bool"),
+        pytest.param(
+            {"key": "ClientName", "op": "in", "value": "a"}, "operator 'in' needs a list value", id="in"
+        ),
+        pytest.param(
+            {"key": "ClientName", "op": "not_in", "value": "a"},
+            "operator 'not_in' needs a list value",
+            id="not-in",
+        ),
+        pytest.param(
+            {"key": "AccessTokenValidity", "op": "lt", "value": "5"},
+            "operator 'lt' needs a number",
+            id="lt-string",
+        ),
+        pytest.param(
+            {"key": "AccessTokenValidity", "op": "ge", "value": True},
+            "operator 'ge' needs a number",
+            id="ge-bool",
+        ),
     ],
 )
 def test_prepare_rejects_operator_value_mismatches(raw: dict[str, Any], message: str) -> None:

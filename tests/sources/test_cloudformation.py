@@ -76,9 +76,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
                 "AccessTokenValidity": 28,
                 "TokenValidityUnits": 29,
             },
-            "pool": pool(
-                "short_form_tags.yaml#Pool", "Pool", ("Pool", "orders-prod"), 8, ("orders-prod",)
-            ),
+            "pool": pool("short_form_tags.yaml#Pool", "Pool", ("Pool", "orders-prod"), 8, ("orders-prod",)),
         }
     ],
     "sub_join_select_if.yaml": [
@@ -164,9 +162,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
                 "AllowedOAuthFlows": 41,
                 "AllowedOAuthScopes": 42,
             },
-            "pool": pool(
-                "eu-west-1_AbC123", "eu-west-1_AbC123", ("eu-west-1_AbC123",), None, None
-            ),
+            "pool": pool("eu-west-1_AbC123", "eu-west-1_AbC123", ("eu-west-1_AbC123",), None, None),
         },
         {
             "logical_id": "LiteralPoolClient",
@@ -177,9 +173,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
                 "AllowedOAuthFlows": ("client_credentials",),
             },
             "field_lines": {"UserPoolId": 46, "ClientName": 47, "AllowedOAuthFlows": 48},
-            "pool": pool(
-                "eu-west-1_AbC123", "eu-west-1_AbC123", ("eu-west-1_AbC123",), None, None
-            ),
+            "pool": pool("eu-west-1_AbC123", "eu-west-1_AbC123", ("eu-west-1_AbC123",), None, None),
         },
     ],
     # ProdOnlyClient (IsProd false) and ProdPartnerClient (And with a false member) are not
@@ -460,9 +454,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
                 "AllowedOAuthFlowsUserPoolClient": True,
                 "AllowedOAuthFlows": ("client_credentials",),
                 "AllowedOAuthScopes": ("orders/read", undecided("AllowAdmin")),
-                "AccessTokenValidity": U(
-                    "Serverless variable ${self:custom.ttl} is set at deploy time"
-                ),
+                "AccessTokenValidity": U("Serverless variable ${self:custom.ttl} is set at deploy time"),
                 "TokenValidityUnits": {"AccessToken": "minutes"},
             },
             "field_lines": {
@@ -498,9 +490,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
                 "AccessTokenValidity": 16,
             },
             # The pool is defined in another fragment of the same file.
-            "pool": pool(
-                "serverless_resources_list.yml#BillingPool", "BillingPool", ("BillingPool",), 7, ()
-            ),
+            "pool": pool("serverless_resources_list.yml#BillingPool", "BillingPool", ("BillingPool",), 7, ()),
         }
     ],
     # Loops are unknown, not endless: the client's own Condition (Ping) is undecidable too.
@@ -629,9 +619,7 @@ Resources:
       AllowedOAuthScopes: ["{{resolve:ssm:/m2m/scope}}"]
 """
     (client,) = load("dynamic.yaml", text)
-    assert client.scopes == (
-        U("dynamic reference {{resolve:ssm:/m2m/scope}} is resolved at deploy time"),
-    )
+    assert client.scopes == (U("dynamic reference {{resolve:ssm:/m2m/scope}} is resolved at deploy time"),)
 
 
 def test_client_without_properties_is_returned_with_an_unknown_pool() -> None:

@@ -68,9 +68,7 @@ def test_single_describe_output_becomes_one_client_without_its_secret() -> None:
             "GenerateSecret": True,
         },
         "location": Location(SINGLE, 5, client_id="3k9v2m4q8r1t6w0y5z7b2c4d6f"),
-        "pool": Pool(
-            key="us-east-1_Qm7NpR2sT", label="us-east-1_Qm7NpR2sT", names=("us-east-1_Qm7NpR2sT",)
-        ),
+        "pool": Pool(key="us-east-1_Qm7NpR2sT", label="us-east-1_Qm7NpR2sT", names=("us-east-1_Qm7NpR2sT",)),
         "field_lines": {
             "UserPoolId": 3,
             "ClientName": 4,
@@ -157,9 +155,7 @@ def test_client_secret_never_appears_in_loaded_clients(path: str) -> None:
     ("secret", "expected"),
     [("***", True), ("", False), (None, False)],
 )
-def test_generate_secret_is_whether_describe_returned_a_secret(
-    secret: str | None, expected: bool
-) -> None:
+def test_generate_secret_is_whether_describe_returned_a_secret(secret: str | None, expected: bool) -> None:
     client = {
         "ClientId": "abc",
         "UserPoolId": "us-east-1_X",
@@ -234,20 +230,14 @@ def test_shape_without_any_usable_client_is_a_one_line_error() -> None:
     data = [{"UserPoolClient": {"ClientName": "no-id"}}, {"UserPoolClient": {"ClientId": 7}}]
     with pytest.raises(SourceError) as raised:
         load(parse("dump.json", json.dumps(data)))
-    assert (
-        raised.value.message == "no app client with a ClientId in describe-user-pool-client output"
-    )
+    assert raised.value.message == "no app client with a ClientId in describe-user-pool-client output"
     assert "\n" not in raised.value.message
 
 
 def test_missing_pool_id_gives_the_client_its_own_unknown_pool() -> None:
-    data = {
-        "UserPoolClient": {"ClientId": "c3", "ClientName": "orphan", "AllowedOAuthFlows": ["code"]}
-    }
+    data = {"UserPoolClient": {"ClientId": "c3", "ClientName": "orphan", "AllowedOAuthFlows": ["code"]}}
     [client] = load_text("orphan.json", json.dumps(data))
-    assert client.pool == Pool(
-        key="orphan.json#c3:pool", label="unknown user pool (UserPoolId missing)"
-    )
+    assert client.pool == Pool(key="orphan.json#c3:pool", label="unknown user pool (UserPoolId missing)")
 
 
 def test_wrong_types_become_unknown_instead_of_raising() -> None:
@@ -267,9 +257,7 @@ def test_wrong_types_become_unknown_instead_of_raising() -> None:
     assert client.record["AccessTokenValidity"] == Unknown(
         "AccessTokenValidity is 'sixty', not a whole number"
     )
-    assert client.record["TokenValidityUnits"] == Unknown(
-        "TokenValidityUnits is a list, not a mapping"
-    )
+    assert client.record["TokenValidityUnits"] == Unknown("TokenValidityUnits is a list, not a mapping")
     assert isinstance(client.is_m2m, Unknown)
     assert isinstance(client.access_token_ttl, Unknown)
 

@@ -29,9 +29,7 @@ def folder(path: str) -> Folder | None:
     real = FIXTURES / path
     if not real.is_dir():
         return None
-    files = tuple(
-        (f"{path}/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(real.glob("*.tf"))
-    )
+    files = tuple((f"{path}/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(real.glob("*.tf")))
     return Folder(path, files)
 
 
@@ -125,9 +123,7 @@ def test_variable_defaults_from_other_files_of_the_folder_and_locals_are_used() 
         "location": Location(
             "variable_defaults/main.tf", 6, address="aws_cognito_user_pool_client.reporting"
         ),
-        "pool": Pool(
-            key="us-east-1_Example1", label="us-east-1_Example1", names=("us-east-1_Example1",)
-        ),
+        "pool": Pool(key="us-east-1_Example1", label="us-east-1_Example1", names=("us-east-1_Example1",)),
         "field_lines": {
             "ClientName": 7,
             "UserPoolId": 8,
@@ -632,7 +628,10 @@ def test_real_terraform_corpus_scans_without_crashing() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-m", "m2m_guard", "scan", str(CORPUS), "--format", "json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert out.returncode in (0, 1, 2), out.stderr
     assert "Traceback" not in out.stderr

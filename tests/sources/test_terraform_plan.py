@@ -297,9 +297,7 @@ def test_pool_reached_through_a_module_output_and_an_indexed_reference() -> None
                                     }
                                 }
                             },
-                            "resources": [
-                                {"address": "aws_cognito_user_pool.this", "expressions": {}}
-                            ],
+                            "resources": [{"address": "aws_cognito_user_pool.this", "expressions": {}}],
                         },
                     }
                 },
@@ -367,12 +365,8 @@ def test_wrong_types_become_unknown_with_a_reason_instead_of_raising() -> None:
     )
     client = load_data(data, MODULES)["aws_cognito_user_pool_client.svc[0]"]
     record = client.record
-    assert record["AccessTokenValidity"] == Unknown(
-        "AccessTokenValidity is 'thirty', not a whole number"
-    )
-    assert record["AllowedOAuthFlows"] == Unknown(
-        "AllowedOAuthFlows is 'client_credentials', not a list"
-    )
+    assert record["AccessTokenValidity"] == Unknown("AccessTokenValidity is 'thirty', not a whole number")
+    assert record["AllowedOAuthFlows"] == Unknown("AllowedOAuthFlows is 'client_credentials', not a list")
     assert record["AllowedOAuthScopes"] == (
         Unknown("an element of AllowedOAuthScopes is a mapping, not a string"),
         "orders/write",
@@ -503,9 +497,7 @@ def test_lines_point_at_the_address_and_at_each_attribute_in_planned_values(path
     keys = {v: k for k, v in terraform_plan._KEYS.items()}
     for client in load_text(path, text):
         assert client.location.line is not None
-        assert (
-            f'"address": {json.dumps(client.location.address)}' in lines[client.location.line - 1]
-        )
+        assert f'"address": {json.dumps(client.location.address)}' in lines[client.location.line - 1]
         for key, line in client.field_lines.items():
             assert f'"{keys[key]}":' in lines[line - 1]
             # Inside the planned_values entry, after its address.
@@ -520,9 +512,7 @@ def test_sorted_keys_output_points_at_values_not_sensitive_values() -> None:
     assert len(clients) == 7
     for client in clients:
         values_line = next(
-            i + 1
-            for i in range(client.location.line or 0, len(lines))
-            if lines[i].strip() == '"values": {'
+            i + 1 for i in range(client.location.line or 0, len(lines)) if lines[i].strip() == '"values": {'
         )
         assert all(line > values_line for line in client.field_lines.values())
         assert client.pool.key == ORDERS_POOL.key or client.pool.key == "eu-west-1_AbCdEf123"
@@ -542,18 +532,14 @@ def _generated_plan(count: int) -> dict[str, Any]:
             "client_secret": f"CANARY-{i}",
         }
         resources.append({**_resource(address, values), "index": f"c{i}"})
-        changes.append(
-            {"address": address, "change": {"after_unknown": {"user_pool_id": True, "id": True}}}
-        )
+        changes.append({"address": address, "change": {"after_unknown": {"user_pool_id": True, "id": True}}})
     return {
         "format_version": "1.2",
         "planned_values": {"root_module": {"resources": resources}},
         "resource_changes": changes,
         "configuration": {
             "root_module": {
-                "resources": [
-                    _config("aws_cognito_user_pool_client.svc", ["aws_cognito_user_pool.main.id"])
-                ]
+                "resources": [_config("aws_cognito_user_pool_client.svc", ["aws_cognito_user_pool.main.id"])]
             }
         },
     }
@@ -586,9 +572,7 @@ def test_other_blocks_become_api_objects_and_unmapped_attributes_keep_their_name
     address = "aws_cognito_user_pool_client.web"
     planned(data, address)["values"].update(
         refresh_token_rotation=[{"feature": "ENABLED", "retry_grace_period_seconds": 10}],
-        analytics_configuration=[
-            {"application_id": "a1b2", "user_data_shared": False, "role_arn": None}
-        ],
+        analytics_configuration=[{"application_id": "a1b2", "user_data_shared": False, "role_arn": None}],
         region="eu-west-1",
     )
     record = load_data(data, MODULES)[address].record

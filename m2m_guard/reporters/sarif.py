@@ -24,7 +24,8 @@ from m2m_guard.reporters._common import (
 )
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/m2m-guard/"
+# The project's home page (its README); the package is not on a package index.
+INFORMATION_URI = "https://github.com/m2m-guard/m2m-guard#readme"
 TOOL_NAME = "m2m-guard"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "m2mGuard/v1"

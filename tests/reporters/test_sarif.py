@@ -88,7 +88,7 @@ def test_one_run_with_tool_identity_and_no_timestamps() -> None:
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["name"] == "m2m-guard"
     assert driver["semanticVersion"] == "0.1.0"
-    assert driver["informationUri"] == "https://pypi.org/project/m2m-guard/"
+    assert driver["informationUri"] == "https://github.com/m2m-guard/m2m-guard#readme"
     assert "Utc" not in sarif.render(iac_result())  # no startTimeUtc / endTimeUtc
 
 

@@ -72,7 +72,8 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess
 
 
 def _documents(text: str) -> list[dict[str, Any]]:
-    decoder, pos, reports = json.JSONDecoder(), 0, []
+    decoder, pos = json.JSONDecoder(), 0
+    reports: list[dict[str, Any]] = []
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1

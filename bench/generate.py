@@ -22,7 +22,9 @@ import json
 import random
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 MIN_BYTES = 3 * 1024
 MAX_BYTES = 15 * 1024
@@ -40,11 +42,11 @@ class Fn:
         self.name = name
         self.arg = arg
 
-    def long_form(self) -> dict:
+    def long_form(self) -> dict[str, Any]:
         if self.name == "Ref":
             return {"Ref": to_json(self.arg)}
         if self.name == "GetAtt":
-            return {"Fn::GetAtt": self.arg.split(".", 1)}  # type: ignore[union-attr]
+            return {"Fn::GetAtt": str(self.arg).split(".", 1)}
         if self.name == "Condition":
             return {"Condition": self.arg}
         return {"Fn::" + self.name: to_json(self.arg)}
@@ -54,7 +56,7 @@ def Ref(name: str) -> Fn:  # noqa: N802 - reads like the template
     return Fn("Ref", name)
 
 
-def Sub(text: str, variables: dict | None = None) -> Fn:  # noqa: N802
+def Sub(text: str, variables: dict[str, Any] | None = None) -> Fn:  # noqa: N802
     return Fn("Sub", text if variables is None else [text, variables])
 
 
@@ -215,7 +217,7 @@ def drop_comments(value: object) -> object:
     return value
 
 
-def to_yaml(template: dict) -> str:
+def to_yaml(template: dict[str, Any]) -> str:
     out: list[str] = []
     for index, (key, section) in enumerate(template.items()):
         if index and isinstance(section, dict):
@@ -303,17 +305,17 @@ class Builder:
         self.index = index
         self.service = rng.choice(WORDS)
         self.team = rng.choice(TEAMS)
-        self.resources: dict = {}
-        self.outputs: dict = {}
+        self.resources: dict[Any, Any] = {}  # str keys, and Comment markers
+        self.outputs: dict[str, Any] = {}
 
-    def pick(self, *options):  # type: ignore[no-untyped-def]
+    def pick(self, *options: Any) -> Any:
         return self.rng.choice(options)
 
     # ---- sections ----
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         rng = self.rng
-        params: dict = {
+        params: dict[str, Any] = {
             "Stage": {
                 "Type": "String",
                 "Default": self.pick("prod", "dev", "staging", "test"),
@@ -346,7 +348,7 @@ class Builder:
             params["AlarmEmail"] = {"Type": "String", "Default": f"{self.team}-oncall@example.com"}
         return params
 
-    def cognito(self, params: dict) -> None:
+    def cognito(self, params: dict[str, Any]) -> None:
         rng = self.rng
         r = self.resources
         r[Comment("--- Cognito -------------------------------------------------------")] = None
@@ -408,7 +410,7 @@ class Builder:
         for n in range(rng.randint(1, 4)):
             self.client(n, params, [s["ScopeName"] for s in scopes])
 
-    def client(self, n: int, params: dict, scopes: list[str]) -> None:
+    def client(self, n: int, params: dict[str, Any], scopes: list[str]) -> None:
         rng = self.rng
         m2m = n == 0 and rng.random() < 0.85 or n > 0 and rng.random() < 0.55
         name = f"{rng.choice(WORDS).title()}{'Service' if m2m else 'Web'}Client"
@@ -416,7 +418,7 @@ class Builder:
             name = name.replace("Client", "2Client")
         pool_id = rng.choice([Ref("UserPool"), Ref("UserPool"), GetAtt("UserPool.UserPoolId")])
         if m2m:
-            props: dict = {
+            props: dict[str, Any] = {
                 "UserPoolId": pool_id,
                 "ClientName": Sub("${ServiceName}-" + name.lower() + "-${Stage}"),
                 "GenerateSecret": rng.random() < 0.95,
@@ -490,7 +492,7 @@ class Builder:
 
     # ---- unrelated resources ----
 
-    def filler(self) -> tuple[str, dict]:
+    def filler(self) -> tuple[str, dict[str, Any]]:
         kind = self.rng.choices(
             ["function", "role", "bucket", "table", "queue", "loggroup", "topic"],
             weights=[4, 3, 3, 2, 2, 1, 1],
@@ -502,13 +504,13 @@ class Builder:
             name, suffix = f"{word}{kind.title()}{suffix}", suffix + 1
         return name, getattr(self, "_" + kind)(name, word.lower())
 
-    def _function(self, name: str, word: str) -> dict:
+    def _function(self, name: str, word: str) -> dict[str, Any]:
         rng = self.rng
         runtime = rng.choice(RUNTIMES)
         code = (PY_HANDLER if runtime.startswith("python") else JS_HANDLER).format(
             word=word, n=rng.randint(200, 2000)
         )
-        props: dict = {
+        props: dict[str, Any] = {
             "FunctionName": Sub("${ServiceName}-" + word + "-${Stage}"),
             "Runtime": runtime,
             "Handler": "index.handler",
@@ -540,7 +542,7 @@ class Builder:
             props["TracingConfig"] = {"Mode": "Active"}
         return {"Type": "AWS::Lambda::Function", "Properties": props}
 
-    def _role(self, name: str, word: str) -> dict:
+    def _role(self, name: str, word: str) -> dict[str, Any]:
         rng = self.rng
         statements = [
             {
@@ -613,9 +615,9 @@ class Builder:
             },
         }
 
-    def _bucket(self, name: str, word: str) -> dict:
+    def _bucket(self, name: str, word: str) -> dict[str, Any]:
         rng = self.rng
-        props: dict = {
+        props: dict[str, Any] = {
             "BucketName": Sub("${ServiceName}-" + word + "-${Stage}-${AWS::AccountId}"),
             "BucketEncryption": {
                 "ServerSideEncryptionConfiguration": [
@@ -660,7 +662,7 @@ class Builder:
             }
         return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": props}
 
-    def _table(self, name: str, word: str) -> dict:
+    def _table(self, name: str, word: str) -> dict[str, Any]:
         return {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
@@ -688,7 +690,7 @@ class Builder:
             },
         }
 
-    def _queue(self, name: str, word: str) -> dict:
+    def _queue(self, name: str, word: str) -> dict[str, Any]:
         return {
             "Type": "AWS::SQS::Queue",
             "Properties": {
@@ -700,7 +702,7 @@ class Builder:
             },
         }
 
-    def _loggroup(self, name: str, word: str) -> dict:
+    def _loggroup(self, name: str, word: str) -> dict[str, Any]:
         return {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
@@ -709,7 +711,7 @@ class Builder:
             },
         }
 
-    def _topic(self, name: str, word: str) -> dict:
+    def _topic(self, name: str, word: str) -> dict[str, Any]:
         return {
             "Type": "AWS::SNS::Topic",
             "Properties": {
@@ -720,10 +722,10 @@ class Builder:
 
     # ---- whole template ----
 
-    def build(self, target: int, render) -> str:  # type: ignore[no-untyped-def]
+    def build(self, target: int, render: Callable[[dict[str, Any]], str]) -> str:
         rng = self.rng
         params = self.parameters()
-        template: dict = {"AWSTemplateFormatVersion": "2010-09-09"}
+        template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
         if rng.random() < 0.25:
             template["Transform"] = "AWS::Serverless-2016-10-31"
         template["Description"] = (
@@ -758,15 +760,15 @@ class Builder:
         return text
 
 
-def render_yaml(template: dict) -> str:
+def render_yaml(template: dict[str, Any]) -> str:
     return to_yaml(template)
 
 
-def render_json(template: dict) -> str:
+def render_json(template: dict[str, Any]) -> str:
     return json.dumps(to_json(drop_comments(template)), indent=2) + "\n"
 
 
-def render_json_cdk(template: dict) -> str:
+def render_json_cdk(template: dict[str, Any]) -> str:
     """``cdk synth`` style: one-space indent and an ``aws:cdk:path`` Metadata on every resource."""
     data = to_json(drop_comments(template))
     for logical_id, body in data["Resources"].items():  # type: ignore[index]

@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -83,7 +84,7 @@ Resources:
 # -- the parse floor ----------------------------------------------------------------------
 
 
-class FloorLoader(yaml.CSafeLoader):  # type: ignore[misc]
+class FloorLoader(yaml.CSafeLoader):
     """Plain CSafeLoader plus constructors for CloudFormation's ``!`` tags, nothing else."""
 
 
@@ -92,6 +93,7 @@ def _construct_tag(loader: FloorLoader, suffix: str, node: yaml.Node) -> object:
         return {suffix: loader.construct_scalar(node)}
     if isinstance(node, yaml.SequenceNode):
         return {suffix: loader.construct_sequence(node, deep=True)}
+    assert isinstance(node, yaml.MappingNode)
     return {suffix: loader.construct_mapping(node, deep=True)}
 
 
@@ -100,7 +102,7 @@ FloorLoader.add_multi_constructor("!", _construct_tag)
 
 def candidate_files(top: Path) -> list[Path]:
     """The files the scanner's walk considers, in its order."""
-    found = []
+    found: list[Path] = []
     for folder, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
         found.extend(Path(folder, n) for n in sorted(files) if n.lower().endswith(EXTENSIONS))
@@ -273,7 +275,7 @@ class ScanResult:
     clients: int = 0
     files_with_clients: int = 0
     findings: int = 0
-    summary: dict = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
     notifications: int = 0
     stderr_sample: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,15 +18,16 @@ SNAPSHOT = ROOT / "tests" / "expected" / "examples" / "scan.sarif"
 
 
 @pytest.fixture
-def examples_sarif(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> dict:
+def examples_sarif(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.chdir(EXAMPLES)
     code = main(["scan", "--usage", "usage.json", "--format", "sarif"])
     out, err = capsys.readouterr()
     assert code == 1 and err == ""
-    return json.loads(out)
+    report: dict[str, Any] = json.loads(out)
+    return report
 
 
-def test_every_rule_fires_and_passes_somewhere(examples_sarif: dict) -> None:
+def test_every_rule_fires_and_passes_somewhere(examples_sarif: dict[str, Any]) -> None:
     policy = load_policy("p", (EXAMPLES / ".m2m-guard.yaml").read_text())
     results = examples_sarif["runs"][0]["results"]
     fired = {r["ruleId"] for r in results if r["level"] != "note" and "suppressions" not in r}
@@ -45,7 +47,7 @@ def test_every_rule_fires_and_passes_somewhere(examples_sarif: dict) -> None:
     }  # BillingPool stays within its budget
 
 
-def test_waiver_and_secret_in_examples(examples_sarif: dict) -> None:
+def test_waiver_and_secret_in_examples(examples_sarif: dict[str, Any]) -> None:
     results = examples_sarif["runs"][0]["results"]
     (waived,) = [r for r in results if "suppressions" in r]
     assert waived["ruleId"] == "TTL-MAX"
@@ -55,7 +57,7 @@ def test_waiver_and_secret_in_examples(examples_sarif: dict) -> None:
     assert secret not in json.dumps(examples_sarif)
 
 
-def test_examples_sarif_snapshot(examples_sarif: dict, update_snapshots: bool) -> None:
+def test_examples_sarif_snapshot(examples_sarif: dict[str, Any], update_snapshots: bool) -> None:
     assert schema_errors(examples_sarif) == []
     assert github_problems(examples_sarif) == []
     rendered = json.dumps(examples_sarif, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

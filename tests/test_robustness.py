@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,13 +43,13 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def scan_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:
+def scan_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
     code = main(["scan", *args, "--format", "json"])
     out, err = capsys.readouterr()
     return code, json.loads(out), err
 
 
-def assert_good_still_reported(report: dict) -> None:
+def assert_good_still_reported(report: dict[str, Any]) -> None:
     assert any(f["path"] == "good.yaml" and f["rule_id"] == "M2M-TTL-MAX" for f in report["findings"])
 
 

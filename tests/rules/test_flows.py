@@ -94,7 +94,7 @@ def test_mixed_oauth_flows_unknown_is_undetermined(flows: Any, reason: str) -> N
     ],
 )
 def test_user_auth_flows_passes(flows: Any, allow: list[str] | None) -> None:
-    raw = {} if allow is None else {"allow": allow}
+    raw: dict[str, Any] = {} if allow is None else {"allow": allow}
     assert check("user_auth_flows", m2m(ExplicitAuthFlows=flows), **raw) == []
 
 
@@ -121,7 +121,7 @@ def test_user_auth_flows_passes(flows: Any, allow: list[str] | None) -> None:
     ],
 )
 def test_user_auth_flows_fails(flows: tuple[str, ...], allow: list[str] | None, reported: str) -> None:
-    raw = {} if allow is None else {"allow": allow}
+    raw: dict[str, Any] = {} if allow is None else {"allow": allow}
     [violation] = check("user_auth_flows", m2m(ExplicitAuthFlows=flows), **raw)
     assert violation.message == f"ExplicitAuthFlows allows user sign-in flow {reported} on an M2M client."
     assert violation.field == "ExplicitAuthFlows"

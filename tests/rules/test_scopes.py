@@ -216,7 +216,7 @@ def test_unknown_element_without_a_known_bad_one_is_undetermined(
     ["required_scopes", "forbidden_scopes", "user_identity_scopes", "wildcard_scopes", "undefined_scopes"],
 )
 def test_unknown_scope_list_is_undetermined(rule_type: str) -> None:
-    raw = {"scopes": ["*/admin"]} if rule_type == "forbidden_scopes" else {}
+    raw: dict[str, Any] = {"scopes": ["*/admin"]} if rule_type == "forbidden_scopes" else {}
     client = m2m(
         AllowedOAuthScopes=unknown("known after apply"),
         pool=dataclasses.replace(POOL, resource_servers=("orders",)),

@@ -39,7 +39,7 @@ def as_dict(client: AppClient) -> dict[str, Any]:
     }
 
 
-def pool(key: str, label: str, names: tuple[str, ...], line: int | None, servers: Any) -> dict:
+def pool(key: str, label: str, names: tuple[str, ...], line: int | None, servers: Any) -> dict[str, Any]:
     return {"key": key, "label": label, "names": names, "line": line, "resource_servers": servers}
 
 
@@ -685,6 +685,7 @@ def test_five_thousand_clients_in_one_json_template() -> None:
     last = clients[-1]
     assert last.scopes == ("api/read",) and last.record["AccessTokenValidity"] == 4999 % 24 + 1
     lines = text.splitlines()
+    assert last.location.line is not None
     assert lines[last.location.line - 1].strip() == '"Client4999": {'
     assert '"AccessTokenValidity"' in lines[last.field_lines["AccessTokenValidity"] - 1]
 

@@ -113,7 +113,7 @@ def test_cloudformation_resource_not_created_under_the_defaults_passes(
 ) -> None:
     monkeypatch.chdir(ROOT)
     path = "tests/fixtures/cloudformation/conditions.yaml"
-    conf = {
+    conf: dict[str, object] = {
         "Type": "AWS::Cognito::UserPoolClient",
         "Condition": "IsProd",
         "Properties": {

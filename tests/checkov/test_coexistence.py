@@ -101,7 +101,6 @@ def test_checkov_runs_the_custom_checks_on_the_same_file(repo: Path) -> None:
             "--skip-download",
             "-o",
             "json",
-            "--quiet",
         ],
         env=env,
         capture_output=True,

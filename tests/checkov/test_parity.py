@@ -52,7 +52,8 @@ Failing = set[tuple[str, str, str]]  # (path from the repository root, subject, 
 
 def _documents(text: str) -> list[dict[str, Any]]:
     """checkov -o json prints one JSON document per -d folder (an object or a list of them)."""
-    decoder, pos, reports = json.JSONDecoder(), 0, []
+    decoder, pos = json.JSONDecoder(), 0
+    reports: list[dict[str, Any]] = []
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1

@@ -3,19 +3,30 @@
 Format (written by ``m2m-guard sweep --export-usage``)::
 
     {"window_days": 30, "clients": {"<ClientId|ClientName|logical id|address>": 1234}}
+
+Every problem is reported at once, one line each, as ``file:line: key: message`` like policy
+errors.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from m2m_guard.model import AppClient, Usage
 
+KEYS = ("clients", "window_days")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+EXAMPLE = '{"window_days": 30, "clients": {"svc-orders": 1234}}'
+
 
 class UsageError(Exception):
-    pass
+    """The usage file is invalid; each line of the message is one complete problem."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,71 @@ class UsageData:
         return None
 
 
+def _key_lines(text: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Lines of the top-level keys and of the keys of ``clients`` in a JSON text already parsed.
+
+    json.loads gives no positions; this walks the text once, and only when there is an error.
+    """
+    top: dict[str, int] = {}
+    clients: dict[str, int] = {}
+    stack: list[str] = []  # "{" or "[" per open container
+    top_key: str | None = None
+    line, i, n = 1, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]":
+            stack.pop()
+        elif char == '"':
+            end = i + 1
+            while text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            rest = text[end + 1 : end + 64].lstrip()
+            if stack and stack[-1] == "{" and rest.startswith(":"):
+                key = json.loads(text[i : end + 1])
+                if len(stack) == 1:
+                    top.setdefault(key, line)
+                    top_key = key
+                elif len(stack) == 2 and top_key == "clients":
+                    clients.setdefault(key, line)
+            i = end
+        i += 1
+    return top, clients
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:36] + '..."'
+
+
+class _Problems:
+    def __init__(self, source: str, text: str) -> None:
+        self.source, self.text = source, text
+        self.found: list[tuple[int, int, str]] = []
+        self._lines: tuple[dict[str, int], dict[str, int]] | None = None
+
+    def add(self, key: str | None, client: str | None, message: str) -> None:
+        if self._lines is None:
+            self._lines = _key_lines(self.text)
+        top, clients = self._lines
+        line = clients.get(client) if client is not None else None
+        line = line or (top.get(key) if key is not None else None) or 1
+        path = "(top level)" if key is None else key if _PLAIN_KEY.fullmatch(key) else repr(key)
+        path = path if client is None else f"{path}[{client!r}]"
+        self.found.append((line, len(self.found), f"{self.source}:{line}: {path}: {message}"))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise UsageError("\n".join(text for _, _, text in sorted(self.found)))
+
+
 def parse_usage(source: str, text: str) -> UsageData:
     try:
         data = json.loads(text)
@@ -43,15 +119,42 @@ def parse_usage(source: str, text: str) -> UsageData:
         raise UsageError(f"{where}: invalid JSON: {problem}") from None
     except RecursionError:
         raise UsageError(f"{source}: JSON nested too deeply") from None
+    problems = _Problems(source, text)
     if not isinstance(data, dict):
-        raise UsageError(f'{source}: expected {{"window_days": N, "clients": {{...}}}}')
+        problems.add(None, None, f"a usage file is a JSON object like {EXAMPLE}")
+        problems.raise_any()
+    explained: set[str] = set()
+    for key in sorted(k for k in data if k not in KEYS):
+        close = difflib.get_close_matches(key, KEYS, n=1)
+        if close:
+            explained.add(close[0])
+            problems.add(key, None, f"unknown key {key!r} (did you mean {close[0]!r}?)")
+        else:
+            problems.add(key, None, f"unknown key {key!r} (allowed: {', '.join(KEYS)})")
     window = data.get("window_days")
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or window <= 0:
-        raise UsageError(f"{source}: window_days must be a positive number of days")
+    if "window_days" not in data:
+        if "window_days" not in explained:
+            problems.add(
+                None,
+                None,
+                "'window_days' is missing (the number of days the counts cover, e.g. \"window_days\": 30)",
+            )
+    elif (
+        isinstance(window, bool)
+        or not isinstance(window, (int, float))
+        or not math.isfinite(window)
+        or window <= 0
+    ):
+        problems.add("window_days", None, f"must be a positive number of days, not {_shown(window)}")
     clients = data.get("clients")
-    if not isinstance(clients, dict):
-        raise UsageError(f"{source}: clients must map client keys to token request counts")
-    for key, count in clients.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise UsageError(f"{source}: clients[{key!r}] must be a whole number of requests")
+    if "clients" not in data:
+        if "clients" not in explained:
+            problems.add(None, None, f"'clients' is missing (token requests per client: {EXAMPLE})")
+    elif not isinstance(clients, dict):
+        problems.add("clients", None, f"must map client keys to token request counts, not {_shown(clients)}")
+    else:
+        for key, count in clients.items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                problems.add("clients", key, f"must be a whole number of requests, not {_shown(count)}")
+    problems.raise_any()
     return UsageData(float(window), dict(clients), f"usage file {source}")

@@ -53,3 +53,19 @@ def test_readme_workflows_are_valid_yaml() -> None:
     assert len(workflows) >= 3
     for body in workflows:
         assert isinstance(yaml.safe_load(body), dict)
+
+
+def test_readme_bad_policy_output_is_real(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from m2m_guard.cli import main
+
+    (policy,) = [body for lang, body in BLOCKS if lang == "yaml" and body.startswith("# bad.yaml\n")]
+    (shown,) = [body for lang, body in BLOCKS if lang == "text" and "policy validate bad.yaml" in body]
+    command, *expected = shown.splitlines()
+    assert command == "$ m2m-guard policy validate bad.yaml"
+    (tmp_path / "bad.yaml").write_text(policy)
+    monkeypatch.chdir(tmp_path)
+    code = main(["policy", "validate", "bad.yaml"])
+    out, err = capsys.readouterr()
+    assert (code, out, err.splitlines()) == (2, "", expected)

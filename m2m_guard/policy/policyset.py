@@ -70,6 +70,8 @@ class Policy:
     rules: tuple[RuleConfig, ...]
     waivers: tuple[Waiver, ...] = ()
     pricing: Pricing = Pricing()
+    #: ``file:line: warning: path: message`` lines: problems that do not make it invalid.
+    warnings: tuple[str, ...] = ()
 
     def ttl_ceiling(self) -> int:
         """The tightest ``max_access_token_ttl`` of the policy, else Cognito's 1-day maximum."""

@@ -14,11 +14,16 @@ from m2m_guard.rules import RULES
 
 SCHEMA_ID = "https://raw.githubusercontent.com/m2m-guard/m2m-guard/main/m2m_guard/data/policy.schema.json"
 
+#: The patterns the loader recognises to word its messages (never shown to the user as such).
+ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+DURATION_PATTERN = "^[0-9]+[smhd]$"
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
 _GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMON = {
     "id": {
         "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "pattern": ID_PATTERN,
         "description": "Stable rule id, shown as the SARIF ruleId.",
     },
     "type": {"type": "string"},
@@ -57,7 +62,7 @@ def build_schema() -> dict[str, Any]:
         "$defs": {
             "duration": {
                 "type": "string",
-                "pattern": "^[0-9]+[smhd]$",
+                "pattern": DURATION_PATTERN,
                 "description": "A duration: 300s, 15m, 1h, 1d.",
             },
             "selector": {
@@ -97,7 +102,7 @@ def build_schema() -> dict[str, Any]:
                     "reason": {"type": "string", "minLength": 1},
                     "expires": {
                         "type": "string",
-                        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "pattern": DATE_PATTERN,
                         "description": "YYYY-MM-DD; the waiver holds through that day (UTC).",
                     },
                 },
@@ -105,7 +110,8 @@ def build_schema() -> dict[str, Any]:
             "rule": {
                 "type": "object",
                 "required": ["id", "type"],
-                "properties": {"type": {"enum": types}},
+                # the common keys are checked even when the type is unknown or missing
+                "properties": {**_COMMON, "type": {"enum": types}},
                 "allOf": [
                     {
                         "if": {"properties": {"type": {"const": t}}, "required": ["type"]},

@@ -1,0 +1,158 @@
+"""The usage file (`--usage`): what it accepts, and one file:line: key: message per problem."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from m2m_guard.cli import main
+from m2m_guard.usage import UsageError, parse_usage
+
+MISSING_WINDOW = (
+    "u.json:1: (top level): 'window_days' is missing "
+    '(the number of days the counts cover, e.g. "window_days": 30)'
+)
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(UsageError) as caught:
+        parse_usage("u.json", text)
+    return str(caught.value).splitlines()
+
+
+def test_a_valid_file() -> None:
+    usage = parse_usage("u.json", '{"window_days": 7.5, "clients": {"svc": 0, "abc123": 42}}')
+    assert (usage.window_days, dict(usage.counts), usage.source) == (
+        7.5,
+        {"svc": 0, "abc123": 42},
+        "usage file u.json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"clients": {}}', [MISSING_WINDOW]),
+        (
+            '{"window_days": 30}',
+            [
+                "u.json:1: (top level): 'clients' is missing (token requests per client: "
+                '{"window_days": 30, "clients": {"svc-orders": 1234}})'
+            ],
+        ),
+        (  # a misspelt key explains the missing one: one message, not two
+            '{\n  "window_day": 30,\n  "clients": {}\n}',
+            ["u.json:2: window_day: unknown key 'window_day' (did you mean 'window_days'?)"],
+        ),
+        (
+            '{\n  "window_days": 30,\n  "clients": {},\n  "account": "1234"\n}',
+            ["u.json:4: account: unknown key 'account' (allowed: clients, window_days)"],
+        ),
+        (
+            '{"window_days": 30, "client": {"svc": 1}}',
+            ["u.json:1: client: unknown key 'client' (did you mean 'clients'?)"],
+        ),
+        (
+            '{"window_days": 0, "clients": {}}',
+            ["u.json:1: window_days: must be a positive number of days, not 0"],
+        ),
+        (
+            '{"window_days": "30", "clients": {}}',
+            ['u.json:1: window_days: must be a positive number of days, not "30"'],
+        ),
+        (
+            '{"window_days": NaN, "clients": {}}',
+            ["u.json:1: window_days: must be a positive number of days, not NaN"],
+        ),
+        (
+            '{"window_days": true, "clients": {}}',
+            ["u.json:1: window_days: must be a positive number of days, not true"],
+        ),
+        (
+            '{"window_days": 30, "clients": ["svc"]}',
+            ["u.json:1: clients: must map client keys to token request counts, not a list"],
+        ),
+        (
+            "[]",
+            [
+                "u.json:1: (top level): a usage file is a JSON object like "
+                '{"window_days": 30, "clients": {"svc-orders": 1234}}'
+            ],
+        ),
+    ],
+)
+def test_problems(text: str, expected: list[str]) -> None:
+    assert problems(text) == expected
+
+
+def test_every_problem_at_once_sorted_by_line() -> None:
+    text = """{
+  "clients": {
+    "svc": 10,
+    "aws_cognito_user_pool_client.a": -1,
+    "Legacy\\u00e9": 1.5,
+    "window_days": "nested keys are no top-level keys"
+  },
+  "extra": null
+}
+"""
+    assert problems(text) == [
+        MISSING_WINDOW,
+        "u.json:4: clients['aws_cognito_user_pool_client.a']: must be a whole number of requests, not -1",
+        "u.json:5: clients['Legacy\u00e9']: must be a whole number of requests, not 1.5",
+        "u.json:6: clients['window_days']: must be a whole number of requests, "
+        'not "nested keys are no top-level keys"',
+        "u.json:8: extra: unknown key 'extra' (allowed: clients, window_days)",
+    ]
+
+
+def test_invalid_json_names_the_line() -> None:
+    (line,) = problems('{\n  "window_days": 30,\n}')
+    assert line.startswith("u.json:3: invalid JSON: ")
+
+
+def test_scan_exits_2_with_every_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "u.json").write_text('{"windows": 30,\n "clients": {"svc": -1}}')
+    code = main(["scan", "--usage", "u.json"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "u.json:1: windows: unknown key 'windows' (did you mean 'window_days'?)",
+        "u.json:2: clients['svc']: must be a whole number of requests, not -1",
+    ]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+_DOCS = (
+    st.fixed_dictionaries(
+        {}, optional={"window_days": _JSON, "clients": _JSON | st.dictionaries(st.text(max_size=8), _JSON)}
+    )
+    | _JSON
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(_DOCS, st.sampled_from([None, 1, 2]))
+def test_any_json_parses_or_fails_with_located_lines(doc: object, indent: int | None) -> None:
+    text = json.dumps(doc, indent=indent)
+    try:
+        parse_usage("u.json", text)
+    except UsageError as exc:
+        lines = str(exc).splitlines()
+        assert lines
+        for line in lines:
+            assert re.match(r"u\.json:[0-9]+: ", line), line
+            assert int(line.split(":")[1]) <= text.count("\n") + 1, line

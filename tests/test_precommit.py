@@ -2,6 +2,10 @@
 checkout into its own virtualenv (with pip, from PyPI) and runs the hooks on ``git commit`` in a
 throwaway repository, as a user's repository would.
 
+The README's ``.pre-commit-config.yaml`` snippets are used as pasted, but for the repository URL:
+it points at a clone of this repository's HEAD in which the README's ``rev`` is a tag, as it is
+on the published repository, and that ``rev`` is this version's release tag.
+
 pre-commit clones a hook repository at a commit, so the hooks are taken from a snapshot of this
 working tree (the files the package is built from, committed in a temporary repository): the
 test checks the code as it is on disk, committed or not. (``pre-commit try-repo`` would miss new,
@@ -13,6 +17,7 @@ once per session.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,11 +25,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+
+from m2m_guard import __version__
 
 pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+README = ROOT / "README.md"
+#: The repository the README's snippets name.
+REPO_URL = "https://github.com/m2m-guard/m2m-guard"
 #: What `pip install .` needs to build the package, plus the hook manifest.
 SNAPSHOT = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "m2m_guard", "policies")
 
@@ -175,15 +186,19 @@ class Project:
         return _git(self.path, "ls-tree", "-r", "--name-only", "HEAD", env=self.env).split()
 
 
-@pytest.fixture
-def project(tmp_path: Path, env: dict[str, str], hook_repo: tuple[str, str]) -> Iterator[Project]:
-    repo, rev = hook_repo
-    path = tmp_path / "project"
+def _user_repo(path: Path, env: dict[str, str]) -> None:
     path.mkdir()
     _git(path, "init", "-q", env=env)
     _git(path, "config", "user.name", "Test User", env=env)
     _git(path, "config", "user.email", "test@example.com", env=env)
     _git(path, "config", "commit.gpgsign", "false", env=env)
+
+
+@pytest.fixture
+def project(tmp_path: Path, env: dict[str, str], hook_repo: tuple[str, str]) -> Iterator[Project]:
+    repo, rev = hook_repo
+    path = tmp_path / "project"
+    _user_repo(path, env)
     project = Project(path, env, repo, rev)
     project.configure()
     subprocess.run(
@@ -207,7 +222,7 @@ def test_bad_template_blocks_the_commit_until_it_is_fixed(project: Project) -> N
     rc, out = project.commit("infra/auth.yaml", ".github/workflows/ci.yml", "package.json")
     assert rc != 0, out
     assert f"{SCAN_HOOK}." in out and "Failed" in out, out
-    assert "infra/auth.yaml\n" in out, out  # the text report, grouped by file
+    assert "\ninfra/auth.yaml:" in out, out  # the text report: path:line: on each finding
     assert "M2M-TTL-MAX" in out and "AccessTokenValidity is 1 day" in out, out
     assert "[SyncClient]" in out, out
     assert "package.json" not in out and "ci.yml" not in out, out
@@ -260,7 +275,7 @@ def test_bad_terraform_blocks_the_commit_until_it_is_fixed(project: Project) -> 
     project.write("terraform/cognito.tf", TERRAFORM.replace("{ttl}", "24"))
     rc, out = project.commit("terraform/cognito.tf")
     assert rc != 0, out
-    assert "terraform/cognito.tf\n" in out, out
+    assert "\nterraform/cognito.tf:" in out, out
     assert "AccessTokenValidity is 1 day" in out and "[aws_cognito_user_pool_client.sync]" in out, out
 
     project.write("terraform/cognito.tf", TERRAFORM.replace("{ttl}", "1"))
@@ -279,7 +294,7 @@ def test_many_files_are_checked_in_parallel_batches(project: Project) -> None:
     rc, out = project.commit(*names)
     assert rc != 0, out
     assert out.count("AccessTokenValidity is 1 day") == 1, out
-    assert f"{names[7]}\n" in out, out
+    assert f"\n{names[7]}:" in out, out
 
 
 def test_scan_hook_uses_the_repository_policy_and_args(project: Project) -> None:
@@ -338,3 +353,68 @@ def test_scan_hook_ignores_unrelated_files_it_cannot_parse(project: Project) -> 
         "chart/templates/deployment.yaml", ".vscode/settings.json", "k8s/app.yaml", "infra/auth.yaml"
     )
     assert rc == 0, out
+
+
+def readme_configs() -> list[str]:
+    """The ``.pre-commit-config.yaml`` snippets of the README's pre-commit section, as written."""
+    section = README.read_text(encoding="utf-8").split("\n## pre-commit\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
+    return [block for block in blocks if f"repo: {REPO_URL}\n" in block]
+
+
+def test_readme_rev_is_this_release() -> None:
+    configs = readme_configs()
+    assert len(configs) == 2, configs  # the hooks, and the hooks with args
+    for config in configs:
+        (repo,) = yaml.safe_load(config)["repos"]
+        assert repo["repo"] == REPO_URL
+        assert repo["rev"] == f"v{__version__}", "the README's rev must be this version's release tag"
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> str:
+    """A clone of this repository's HEAD with the README's rev as a tag: what pre-commit finds
+    at the published repository's URL."""
+    inside = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"], env=env, capture_output=True
+    )
+    if inside.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"{ROOT} is not a git work tree")
+        pytest.skip(f"{ROOT} is not a git work tree")
+    clone = tmp_path_factory.mktemp("published") / "m2m-guard"
+    _git(ROOT, "clone", "--quiet", str(ROOT), str(clone), env=env)
+    (repo,) = yaml.safe_load(readme_configs()[0])["repos"]
+    _git(clone, "tag", "--force", repo["rev"], "HEAD", env=env)
+    return str(clone)
+
+
+def test_readme_configs_work_as_pasted(tmp_path: Path, env: dict[str, str], published: str) -> None:
+    hooks, with_args = (config.replace(REPO_URL, published) for config in readme_configs())
+    path = tmp_path / "project"
+    _user_repo(path, env)
+    project = Project(path, env, published, "")
+
+    # Both hooks, from the README's first snippet: a template over the default pack's 1 hour
+    # fails, a policy file is validated.
+    project.write(".pre-commit-config.yaml", hooks)
+    project.write("infra/auth.yaml", BAD_TEMPLATE)
+    project.write("team/.m2m-guard.yml", POLICY.format(max="15m"))
+    _git(path, "add", "-A", env=env)
+    rc, out = project.run("--all-files")  # installs the hook virtualenv from the tag
+    assert rc == 1, out
+    assert re.search(rf"^{re.escape(SCAN_HOOK)}\.+Failed$", out, re.M), out
+    assert "M2M-TTL-MAX" in out and "AccessTokenValidity is 1 day" in out, out
+    assert re.search(rf"^{re.escape(POLICY_HOOK)}\.+Passed$", out, re.M), out
+    project.write("infra/auth.yaml", GOOD_TEMPLATE)
+    _git(path, "add", "-A", env=env)
+    rc, out = project.run("--all-files")
+    assert rc == 0, out
+
+    # The snippet with args: its --policy file is the one used.
+    project.write(".pre-commit-config.yaml", with_args)
+    project.write("policies/ci.yaml", POLICY.format(max="30m"))
+    _git(path, "add", "-A", env=env)
+    rc, out = project.run("m2m-guard", "--all-files")
+    assert rc == 1, out
+    assert "ORDERS-TTL" in out and "at most 30 minutes" in out and "M2M-TTL-MAX" not in out, out

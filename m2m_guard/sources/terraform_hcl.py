@@ -2,13 +2,15 @@
 
 One folder's ``.tf`` files form a module (as in Terraform); ``aws_cognito_user_pool_client``
 blocks become clients, with the provider attributes renamed to DescribeUserPoolClient keys by
-the same table as the plan source (:data:`terraform_plan.ATTRIBUTE_KEYS`). Files are parsed with
-python-hcl2 (imported only when a file is parsed, so start-up stays fast); this module does no
-I/O: it receives file texts, and module folders through a ``read_folder`` callback.
+the same table as the plan source (:data:`terraform_plan.ATTRIBUTE_KEYS`). Files are parsed by
+m2m-guard's own HCL parser (:mod:`hcl_syntax`) and expressions evaluated by
+:mod:`terraform_expr`; this module does no I/O: it receives file texts, and module folders
+through a ``read_folder`` callback.
 
 What is evaluated (anything else is :class:`~m2m_guard.model.Unknown`, with the reason):
 
-* literals, lists, objects, string templates, and the operators (``?:``, ``==``, ``&&``, ``+``);
+* literals, lists, objects, string templates and heredocs, and the operators (``?:``, ``==``,
+  ``&&``, ``+``);
 * ``var.x``: the module call's argument, else the variable's ``default``, else
   ``Unknown("var.x has no default")``; ``.tfvars`` files are not read;
 * ``local.x``, ``module.x.output`` (local module sources only), and the configured arguments of
@@ -39,14 +41,25 @@ from __future__ import annotations
 
 import functools
 import posixpath
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from m2m_guard.model import AppClient, Location, Pool, Unknown
+from m2m_guard.sources import hcl_ast as ast
 from m2m_guard.sources.document import SourceError
+from m2m_guard.sources.hcl_syntax import parse as parse_hcl
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
+from m2m_guard.sources.terraform_expr import (
+    Handle,
+    Step,
+    apply,
+    evaluate,
+    is_number,
+    plain,
+    render,
+    unknown_of,
+)
 from m2m_guard.sources.terraform_plan import (
     ATTRIBUTE_KEYS,
     BLOCK_ATTRIBUTES,
@@ -58,7 +71,9 @@ from m2m_guard.sources.terraform_plan import (
 #: (display path, text) of one ``.tf`` file.
 TfFile = tuple[str, str]
 
-#: Larger files are not parsed: python-hcl2 (pure-Python LALR) reads a few hundred KB a second.
+#: Larger files are not parsed. The parser reads about 2 MiB a second and holds about 25 bytes
+#: of tokens per character while it works, so 4 MiB costs about 2 s and 100 MB at worst; real
+#: ``.tf`` files are a few KB, and one of megabytes is generated, not reviewed.
 MAX_CHARS = 4 * 1024 * 1024
 #: Bounds on module instances per evaluated root and on call depth (a cycle of local module
 #: calls is invalid Terraform, but must not hang the scan).
@@ -67,8 +82,6 @@ MAX_MODULE_DEPTH = 16
 
 _RESOURCE_META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 _MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
-_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
-_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
 @dataclass(frozen=True)
@@ -99,19 +112,13 @@ def load_module(
 # --- parsing -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Attr:
-    expr: Any  # a lark Tree
-    line: int | None
-
-
 @dataclass
 class _Block:
     type: str
     labels: tuple[str, ...]
     path: str
     line: int | None
-    attrs: dict[str, _Attr] = field(default_factory=dict)
+    attrs: dict[str, ast.Attribute] = field(default_factory=dict)
     blocks: list[_Block] = field(default_factory=list)
 
     def repeat(self) -> str | None:
@@ -123,155 +130,25 @@ def parse(path: str, text: str) -> list[_Block]:
     """The top-level blocks of one file; raises SourceError (one line, with the line number)."""
     if len(text) > MAX_CHARS:
         raise SourceError(f"HCL file larger than {MAX_CHARS // (1024 * 1024)} MiB is not parsed")
-    tree = _parse_tree(text)
-    try:
-        body = next(c for c in tree.children if _kind(c) == "body")
-        return [_block(node, path) for node in body.children if _kind(node) == "block"]
-    except RecursionError:
-        raise SourceError("HCL blocks nested too deeply") from None
-    except StopIteration:
-        return []
-    except (IndexError, AttributeError, TypeError):  # a tree shape this reader does not know
-        raise SourceError("HCL structure not understood") from None
+    body = parse_hcl(text)
+    return [_block(item, path) for item in body.items if isinstance(item, ast.Block)]
 
 
-def unavailable() -> str | None:
-    """Why .tf files cannot be read here (python-hcl2 is the optional ``hcl`` extra), or None."""
-    try:
-        import hcl2
-    except ImportError:
-        return "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')"
-    if getattr(hcl2, "parses_to_tree", None) is None:
-        # checkov's fork (bc-python-hcl2) installs a module of the same name
-        return "the installed hcl2 module is checkov's fork, not python-hcl2 8 (use separate environments)"
-    return None
-
-
-def _parse_tree(text: str) -> Any:
-    try:
-        import hcl2
-        from lark.exceptions import (
-            LarkError,
-            UnexpectedCharacters,
-            UnexpectedEOF,
-            UnexpectedInput,
-            UnexpectedToken,
-        )
-    except ImportError:
-        raise SourceError("cannot read Terraform HCL: python-hcl2 is not installed") from None
-    parses_to_tree = getattr(hcl2, "parses_to_tree", None)
-    if parses_to_tree is None:
-        # checkov's fork (bc-python-hcl2) installs a module of the same name.
-        raise SourceError("cannot read Terraform HCL: the installed hcl2 module is not python-hcl2 8")
-    try:
-        return parses_to_tree(text)
-    except UnexpectedCharacters as exc:
-        raise SourceError(f"invalid HCL: unexpected character {exc.char!r}", _line(exc)) from None
-    except UnexpectedToken as exc:
-        token = exc.token
-        if token.type == "$END":
-            raise SourceError("invalid HCL: unexpected end of file", _line(exc)) from None
-        # The token's first non-blank line, and that line's number: outside strings the lexer's
-        # catch-all token (STRING_CHARS) may start with newlines and run over several lines.
-        value = str(token)
-        start = len(value) - len(value.lstrip())
-        shown = value[start:].splitlines()[0].strip() if value.strip() else value
-        line = _line(exc)
-        line = line + value[:start].count("\n") if line is not None else None
-        raise SourceError(f"invalid HCL: unexpected {_short(shown)}", line) from None
-    except UnexpectedEOF as exc:
-        raise SourceError("invalid HCL: unexpected end of file", _line(exc)) from None
-    except UnexpectedInput as exc:
-        raise SourceError("invalid HCL", _line(exc)) from None
-    except LarkError as exc:
-        raise SourceError(f"invalid HCL: {_short(str(exc).splitlines()[0] if str(exc) else '')}") from None
-    except RecursionError:
-        raise SourceError("HCL nested too deeply") from None
-    except Exception as exc:  # a third-party parser on arbitrary input: never a traceback
-        raise SourceError(f"invalid HCL ({type(exc).__name__})") from None
-
-
-def _line(exc: Any) -> int | None:
-    line = getattr(exc, "line", None)
-    return line if isinstance(line, int) and line > 0 else None
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return repr(text[:limit] + ("..." if len(text) > limit else ""))
-
-
-def _kind(node: Any) -> str | None:
-    """The grammar rule of a lark Tree; None for a token (tokens are ``str``)."""
-    return None if isinstance(node, str) else getattr(node, "data", None)
-
-
-def _trees(node: Any) -> list[Any]:
-    """Child trees, without tokens and without newlines or comments."""
-    return [c for c in node.children if not isinstance(c, str) and c.data != "new_line_or_comment"]
-
-
-def _tree_line(node: Any) -> int | None:
-    meta = getattr(node, "meta", None)
-    line = getattr(meta, "line", None) if meta is not None and not meta.empty else None
-    return line if isinstance(line, int) else None
-
-
-def _name(node: Any) -> str:
-    """An identifier, keyword, or quoted block label as text."""
-    if isinstance(node, str):
-        return str(node)
-    if node.data == "string":
-        parts = []
-        for part in _trees(node):
-            for child in part.children:
-                parts.append(_unescape(str(child)) if isinstance(child, str) else "?")
-        return "".join(parts)
-    return "".join(_name(c) for c in node.children)
-
-
-def _block(node: Any, path: str) -> _Block:
-    names: list[str] = []
-    body = None
-    for child in _trees(node):
-        if child.data == "body":
-            body = child
+def _block(node: ast.Block, path: str) -> _Block:
+    block = _Block(node.type, node.labels, path, node.line)
+    for item in node.body.items:
+        if isinstance(item, ast.Attribute):
+            block.attrs.setdefault(item.name, item)  # a repeated argument is invalid Terraform
         else:
-            names.append(_name(child))
-    block = _Block(names[0] if names else "", tuple(names[1:]), path, _tree_line(node))
-    for item in _trees(body) if body is not None else ():
-        if item.data == "attribute":
-            parts = _trees(item)
-            if len(parts) >= 2:
-                block.attrs.setdefault(_name(parts[0]), _Attr(parts[-1], _tree_line(item)))
-        elif item.data == "block":
             block.blocks.append(_block(item, path))
     return block
 
 
-def _unescape(text: str) -> str:
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if len(code) > 1:
-            value = int(code[1:], 16)
-            return chr(value) if value <= 0x10FFFF else match.group(0)
-        return _SIMPLE_ESCAPES.get(code, match.group(0))
-
-    return _ESCAPE.sub(one, text) if "\\" in text else text
-
-
-def _literal_string(node: Any) -> str | None:
+def _literal_string(node: ast.Expr) -> str | None:
     """The value of a plain quoted string expression (``source = "./x"``), else None."""
-    while _kind(node) == "expr_term" and len(_trees(node)) == 1:
-        node = _trees(node)[0]
-    if _kind(node) != "string":
-        return None
-    out = []
-    for part in _trees(node):
-        child = part.children[0] if part.children else ""
-        if not isinstance(child, str) or getattr(child, "type", "") != "STRING_CHARS":
-            return None
-        out.append(_unescape(str(child)))
-    return "".join(out)
+    if isinstance(node, ast.Template) and all(isinstance(part, str) for part in node.parts):
+        return "".join(str(part) for part in node.parts)
+    return None
 
 
 # --- modules -----------------------------------------------------------------------------------
@@ -399,7 +276,7 @@ class _Root:
 
 
 @dataclass(frozen=True)
-class _PoolId:
+class _PoolId(Handle):
     """``aws_cognito_user_pool.X.id``: known only after apply, but it identifies the pool."""
 
     address: str
@@ -422,7 +299,6 @@ class _PoolRef:
 
 
 _BUSY: Any = object()
-Step = tuple[str, Any]  # ("attr", name) | ("index", expression tree) | ("splat", None)
 
 
 class _Scope:
@@ -552,7 +428,7 @@ class _Scope:
         """False when ``count`` is known to be 0 or ``for_each`` known to be empty."""
         if "count" in block.attrs:
             count = self.eval(block.attrs["count"].expr, None)
-            return not (_is_number(count) and count == 0)
+            return not (is_number(count) and count == 0)
         if "for_each" in block.attrs:
             items = self.eval(block.attrs["for_each"].expr, None)
             return not (isinstance(items, (list, dict)) and not items)
@@ -593,7 +469,7 @@ class _Scope:
             elif isinstance(name, str):
                 found.append(f"{identifier}/{name}")
             else:
-                found.append(_unknown(name, f"{address}: a scope_name is not a string"))
+                found.append(unknown_of(name, f"{address}: a scope_name is not a string"))
         return found
 
     def pool_of(self, block: _Block) -> _PoolRef:
@@ -622,7 +498,7 @@ class _Scope:
             if name in _RESOURCE_META or name in SECRET_KEYS:
                 continue
             key = ATTRIBUTE_KEYS.get(name, name)
-            raw[key] = _plain(self.attribute(block, name))
+            raw[key] = plain(self.attribute(block, name))
             if attr.line is not None:
                 lines[key] = attr.line
         for nested in block.blocks:
@@ -635,7 +511,7 @@ class _Scope:
                 raw[key] = Unknown(f"{kind} is set by a dynamic block")
             else:
                 raw[key] = {
-                    _pascal(k): _plain(self.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()
+                    _pascal(k): plain(self.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()
                 }
             if nested.line is not None:
                 lines[key] = nested.line
@@ -651,148 +527,28 @@ class _Scope:
         return AppClient(record=record, location=location, pool=pool, field_lines=field_lines)
 
     # Expressions.
-    def eval(self, node: Any, rep: str | None) -> Any:
-        """The value of an expression tree; ``rep`` is the enclosing resource's count/for_each."""
-        try:
-            return self._eval(node, rep)
-        except RecursionError:
-            return Unknown("expression nested too deeply")
-        except (ValueError, OverflowError, IndexError, AttributeError, TypeError):
-            # e.g. a number literal of 5,000 digits (int() refuses), or a tree shape this
-            # reader does not know: best effort means unknown, never a crash
-            return Unknown("expression not evaluated")
 
-    def _eval(self, node: Any, rep: str | None) -> Any:
-        kind = _kind(node)
-        if kind is None:
-            return Unknown(f"{_short(str(node))} is not evaluated")
-        kids = _trees(node)
-        if kind == "expr_term":
-            # a term, or ( expression )
-            return self._eval(kids[0], rep) if kids else Unknown("empty expression")
-        if kind == "int_lit":
-            return int(str(node.children[0]))
-        if kind == "float_lit":
-            return float(str(node.children[0]))
-        if kind == "literal_value":
-            return {"true": True, "false": False}.get(str(node.children[0]))
-        if kind == "string":
-            return self._template(kids, rep)
-        if kind == "tuple":
-            return [self._eval(k, rep) for k in kids]
-        if kind == "object":
-            return self._object(kids, rep)
-        if kind in ("heredoc_template", "heredoc_template_trim"):
-            return _heredoc(str(node.children[0]), trim=kind.endswith("trim"))
-        if kind in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
-            return self._traversal(node, rep)
-        if kind == "identifier":
-            return Unknown(f"{_name(node)} is not evaluated")
-        if kind == "function_call":
-            return Unknown(f"{_name(kids[0])}() is not evaluated")
-        if kind == "conditional":
-            condition = self._eval(kids[0], rep)
-            if isinstance(condition, bool):
-                return self._eval(kids[1] if condition else kids[2], rep)
-            return _unknown(condition, "a condition is not a boolean")
-        if kind == "binary_op":
-            return self._binary(kids, rep)
-        if kind == "unary_op":
-            return _unary(str(node.children[0]).strip(), self._eval(kids[0], rep))
-        if kind in ("for_tuple_expr", "for_object_expr"):
-            return Unknown("for expressions are not evaluated")
-        return Unknown(f"{kind.replace('_', ' ')} is not evaluated")
+    def eval(self, node: ast.Expr, rep: str | None) -> Any:
+        """The value of an expression; ``rep`` is the enclosing resource's count/for_each."""
+        return evaluate(node, self, rep)
 
-    def _template(self, parts: list[Any], rep: str | None) -> Any:
-        pieces: list[str] = []
-        for part in parts:
-            child = part.children[0] if part.children else ""
-            if isinstance(child, str):
-                if getattr(child, "type", "") in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-                    pieces.append(str(child)[1:])  # $${ -> ${, %%{ -> %{
-                else:
-                    pieces.append(_unescape(str(child)))
-                continue
-            if child.data != "interpolation":
-                return Unknown("template directives are not evaluated")
-            value = self._eval(_trees(child)[0], rep)
-            if len(parts) == 1:
-                return value  # "${x}" is x itself, whatever its type
-            text = _to_string(value)
-            if isinstance(text, Unknown):
-                return text
-            pieces.append(text)
-        return "".join(pieces)
-
-    def _object(self, elems: list[Any], rep: str | None) -> Any:
-        result: dict[str, Any] = {}
-        for elem in elems:
-            key_node, value_node = _trees(elem)[0], _trees(elem)[-1]
-            expr = _trees(key_node)[0] if _trees(key_node) else key_node
-            bare = expr
-            while _kind(bare) == "expr_term" and len(_trees(bare)) == 1:
-                bare = _trees(bare)[0]
-            # { name = 1 } names the key; { (var.k) = 1 } or { "k" = 1 } evaluates it
-            key = _name(bare) if _kind(bare) in ("identifier", "keyword") else self._eval(expr, rep)
-            key = _to_string(key)
-            if isinstance(key, Unknown):
-                return key
-            result[key] = self._eval(value_node, rep)
-        return result
-
-    def _binary(self, kids: list[Any], rep: str | None) -> Any:
-        left = self._eval(kids[0], rep)
-        term = kids[1]
-        op = str(_trees(term)[0].children[0]).strip()
-        # false && x and true || x need no x (and x may be unknown).
-        if op == "&&" and left is False or op == "||" and left is True:
-            return left
-        right = self._eval(_trees(term)[-1], rep)
-        return _binary(op, left, right)
-
-    def _traversal(self, node: Any, rep: str | None) -> Any:
-        steps: list[Step] = []
-        while True:
-            kind = _kind(node)
-            kids = _trees(node)
-            if kind == "expr_term" and len(kids) == 1:
-                node = kids[0]
-            elif kind == "get_attr_expr_term":
-                steps.append(("attr", _name(_trees(kids[1])[0])))
-                node = kids[0]
-            elif kind == "index_expr_term":
-                index = kids[1]
-                if index.data == "short_index":
-                    steps.append(("index", int(str(index.children[-1]))))
-                else:
-                    steps.append(("index", self._eval(_trees(index)[0], rep)))
-                node = kids[0]
-            elif kind in ("attr_splat_expr_term", "full_splat_expr_term"):
-                steps.append(("splat", None))
-                node = kids[0]
-            else:
-                break
-        steps.reverse()
-        if _kind(node) != "identifier":
-            return self._apply(self._eval(node, rep), steps, "an expression")
-        return self._reference(_name(node), steps, rep)
-
-    def _reference(self, root: str, steps: list[Step], rep: str | None) -> Any:
-        text = _render(root, steps)
+    def reference(self, root: str, steps: list[Step], rep: str | None) -> Any:
+        """``root.steps...``: a name of this module instance (:class:`terraform_expr.Names`)."""
+        text = render(root, steps)
         first = steps[0][1] if steps and steps[0][0] == "attr" else None
         if first is None:
             return Unknown(f"{text} is not evaluated")
         if root == "var":
-            return self._apply(self.var(first), steps[1:], text)
+            return apply(self.var(first), steps[1:], text)
         if root == "local":
-            return self._apply(self.local(first), steps[1:], text)
+            return apply(self.local(first), steps[1:], text)
         if root == "module":
             rest = steps[1:]
             if rest and rest[0][0] == "index":  # one instance of a module with count/for_each
                 rest = rest[1:]
             if not rest or rest[0][0] != "attr":
                 return Unknown(f"{text} is not evaluated")
-            return self._apply(self.output(first, rest[0][1]), rest[1:], text)
+            return apply(self.output(first, rest[0][1]), rest[1:], text)
         if root == "count":
             return Unknown("depends on count.index" if rep == "count" else f"{text} outside a count")
         if root == "each":
@@ -811,141 +567,7 @@ class _Scope:
             return Unknown(f"{text}: {root}.{first} has {block.repeat()}, and no instance is named")
         if not rest or rest[0][0] != "attr":
             return Unknown(f"{text} is not evaluated")
-        return self._apply(self.attribute(block, rest[0][1]), rest[1:], text)
-
-    def _apply(self, value: Any, steps: list[Step], text: str) -> Any:
-        for kind, arg in steps:
-            if isinstance(value, Unknown):
-                return value
-            if isinstance(value, _PoolId):
-                return Unknown(f"{text} is known after apply")
-            if kind == "splat":
-                return Unknown(f"{text}: splat expressions are not evaluated")
-            if isinstance(arg, Unknown):
-                return arg
-            keyed = isinstance(value, dict) and isinstance(arg, str) and arg in value
-            listed = isinstance(value, list) and type(arg) is int and 0 <= arg < len(value)
-            if not (keyed or listed and kind == "index"):
-                return Unknown(f"{text} is not evaluated")
-            value = value[arg]
-        return value
-
-
-# --- values -------------------------------------------------------------------------------------
-
-
-def _render(root: str, steps: list[Step]) -> str:
-    out = [root]
-    for kind, arg in steps:
-        if kind == "attr":
-            out.append(f".{arg}")
-        elif kind == "splat":
-            out.append("[*]")
-        elif isinstance(arg, int) and not isinstance(arg, bool):
-            out.append(f"[{arg}]")
-        elif isinstance(arg, str):
-            out.append(f'["{arg}"]')
-        else:
-            out.append("[...]")
-    return "".join(out)
-
-
-def _unknown(value: Any, fallback: str) -> Unknown:
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, _PoolId):
-        return value.unknown
-    return Unknown(fallback)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _to_string(value: Any) -> Any:
-    """A value inside a string template, as Terraform converts it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if value is None:
-        return Unknown("null in a string template")
-    return _unknown(value, "a list or object in a string template")
-
-
-def _binary(op: str, left: Any, right: Any) -> Any:
-    for value in (left, right):
-        if isinstance(value, (Unknown, _PoolId)):
-            return _unknown(value, "")
-    if op in ("==", "!="):
-        same = type(left) is type(right) or _is_number(left) and _is_number(right)
-        equal = same and left == right
-        return equal if op == "==" else not equal
-    if op in ("&&", "||"):
-        if isinstance(left, bool) and isinstance(right, bool):
-            return (left and right) if op == "&&" else (left or right)
-        return Unknown(f"{op} needs booleans")
-    if not (_is_number(left) and _is_number(right)):
-        return Unknown(f"{op} needs numbers")
-    if op == "<":
-        return left < right
-    if op == ">":
-        return left > right
-    if op == "<=":
-        return left <= right
-    if op == ">=":
-        return left >= right
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if op in ("/", "%") and right == 0:
-        return Unknown(f"division by zero ({op})")
-    if op == "/":
-        result = left / right
-        return int(result) if result.is_integer() else result
-    if op == "%":
-        return left % right
-    return Unknown(f"operator {op} is not evaluated")
-
-
-def _unary(op: str, value: Any) -> Any:
-    if isinstance(value, (Unknown, _PoolId)):
-        return _unknown(value, "")
-    if op == "-" and _is_number(value):
-        return -value
-    if op == "!" and isinstance(value, bool):
-        return not value
-    return Unknown(f"{op} is not evaluated on this value")
-
-
-def _heredoc(token: str, trim: bool) -> Any:
-    lines = token.rstrip("\r\n").split("\n")
-    body = [line.rstrip("\r") for line in lines[1:-1]]
-    text = "\n".join(body) + ("\n" if body else "")
-    if "${" in text or "%{" in text:
-        return Unknown("heredoc templates with interpolations are not evaluated")
-    if trim:
-        indent = min((len(line) - len(line.lstrip()) for line in body if line.strip()), default=0)
-        text = "\n".join(line[indent:] for line in body) + ("\n" if body else "")
-    return text
-
-
-def _plain(value: Any) -> Any:
-    """A model value: internal handles become Unknown (nothing else leaves this module)."""
-    if isinstance(value, _PoolId):
-        return value.unknown
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+        return apply(self.attribute(block, rest[0][1]), rest[1:], text)
 
 
 def _pascal(snake: str) -> str:

@@ -391,13 +391,22 @@ def test_parse_errors_are_one_line_source_errors_with_the_line(text: str, messag
 
 
 def test_deeply_nested_input_is_an_error_or_unknown_never_a_crash() -> None:
-    with pytest.raises(SourceError):
+    with pytest.raises(SourceError) as caught:
         parse("main.tf", "x {\n" * 3000 + "}\n" * 3000)
-    text = (
+    assert "nested" in caught.value.message and caught.value.line is not None
+    deep = (
         'resource "aws_cognito_user_pool_client" "c" {\n'
         f"  access_token_validity = {'(' * 3000}1{')' * 3000}\n}}\n"
     )
-    (client,) = load_module([("main.tf", text)])
+    with pytest.raises(SourceError) as caught:
+        load_module([("main.tf", deep)])
+    assert (caught.value.message, caught.value.line) == ("invalid HCL: nested more than 100 levels deep", 2)
+    # A long operator chain is flat to parse but deep to evaluate: unknown, not a crash.
+    long = (
+        'resource "aws_cognito_user_pool_client" "c" {\n'
+        f"  access_token_validity = {' + '.join(['1'] * 5000)}\n}}\n"
+    )
+    (client,) = load_module([("main.tf", long)])
     assert client.record["AccessTokenValidity"] == Unknown("expression nested too deeply")
 
 
@@ -543,6 +552,106 @@ def test_named_files_are_read_alone(repo: Path, capsys: pytest.CaptureFixture[st
     assert code == 1
 
 
+TWELVE_HOURS = """\
+resource "aws_cognito_user_pool_client" "svc" {
+  name                                 = "svc"
+  user_pool_id                         = "us-east-1_Example1"
+  generate_secret                      = true
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["client_credentials"]
+  allowed_oauth_scopes                 = ["orders/read"]
+  access_token_validity                = 12
+}
+"""
+
+
+def test_tf_is_read_by_every_install(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # m2m-guard parses HCL itself: no optional extra, no warning, the 12-hour TTL is found.
+    write(repo, "main.tf", TWELVE_HOURS)
+    code, report, err = scan(capsys, "main.tf")
+    assert (code, report["notifications"], err) == (1, [], "")
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"]
+    assert (finding["path"], finding["line"]) == ("main.tf", 8)
+
+
+def fails_in_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    """The scan exits 2, and the text report names the file (and line) in one error line."""
+    code = main(["scan", *argv])
+    out, _ = capsys.readouterr()
+    assert code == 2
+    assert [line for line in out.splitlines() if line.startswith("error:")] == [expected]
+
+
+COGNITO_HEAD = 'resource "aws_cognito_user_pool_client" "x" {\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (COGNITO_HEAD + '  name = "abc\n}\n', "error: bad.tf:2: invalid HCL: unterminated string"),
+        (COGNITO_HEAD + "  name = <<EOF\nabc\n}\n", "error: bad.tf:2: invalid HCL: unterminated heredoc"),
+        (COGNITO_HEAD + "  /* name = 1\n}\n", "error: bad.tf:2: invalid HCL: unterminated comment"),
+        (
+            COGNITO_HEAD + '  name = "a-${var.x\n',
+            "error: bad.tf:2: invalid HCL: unterminated template sequence",
+        ),
+        (COGNITO_HEAD + "  name = x y\n}\n", "error: bad.tf:2: invalid HCL: unexpected 'y'"),
+        (
+            COGNITO_HEAD + '  name = "\\q"\n}\n',
+            "error: bad.tf:2: invalid HCL: invalid escape sequence '\\\\q' in a string",
+        ),
+        (COGNITO_HEAD, "error: bad.tf:2: invalid HCL: unexpected end of file"),
+    ],
+)
+def test_unparsable_cognito_tf_exits_2_named_or_walked(
+    repo: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    write(repo, "bad.tf", text)
+    fails_in_one_line(capsys, ["bad.tf"], expected)
+    fails_in_one_line(capsys, ["."], expected)
+
+
+def test_named_tf_that_is_not_utf8_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "latin1.tf").write_bytes('variable "caf\xe9" {}\n'.encode("latin-1"))
+    fails_in_one_line(capsys, ["latin1.tf"], "error: latin1.tf: not UTF-8 text (binary file?): byte 13")
+
+
+def test_walked_cognito_tf_that_is_not_utf8_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "infra").mkdir()
+    (repo / "infra" / "main.tf").write_bytes(COGNITO_HEAD.encode() + b'  name = "\xff"\n}\n')
+    (repo / "infra" / "other.tf").write_bytes(b"# \xff no Cognito here\n")  # not fatal: cannot define clients
+    byte = len(COGNITO_HEAD) + len('  name = "')
+    fails_in_one_line(capsys, ["."], f"error: infra/main.tf: not UTF-8 text (binary file?): byte {byte}")
+
+
+def test_too_large_cognito_tf_exits_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import m2m_guard.sources.terraform_hcl as hcl
+
+    monkeypatch.setattr(hcl, "MAX_CHARS", 1024 * 1024)
+    write(repo, "big.tf", TWELVE_HOURS + "# padding\n" * 120_000)
+    fails_in_one_line(capsys, ["."], "error: big.tf: HCL file larger than 1 MiB is not parsed")
+    fails_in_one_line(capsys, ["big.tf"], "error: big.tf: HCL file larger than 1 MiB is not parsed")
+
+
+def test_unreadable_tf_exits_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo, "locked.tf", TWELVE_HOURS)
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.tf":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    # (tests may run as root, for whom file modes deny nothing)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    fails_in_one_line(capsys, ["locked.tf"], "error: locked.tf: cannot read: Permission denied")
+    fails_in_one_line(capsys, ["."], "error: locked.tf: cannot read: Permission denied")
+
+
 MODULE_CALL = """\
 resource "aws_cognito_user_pool" "main" {
   name = "orders"
@@ -643,23 +752,25 @@ def test_real_terraform_corpus_scans_without_crashing() -> None:
     assert sum(1 for c in clients if c.is_m2m is True) >= 5
 
 
-def test_python_hcl2_is_imported_only_when_a_tf_file_is_parsed(tmp_path: Path) -> None:
+def test_hcl_reader_is_imported_only_when_a_tf_file_is_parsed(tmp_path: Path) -> None:
     (tmp_path / "auth.yaml").write_text("Resources: {}\n")
+    modules = ("m2m_guard.sources.terraform_hcl", "m2m_guard.sources.hcl_syntax")
     code = (
         "import sys; from pathlib import Path; from m2m_guard.inputs import collect;"
         f"collect([{str(tmp_path)!r}], Path({str(tmp_path)!r}));"
-        "print(sorted(m for m in ('hcl2', 'lark', 'm2m_guard.sources.terraform_hcl') if m in sys.modules))"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
 
 
-def test_another_hcl2_module_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    # checkov's fork bc-python-hcl2 installs a module named hcl2 too, without this API.
+def test_another_hcl2_module_in_the_environment_does_not_matter(monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkov's fork bc-python-hcl2 installs a module named hcl2: m2m-guard does not use one.
     monkeypatch.setitem(sys.modules, "hcl2", types.ModuleType("hcl2"))
-    with pytest.raises(SourceError, match="the installed hcl2 module is not python-hcl2 8"):
-        parse("main.tf", "a = 1\n")
+    monkeypatch.setitem(sys.modules, "lark", types.ModuleType("lark"))
+    (block,) = parse("main.tf", 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n}\n')
+    assert (block.type, block.labels, block.line) == ("resource", ("aws_cognito_user_pool_client", "c"), 1)
 
 
 def test_absurd_numbers_are_unknown_not_a_crash() -> None:

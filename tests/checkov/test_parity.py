@@ -199,9 +199,8 @@ resource "aws_cognito_user_pool_client" "unknown" {
 
 
 def test_terraform_hcl_values_as_checkov_renders_them(tmp_path: Path) -> None:
-    """HCL is checked on checkov's own values (m2m-guard's HCL reader needs python-hcl2, which
-    cannot share an environment with checkov's fork): variable defaults and resource-server
-    identifiers rendered by checkov are judged; a variable without a value is UNKNOWN."""
+    """HCL is checked on checkov's own values: variable defaults and resource-server identifiers
+    rendered by checkov are judged; a variable without a value is UNKNOWN."""
     (tmp_path / "main.tf").write_text(HCL)
     (tmp_path / "policy.yaml").write_text(
         "version: 1\nrules:\n"

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from m2m_guard.cost import CostReport, PoolLine, pool_cost, savings_plan
 from m2m_guard.model import (
     AppClient,
+    Coverage,
     Finding,
     Location,
     Notification,
@@ -35,6 +36,11 @@ def _client_identity(client: AppClient) -> str:
     return loc.arn or f"{loc.path}#{loc.name}"
 
 
+def _client_name(client: AppClient | None) -> str | None:
+    name = client.record.get("ClientName") if client is not None else None
+    return name if isinstance(name, str) and name else None
+
+
 def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
     """One Pool per key across all inputs, so that resource servers and names add up."""
     merged: dict[str, Pool] = {}
@@ -52,6 +58,7 @@ def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
             names=tuple(dict.fromkeys((*seen.names, *pool.names))),
             location=seen.location or pool.location,
             resource_servers=servers,
+            name=seen.name or pool.name,
         )
     return [
         c if c.pool == merged[c.pool.key] else dataclasses.replace(c, pool=merged[c.pool.key])
@@ -124,8 +131,9 @@ class _Evaluation:
         pool: Pool,
         doubt: Unknown | None = None,
     ) -> None:
+        unknown = None
         if isinstance(outcome, Undetermined):
-            level, field = Severity.NOTE, None
+            level, field, unknown = Severity.NOTE, None, outcome.reason
             message = f"Cannot check {rule.id}: {outcome.reason}."
         elif doubt is not None:
             level, field = Severity.NOTE, outcome.field
@@ -147,6 +155,9 @@ class _Evaluation:
                 field=field,
                 undetermined=isinstance(outcome, Undetermined) or doubt is not None,
                 suppression=waiver.reason if waiver else None,
+                unknown=unknown,
+                client_name=_client_name(client),
+                pool_name=pool.name,
             )
         )
 
@@ -208,8 +219,14 @@ def evaluate(
     notifications: Sequence[Notification] = (),
     category: str = "iac",
     tool_version: str = "0.0.0",
+    read: Coverage | None = None,
+    working_dir: str = ".",
 ) -> RunResult:
-    """Evaluate every rule of ``policy`` on the M2M clients among ``clients``."""
+    """Evaluate every rule of ``policy`` on the M2M clients among ``clients``.
+
+    ``read`` says what the input stage read (files, or accounts, regions and pools); the
+    result's coverage adds the clients read and checked.
+    """
     m2m = m2m_clients(prepare(clients, usage))
     run = _Evaluation(policy, today)
     for rule in policy.rules:
@@ -233,6 +250,20 @@ def evaluate(
         notifications=(*notifications, *expired),
         category=category,
         tool_version=tool_version,
+        coverage=_coverage(read or Coverage(), clients, m2m),
+        working_dir=working_dir,
+    )
+
+
+def _coverage(
+    read: Coverage, clients: Sequence[AppClient], m2m: Sequence[tuple[AppClient, Unknown | None]]
+) -> Coverage:
+    return dataclasses.replace(
+        read,
+        app_clients=len(clients),
+        m2m_clients=len(m2m),
+        possibly_m2m=sum(1 for _, doubt in m2m if doubt is not None),
+        files_with_m2m=len({c.location.path for c, _ in m2m}) if read.files is not None else None,
     )
 
 

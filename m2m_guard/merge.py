@@ -5,6 +5,12 @@ SARIF: one run per category (``automationDetails.id``): runs of the same categor
 (rules united by id, results concatenated and re-sorted, notifications kept), because GitHub
 rejects a file with two runs of one category. JSON: findings and notifications concatenated,
 counts recomputed; each finding keeps its category.
+
+The summary counts (JSON ``summary``, SARIF run ``properties.summary``): findings by level are
+recounted from the merged findings; what was read (files, clients, account-regions, pools) is
+added up, shards reading disjoint parts; accounts and regions are counted from the union of the
+reports' ``swept`` lists, since a region recurs in every account and an account in every region
+shard.
 """
 
 from __future__ import annotations
@@ -36,6 +42,43 @@ def _result_key(result: dict[str, Any]) -> tuple[str, int, str, str]:
     )
 
 
+_LEVEL_COUNTS = ("error", "warning", "note", "suppressed")
+
+
+def _read_counts(
+    summaries: Sequence[Any], swept: Sequence[Any]
+) -> tuple[dict[str, int | None], dict[str, list[str]] | None]:
+    """The merged summary's counts of what was read, and the merged ``swept`` lists."""
+    counts: dict[str, int | None] = {}
+    for summary in summaries:
+        for key, value in (summary if isinstance(summary, dict) else {}).items():
+            if key in _LEVEL_COUNTS:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool):
+                counts[key] = (counts.get(key) or 0) + value
+            else:
+                counts.setdefault(key, None)
+    lists = [s for s in swept if isinstance(s, dict)]
+    if not lists:
+        return counts, None
+    united = {
+        key: sorted({str(item) for s in lists for item in s.get(key) or []})
+        for key in ("accounts", "regions")
+    }
+    counts.update(accounts=len(united["accounts"]), regions=len(united["regions"]))
+    return counts, united
+
+
+def _level_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(_LEVEL_COUNTS, 0)
+    for result in results:
+        if result.get("suppressions"):
+            counts["suppressed"] += 1
+        elif result.get("level", "warning") in counts:
+            counts[result.get("level", "warning")] += 1
+    return counts
+
+
 def _merge_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     merged = copy.deepcopy(runs[0])
     rules: dict[str, dict[str, Any]] = {}
@@ -63,6 +106,17 @@ def _merge_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     merged["tool"]["driver"]["rules"] = ordered
     merged["results"] = list(unique.values())
     merged["invocations"] = [{"executionSuccessful": success, "toolExecutionNotifications": notifications}]
+    properties = [run.get("properties") or {} for run in runs]
+    if any("summary" in p for p in properties):
+        counts, swept = _read_counts(
+            [p.get("summary") for p in properties], [p.get("swept") for p in properties]
+        )
+        merged.setdefault("properties", {})["summary"] = {
+            **{k: v for k, v in counts.items() if v is not None},
+            **_level_counts(merged["results"]),
+        }
+        if swept is not None:
+            merged["properties"]["swept"] = swept
     return merged
 
 
@@ -97,12 +151,16 @@ def merge_json(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
             f.get("fingerprint", ""),
         )
     )
-    summary = {"error": 0, "warning": 0, "note": 0, "suppressed": 0}
+    summary: dict[str, int | None] = dict.fromkeys(_LEVEL_COUNTS, 0)
     for finding in findings:
         if finding.get("suppressed"):
-            summary["suppressed"] += 1
+            summary["suppressed"] = (summary["suppressed"] or 0) + 1
         elif finding.get("level") in summary:
-            summary[finding["level"]] += 1
+            summary[finding["level"]] = (summary[finding["level"]] or 0) + 1
+    counts, swept = _read_counts([r.get("summary") for r in reports], [r.get("swept") for r in reports])
+    summary.update(counts)
+    if any("swept" in r for r in reports):
+        merged["swept"] = swept
     merged.update(
         category=categories[0] if len(categories) == 1 else "+".join(categories),
         summary=summary,

@@ -16,9 +16,10 @@ with three kinds of values:
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 M2M_FLOW = "client_credentials"
 M2M_AUTH_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
@@ -132,6 +133,35 @@ class Location:
     def name(self) -> str:
         return self.logical_id or self.address or self.client_id or self.pool_id or self.path
 
+    @property
+    def live(self) -> LiveArn | None:
+        """Account, region and ids of a live (swept) user pool or app client, from its ARN."""
+        return parse_arn(self.arn) if self.arn else None
+
+
+class LiveArn(NamedTuple):
+    account: str
+    region: str
+    pool_id: str
+    client_id: str | None
+
+
+def parse_arn(arn: str) -> LiveArn | None:
+    """``arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL[/client/CLIENT]``, else None.
+
+    App clients have no ARN of their own; the sweep names them by their pool's ARN followed by
+    ``/client/<ClientId>``.
+    """
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "cognito-idp":
+        return None
+    resource = parts[5].split("/")
+    if len(resource) == 2 and resource[0] == "userpool":
+        return LiveArn(parts[4], parts[3], resource[1], None)
+    if len(resource) == 4 and resource[0] == "userpool" and resource[2] == "client":
+        return LiveArn(parts[4], parts[3], resource[1], resource[3])
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class Pool:
@@ -142,7 +172,8 @@ class Pool:
     ``names`` are what selectors and waivers match (pool name, id, logical id, address).
     ``location`` is set when the scanned inputs define the pool resource itself.
     ``resource_servers`` holds the identifiers of the resource servers known to belong to the
-    pool, or ``None`` when that is not known.
+    pool, or ``None`` when that is not known. ``name`` is the pool's name where a source knows
+    it (live pools).
     """
 
     key: str
@@ -150,6 +181,7 @@ class Pool:
     names: tuple[str, ...] = ()
     location: Location | None = None
     resource_servers: tuple[str, ...] | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +316,12 @@ class Finding:
     undetermined: bool = False
     #: Justification of the waiver that suppresses this finding, if any.
     suppression: str | None = None
+    #: For a rule that could not be checked: the unknown value that blocked it (the same
+    #: text for every rule that one unknown value blocks).
+    unknown: str | None = None
+    #: The client's ClientName and its pool's name, where known (shown beside the ids).
+    client_name: str | None = None
+    pool_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +360,52 @@ class RuleInfo:
     tags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What a run read and checked, so that a report without findings cannot pass for a clean
+    bill when nothing was checked.
+
+    The input stage fills what it read (``files`` for scans; ``accounts`` to ``user_pools``
+    for sweeps, None otherwise); the engine adds the clients.
+    """
+
+    #: App clients read, user-facing ones included.
+    app_clients: int = 0
+    #: Clients the rules were evaluated on: the M2M clients, possibly-M2M ones included.
+    m2m_clients: int = 0
+    #: Of those, the clients whose M2M status depends on an unknown value.
+    possibly_m2m: int = 0
+    #: Scans: input files read, and how many of them define the clients checked.
+    files: int | None = None
+    files_with_m2m: int | None = None
+    #: Sweeps: accounts and regions with at least one account-region read, account-regions
+    #: read and not read, and user pools read.
+    accounts: int | None = None
+    regions: int | None = None
+    account_regions: int | None = None
+    account_regions_failed: int | None = None
+    user_pools: int | None = None
+    #: Sweeps: which accounts and regions those are, so that the reports of the shards of one
+    #: sweep merge into the counts of the whole (regions recur across accounts, and accounts
+    #: across region shards).
+    account_ids: tuple[str, ...] | None = None
+    region_names: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Findings by level; waived ones are counted once, in ``waived``, whatever their level."""
+
+    error: int = 0
+    warning: int = 0
+    note: int = 0
+    waived: int = 0
+
+    def of(self, level: Severity) -> int:
+        count: int = getattr(self, level.value)
+        return count
+
+
 @dataclass(frozen=True)
 class RunResult:
     rules: tuple[RuleInfo, ...]
@@ -330,10 +414,25 @@ class RunResult:
     #: ``iac`` for scans of files, ``live`` for sweeps; SARIF automationDetails and merge use it.
     category: str = "iac"
     tool_version: str = "0.0.0"
+    coverage: Coverage = Coverage()
+    #: The working directory relative to the root that paths are relative to ("." when it is
+    #: the root): text output shows paths relative to it, the other formats from the root.
+    working_dir: str = "."
 
     @property
     def fatal(self) -> bool:
         return any(n.fatal for n in self.notifications)
+
+    @functools.cached_property
+    def tally(self) -> Tally:
+        counts = {level: 0 for level in Severity}
+        waived = 0
+        for f in self.findings:
+            if f.suppression is not None:
+                waived += 1
+            else:
+                counts[Severity(f.level)] += 1
+        return Tally(counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.NOTE], waived)
 
     def worst_level(self) -> Severity | None:
         active = [f.level for f in self.findings if f.suppression is None]

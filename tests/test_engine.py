@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from m2m_guard.engine import evaluate
-from m2m_guard.model import AppClient, Location, Pool, Severity, Unknown
+from m2m_guard.model import AppClient, Coverage, Location, Pool, Severity, Tally, Unknown
 from m2m_guard.policy import load_policy
 from m2m_guard.usage import UsageData
 
@@ -150,3 +150,55 @@ def test_rules_describe_themselves_for_reports() -> None:
     assert info.id == "TTL" and info.type == "max_access_token_ttl"
     assert float(info.security_severity) > 0
     assert "```yaml" in info.help_markdown and "AccessTokenValidity" in info.help_markdown
+
+
+def test_coverage_counts_the_clients_read_and_checked() -> None:
+    user = client("Web", AllowedOAuthFlows=("code",))
+    sure = client("Svc")
+    maybe = client("Maybe", AllowedOAuthFlows=Unknown("Ref to parameter Flows, which has no Default"))
+    elsewhere = dataclasses.replace(client("Other"), location=Location("u.yaml", 3, logical_id="Other"))
+    result = evaluate(
+        policy(TTL), [user, sure, maybe, elsewhere], today=TODAY, read=Coverage(files=7), working_dir="infra"
+    )
+    assert result.coverage == Coverage(
+        app_clients=4, m2m_clients=3, possibly_m2m=1, files=7, files_with_m2m=2
+    )
+    assert result.working_dir == "infra"
+
+
+def test_coverage_of_a_sweep_keeps_what_the_sweep_read() -> None:
+    swept = Coverage(accounts=1, regions=2, account_regions=2, account_regions_failed=0, user_pools=3)
+    result = evaluate(policy(TTL), [client("Svc")], today=TODAY, read=swept, category="live")
+    assert result.coverage == dataclasses.replace(swept, app_clients=1, m2m_clients=1)
+    assert result.coverage.files is None and result.coverage.files_with_m2m is None
+
+
+def test_tally_counts_active_findings_by_level_and_waived_apart() -> None:
+    waivers = "  - {rule: TTL, clients: ['legacy-*'], reason: 'ok', expires: 2099-01-01}\n"
+    clients = [
+        client("Legacy", ClientName="legacy-1", AccessTokenValidity=24),
+        client("Svc", AccessTokenValidity=24),
+        client("Pending", AccessTokenValidity=Unknown("known after apply")),
+    ]
+    assert evaluate(policy(TTL, waivers), clients, today=TODAY).tally == Tally(
+        error=1, warning=0, note=1, waived=1
+    )
+
+
+def test_one_unknown_value_gives_every_blocked_rule_the_same_reason() -> None:
+    rules = TTL + "  - {id: TTL-MIN, type: min_access_token_ttl, min: 15m}\n"
+    c = client("Svc", AccessTokenValidity=Unknown("known after apply"))
+    notes = evaluate(policy(rules), [c], today=TODAY).findings
+    assert [f.rule_id for f in notes] == ["TTL", "TTL-MIN"]
+    assert {f.unknown for f in notes} == {"AccessTokenValidity is unknown (known after apply)"}
+    violation = evaluate(policy(TTL), [client("Svc", AccessTokenValidity=24)], today=TODAY).findings[0]
+    assert violation.unknown is None
+
+
+def test_findings_carry_client_and_pool_names() -> None:
+    live_pool = dataclasses.replace(POOL, name="orders-pool")
+    rules = TTL + "  - {id: BUDGET, type: pool_budget, monthly_usd: 1}\n"
+    result = evaluate(policy(rules), [client("Svc", pool=live_pool, AccessTokenValidity=24)], today=TODAY)
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert (by_rule["TTL"].client_name, by_rule["TTL"].pool_name) == ("svc", "orders-pool")
+    assert (by_rule["BUDGET"].client_name, by_rule["BUDGET"].pool_name) == (None, "orders-pool")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from m2m_guard.model import Finding, Notification
+from m2m_guard.model import Finding, Notification, RunResult
 
 
 def artifact_uri(path: str) -> str:
@@ -51,3 +51,38 @@ def sorted_notifications(notifications: Iterable[Notification]) -> list[Notifica
 def truncate(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summary(result: RunResult) -> dict[str, int | None]:
+    """The counts every report ends with: findings by level, and what was read and checked.
+
+    JSON carries this as ``summary``, SARIF as the run's ``properties.summary`` (without the
+    keys that do not apply), and the text report's last line says the same in words. Counts
+    that do not apply to the run (``files`` in a sweep, ``accounts`` in a scan) are None.
+    """
+    tally, seen = result.tally, result.coverage
+    return {
+        "error": tally.error,
+        "warning": tally.warning,
+        "note": tally.note,
+        "suppressed": tally.waived,
+        "app_clients": seen.app_clients,
+        "m2m_clients": seen.m2m_clients,
+        "possibly_m2m_clients": seen.possibly_m2m,
+        "files": seen.files,
+        "files_with_m2m_clients": seen.files_with_m2m,
+        "accounts": seen.accounts,
+        "regions": seen.regions,
+        "account_regions": seen.account_regions,
+        "account_regions_failed": seen.account_regions_failed,
+        "user_pools": seen.user_pools,
+    }
+
+
+def swept(result: RunResult) -> dict[str, list[str]] | None:
+    """A sweep's accounts and regions read (None for scans): ``merge`` unites them to count the
+    accounts and regions of several shards exactly."""
+    seen = result.coverage
+    if seen.account_ids is None and seen.region_names is None:
+        return None
+    return {"accounts": sorted(seen.account_ids or ()), "regions": sorted(seen.region_names or ())}

@@ -6,7 +6,12 @@ Shape (``version`` changes only on an incompatible change; new keys may be added
       "version": 1,
       "tool": {"name": "m2m-guard", "version": "0.1.0"},
       "category": "iac" | "live",
-      "summary": {"error": 0, "warning": 0, "note": 0, "suppressed": 0},
+      "summary": {"error": 0, "warning": 0, "note": 0, "suppressed": 0,
+                  "app_clients": 5, "m2m_clients": 3, "possibly_m2m_clients": 1,
+                  "files": 14 | null, "files_with_m2m_clients": 2 | null,
+                  "accounts": null | 1, "regions": null | 3, "account_regions": null | 3,
+                  "account_regions_failed": null | 0, "user_pools": null | 2},
+      "swept": null | {"accounts": ["123456789012"], "regions": ["eu-west-1", ...]},
       "findings": [{
         "rule_id": "TTL-MAX", "rule_type": "max_access_token_ttl",
         "level": "error" | "warning" | "note",
@@ -23,9 +28,19 @@ Shape (``version`` changes only on an incompatible change; new keys may be added
     }
 
 ``summary`` counts findings that are not suppressed by level; suppressed (waived) findings
-are counted once, in ``suppressed``, whatever their level. Findings are in the SARIF order
-(path, line, rule id, fingerprint); notifications in the SARIF order too; rules in policy
-order. Keys are sorted and the text ends with a newline, so outputs diff cleanly.
+are counted once, in ``suppressed``, whatever their level. It also says what was read and
+checked: the app clients read, the M2M clients checked (``possibly_m2m_clients`` of them only
+possibly M2M), and the files read and those defining the clients checked (scans), or the
+accounts, regions, account-regions (read and failed) and user pools read (sweeps); counts that
+do not apply to the run are null. ``swept`` lists a sweep's accounts and regions read, so that
+``merge`` counts those of several shards exactly.
+
+A rule that an unknown value kept from being checked is one finding per rule, as in SARIF
+(the text report shows them as one note): each keeps its own ``rule_id``, fingerprint and
+waiver, so scripts filter and count by rule, and ``summary`` matches the SARIF results.
+
+Findings are in the SARIF order (path, line, rule id, fingerprint); notifications in the SARIF
+order too; rules in policy order. Keys are sorted and the text ends with a newline, so outputs diff cleanly.
 """
 
 from __future__ import annotations
@@ -34,7 +49,7 @@ import json
 from typing import Any
 
 from m2m_guard.model import Finding, Notification, RuleInfo, RunResult, Severity
-from m2m_guard.reporters._common import sorted_findings, sorted_notifications
+from m2m_guard.reporters._common import sorted_findings, sorted_notifications, summary, swept
 
 REPORT_VERSION = 1
 TOOL_NAME = "m2m-guard"
@@ -50,19 +65,12 @@ def report(result: RunResult) -> dict[str, Any]:
         "version": REPORT_VERSION,
         "tool": {"name": TOOL_NAME, "version": result.tool_version},
         "category": result.category,
-        "summary": summary(result.findings),
+        "summary": summary(result),
+        "swept": swept(result),
         "findings": [_finding(f) for f in sorted_findings(result.findings)],
         "notifications": [_notification(n) for n in sorted_notifications(result.notifications)],
         "rules": [_rule(r) for r in result.rules],
     }
-
-
-def summary(findings: tuple[Finding, ...]) -> dict[str, int]:
-    counts = {level.value: 0 for level in Severity}
-    counts["suppressed"] = 0
-    for f in findings:
-        counts["suppressed" if f.suppression is not None else Severity(f.level).value] += 1
-    return counts
 
 
 def _finding(f: Finding) -> dict[str, Any]:

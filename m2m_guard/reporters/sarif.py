@@ -20,6 +20,8 @@ from m2m_guard.reporters._common import (
     sorted_findings,
     sorted_notifications,
     start_line,
+    summary,
+    swept,
     truncate,
 )
 
@@ -75,7 +77,12 @@ def sarif_log(result: RunResult) -> dict[str, Any]:
         },
         "invocations": [_invocation(result)],
         "results": [_result(f, index[f.rule_id]) for f in findings],
+        # What was read and checked, as in the JSON report's summary (code scanning ignores
+        # run properties); keys that do not apply to the run are left out, not null.
+        "properties": {"summary": {k: v for k, v in summary(result).items() if v is not None}},
     }
+    if swept(result) is not None:
+        run["properties"]["swept"] = swept(result)
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

@@ -1,13 +1,18 @@
 """Terminal output: findings grouped by file, then run notifications, then a summary line.
 
-    infra/auth.yaml
-      12:  error    TTL-MAX  AccessTokenValidity is 24 hours; ... [OrdersClient]
-      40:  note     BUDGET   ... (undetermined) [UserPool]
-      52:  waived   TTL-MAX  ... [LegacyClient] (waived: partner integration, ticket OPS-123)
+    infra/auth.yaml:12:  error    TTL-MAX           AccessTokenValidity is 24 hours; ... [OrdersClient]
+    infra/auth.yaml:40:  note     3 rules           Cannot check TTL-MAX, TTL-MIN and TTL-RANGE: ... [Svc]
+    infra/auth.yaml:52:  waived   TTL-MAX           ... [LegacyClient] (waived: partner integration)
 
     error: infra/bad.yaml:3: invalid YAML: ...
 
-    2 errors, 1 note (1 waived) in 1 file.
+    Checked 3 M2M clients (1 possibly M2M) in 2 of 14 files: 2 errors, 1 note, 1 waived finding.
+
+Each finding line starts with ``path:line:``, which terminals and editors open, with the path
+relative to the working directory (the other formats keep paths relative to the repository
+root). One unknown value that keeps several rules from being checked on one client is one
+note naming those rules; the summary still counts one finding per rule, as JSON and SARIF do.
+Live clients are named with their ClientName, pool, account and region beside the ids.
 
 Colour (ANSI SGR) only when the caller asks for it (the CLI does on a TTY); without it the
 output has no escape sequences at all, and text from inputs is escaped so a crafted file
@@ -16,11 +21,13 @@ cannot inject any either.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import groupby
 
-from m2m_guard.model import Finding, Notification, RunResult, Severity
+from m2m_guard.model import Finding, Notification, RunResult, Severity, plural
 from m2m_guard.reporters._common import sorted_findings, sorted_notifications, start_line
 
 _RESET = "\033[0m"
@@ -40,10 +47,36 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 Paint = Callable[[str, str], str]
 
 
+@dataclass(frozen=True)
+class _Line:
+    """One line of the report: a finding, or the notes of every rule one unknown value blocks."""
+
+    finding: Finding
+    rule_ids: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return "waived" if self.finding.suppression is not None else Severity(self.finding.level).value
+
+    @property
+    def rule_column(self) -> str:
+        return self.rule_ids[0] if len(self.rule_ids) == 1 else f"{len(self.rule_ids)} rules"
+
+    @property
+    def message(self) -> str:
+        if len(self.rule_ids) == 1:
+            return self.finding.message
+        return f"Cannot check {_and(self.rule_ids)}: {self.finding.unknown}."
+
+
 def render(result: RunResult, *, color: bool = False) -> str:
     paint = _painter(color)
-    blocks = [_file_block(path, list(group), paint) for path, group in _by_path(result)]
-    notes = [_notification_line(n, paint) for n in sorted_notifications(result.notifications)]
+    base = result.working_dir
+    blocks = [
+        _file_block(relative_to(path, base), list(group), paint)
+        for path, group in groupby(sorted_findings(result.findings), key=lambda f: f.location.path)
+    ]
+    notes = [_notification_line(n, base, paint) for n in sorted_notifications(result.notifications)]
     if notes:
         blocks.append("\n".join(notes))
     blocks.append(paint("summary", summary_line(result)))
@@ -51,54 +84,118 @@ def render(result: RunResult, *, color: bool = False) -> str:
 
 
 def summary_line(result: RunResult) -> str:
-    """``3 errors, 1 warning, 2 notes (1 waived) in 4 files.`` or ``No findings.``"""
-    active = [f for f in result.findings if f.suppression is None]
-    waived = len(result.findings) - len(active)
-    parts = []
-    for level in Severity:
-        n = sum(1 for f in active if Severity(f.level) is level)
-        if n:
-            parts.append(_plural(n, level.value))
-    line = ", ".join(parts) or "No findings"
-    if waived:
-        line += f" ({waived} waived)"
-    if active:
-        line += " in " + _plural(len({f.location.path for f in result.findings}), "file")
-    line += "."
+    """What was read and checked, then the findings:
+
+    ``Checked 3 M2M clients (1 possibly M2M) in 2 of 14 files: 2 errors, 1 note.`` for a scan,
+    ``Swept 1 account, 2 regions (2 of 2 account-regions), 3 user pools, 9 app clients.
+    Checked 4 M2M clients: 1 error.`` for a sweep. Waived findings are a count of their own
+    (``1 waived finding``), never a part of the last level named.
+    """
+    seen, tally = result.coverage, result.tally
+    checked = plural(seen.m2m_clients, "M2M client")
+    if seen.possibly_m2m:
+        checked += f" ({seen.possibly_m2m} possibly M2M)"
+    if seen.account_regions is not None:
+        attempted = seen.account_regions + (seen.account_regions_failed or 0)
+        line = (
+            f"Swept {plural(seen.accounts or 0, 'account')}, {plural(seen.regions or 0, 'region')} "
+            f"({seen.account_regions} of {plural(attempted, 'account-region')}), "
+            f"{plural(seen.user_pools or 0, 'user pool')}, {plural(seen.app_clients, 'app client')}. "
+            f"Checked {checked}"
+        )
+    elif seen.files is not None:
+        line = f"Checked {checked} in {seen.files_with_m2m or 0} of {plural(seen.files, 'file')}"
+    else:
+        line = f"Checked {checked}"
+    parts = [plural(tally.of(level), level.value) for level in Severity if tally.of(level)]
+    if tally.waived:
+        parts.append(plural(tally.waived, "waived finding"))
+    line += ": " + (", ".join(parts) or "no findings") + "."
     if result.fatal:
         line += " Some inputs could not be checked; see the errors above."
     return line
 
 
-def _by_path(result: RunResult) -> groupby[str, Finding]:
-    return groupby(sorted_findings(result.findings), key=lambda f: f.location.path)
+def relative_to(path: str, base: str) -> str:
+    """``path`` as seen from the folder ``base``, both relative to the same root.
+
+    ``relative_to("examples/orders.yaml", "examples")`` -> ``"orders.yaml"``; pure string work,
+    so rendering never depends on the process's working directory.
+    """
+    base_parts = _parts(base)
+    if not base_parts:
+        return path
+    parts = _parts(path)
+    common = 0
+    while (
+        common < min(len(parts), len(base_parts))
+        and parts[common] == base_parts[common]
+        and parts[common] != ".."
+    ):
+        common += 1
+    return "/".join([".."] * (len(base_parts) - common) + parts[common:]) or "."
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in posixpath.normpath(path).split("/") if p not in ("", ".")]
+
+
+def _lines(findings: list[Finding]) -> list[_Line]:
+    """Findings in order, with the notes that one unknown value causes on one client merged."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for f in findings:
+        key: tuple[object, ...] = (id(f),)
+        if f.unknown is not None:
+            key = (start_line(f.location.line), f.subject, f.unknown, f.level, f.suppression)
+        groups.setdefault(key, []).append(f)
+    return [_Line(group[0], tuple(dict.fromkeys(f.rule_id for f in group))) for group in groups.values()]
 
 
 def _file_block(path: str, findings: list[Finding], paint: Paint) -> str:
-    line_width = max(len(str(start_line(f.location.line))) for f in findings)
-    rule_width = max(len(f.rule_id) for f in findings)
-    lines = [paint("path", _clean(path))]
-    for f in findings:
-        label = "waived" if f.suppression is not None else Severity(f.level).value
-        text = f"{_clean(f.message)} [{_clean(f.subject)}]"
-        if f.undetermined:
+    lines = _lines(findings)
+    wheres = [f"{_clean(path)}:{start_line(line.finding.location.line)}:" for line in lines]
+    where_width = max(len(w) for w in wheres)
+    rule_width = max(len(line.rule_column) for line in lines)
+    out = []
+    for where, line in zip(wheres, lines, strict=True):
+        f = line.finding
+        text = f"{_clean(line.message)} [{_clean(_subject(f))}]"
+        if f.undetermined and f.unknown is None:  # "Cannot check ..." says so already
             text += " (undetermined)"
         if f.suppression is not None:
             text += f" (waived: {_clean(f.suppression)})"
-        lines.append(
-            f"  {start_line(f.location.line):>{line_width}}:  "
-            f"{paint(label, label.ljust(_LABEL_WIDTH))}  "
-            f"{_clean(f.rule_id).ljust(rule_width)}  {text}"
+        out.append(
+            f"{paint('path', where)}{' ' * (where_width - len(where))}  "
+            f"{paint(line.label, line.label.ljust(_LABEL_WIDTH))}  "
+            f"{_clean(line.rule_column).ljust(rule_width)}  {text}"
         )
-    return "\n".join(lines)
+    return "\n".join(out)
 
 
-def _notification_line(n: Notification, paint: Paint) -> str:
+def _subject(f: Finding) -> str:
+    """The logical name; for a client known by its ClientId, its ClientName beside it; for a
+    live client or pool, its pool, account and region too."""
+    name = f.subject
+    if f.client_name and f.location.client_id == f.subject and f.client_name != f.subject:
+        name = f"{f.client_name} ({f.subject})"
+    live = f.location.live
+    if live is None:
+        return name
+    pool = f"{f.pool_name} ({live.pool_id})" if f.pool_name else live.pool_id
+    where = f"{name} in pool {pool}" if live.client_id else f"pool {pool}"
+    return f"{where}, account {live.account}, {live.region}"
+
+
+def _notification_line(n: Notification, base: str, paint: Paint) -> str:
     level = Severity(n.level).value
     where = ""
     if n.path:
-        where = _clean(n.path) + (f":{n.line}" if n.line is not None else "") + ": "
+        where = _clean(relative_to(n.path, base)) + (f":{n.line}" if n.line is not None else "") + ": "
     return f"{paint(level, level)}: {where}{_clean(n.message)}"
+
+
+def _and(items: tuple[str, ...]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def _painter(color: bool) -> Paint:
@@ -111,7 +208,3 @@ def _painter(color: bool) -> Paint:
 def _clean(text: str) -> str:
     """One line of printable text: control characters shown as escapes (``\\x1b``, ``\\n``)."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

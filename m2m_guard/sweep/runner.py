@@ -41,6 +41,22 @@ class Problem:
     fatal: bool
 
 
+@dataclass(frozen=True)
+class SweepCounts:
+    """What a sweep read: accounts and regions with an account-region read, the account-regions
+    read and not read, and the user pools in those read (their clients are counted as read
+    back from the inventory)."""
+
+    accounts: int
+    regions: int
+    account_regions: int
+    account_regions_failed: int
+    user_pools: int
+    #: The accounts and regions counted, sorted: shards of one sweep merge into exact counts.
+    account_ids: tuple[str, ...] = ()
+    region_names: tuple[str, ...] = ()
+
+
 @dataclass
 class SweepResult:
     inventories: list[RegionInventory] = field(default_factory=list)
@@ -48,6 +64,18 @@ class SweepResult:
     usage: dict[tuple[str, str | None], UsageCount] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     calls: int = 0
+
+    def counts(self) -> SweepCounts:
+        read = [inventory for inventory in self.inventories if inventory.readable]
+        return SweepCounts(
+            accounts=len({inventory.account for inventory in read}),
+            regions=len({inventory.region for inventory in read}),
+            account_regions=len(read),
+            account_regions_failed=len(self.inventories) - len(read),
+            user_pools=sum(len(inventory.pools) for inventory in read),
+            account_ids=tuple(sorted({inventory.account for inventory in read})),
+            region_names=tuple(sorted({inventory.region for inventory in read})),
+        )
 
     def usage_for(self, account: str, region: str, client_id: str) -> tuple[int | None, str | None]:
         """Requests of one client, and the source, preferring Logs Insights over LookupEvents.
@@ -200,4 +228,14 @@ def run_sweep(
         where = f"account {inventory.account}, region {inventory.region}"
         out.problems.extend(Problem(f"{where}: {error}", True) for error in inventory.errors)
         out.problems.extend(Problem(f"{where}: {warning}", False) for warning in inventory.warnings)
+    if not any(inventory.readable for inventory in out.inventories) and not any(
+        problem.fatal for problem in out.problems
+    ):
+        # Nothing read and nothing failed: an empty report must not pass for a clean sweep.
+        nothing = "no account" if not targets else "no region" if not work else "no account-region"
+        out.problems.append(
+            Problem(
+                f"nothing was swept: {nothing} to sweep (check the account, region and shard options)", True
+            )
+        )
     return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema.validators import validator_for
 
-from m2m_guard.model import Finding, Location, Notification, RuleInfo, RunResult, Severity
+from m2m_guard.model import Coverage, Finding, Location, Notification, RuleInfo, RunResult, Severity
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCHEMA_PATH = DATA / "sarif-schema-2.1.0.json"
@@ -67,7 +67,7 @@ RULES = (TTL_MAX, SCOPES_FORBIDDEN, BUDGET, UNUSED)
 
 AUTH = "infra/auth.yaml"
 ORDERS = "infra/orders stack.yaml"  # a space: must be percent-encoded in SARIF
-INVENTORY = "m2m-guard-inventory.json"
+INVENTORY = "m2m-guard-inventory/123456789012/eu-west-1.json"  # where a sweep writes it
 POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Ab12Cd34E"
 
 
@@ -88,6 +88,9 @@ def finding(
     suppression: str | None = None,
     arn: str | None = None,
     client_id: str | None = None,
+    unknown: str | None = None,
+    client_name: str | None = None,
+    pool_name: str | None = None,
 ) -> Finding:
     return Finding(
         rule_id=rule.id,
@@ -106,6 +109,9 @@ def finding(
         field=field,
         undetermined=undetermined,
         suppression=suppression,
+        unknown=unknown,
+        client_name=client_name,
+        pool_name=pool_name,
     )
 
 
@@ -174,6 +180,7 @@ def iac_result() -> RunResult:
         notifications=notifications,
         category="iac",
         tool_version="0.1.0",
+        coverage=Coverage(app_clients=5, m2m_clients=4, possibly_m2m=1, files=14, files_with_m2m=2),
     )
 
 
@@ -186,8 +193,10 @@ def live_result() -> RunResult:
             18,
             "4j5k6l7m8n9o0p1q2r3s4t5u6v",
             "No token requests in the last 30 days; the client is still billed.",
-            arn=POOL_ARN,
+            arn=f"{POOL_ARN}/client/4j5k6l7m8n9o0p1q2r3s4t5u6v",
             client_id="4j5k6l7m8n9o0p1q2r3s4t5u6v",
+            client_name="nightly-export",
+            pool_name="partners",
         ),
         finding(
             TTL_MAX,
@@ -196,8 +205,10 @@ def live_result() -> RunResult:
             "1a2b3c4d5e6f7g8h9i0j1k2l3m",
             "AccessTokenValidity is 12 hours; policy TTL-MAX allows at most 1 hour.",
             field="AccessTokenValidity",
-            arn=POOL_ARN,
+            arn=f"{POOL_ARN}/client/1a2b3c4d5e6f7g8h9i0j1k2l3m",
             client_id="1a2b3c4d5e6f7g8h9i0j1k2l3m",
+            client_name="orders-sync",
+            pool_name="partners",
         ),
     )
     notifications = (
@@ -212,12 +223,29 @@ def live_result() -> RunResult:
         notifications=notifications,
         category="live",
         tool_version="0.1.0",
+        coverage=Coverage(
+            app_clients=9,
+            m2m_clients=4,
+            accounts=2,
+            regions=3,
+            account_regions=4,
+            account_regions_failed=1,
+            user_pools=3,
+            account_ids=("123456789012", "210987654321"),
+            region_names=("eu-west-1", "us-east-1", "us-west-2"),
+        ),
     )
 
 
 def empty_result() -> RunResult:
     """A clean scan: the policy's rules, nothing found, nothing went wrong."""
-    return RunResult(rules=RULES, findings=(), category="iac", tool_version="0.1.0")
+    return RunResult(
+        rules=RULES,
+        findings=(),
+        category="iac",
+        tool_version="0.1.0",
+        coverage=Coverage(app_clients=2, m2m_clients=2, files=3, files_with_m2m=1),
+    )
 
 
 CASES = {"iac": iac_result, "live": live_result, "empty": empty_result}

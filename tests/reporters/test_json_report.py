@@ -22,6 +22,7 @@ def test_top_level_shape() -> None:
         "tool",
         "category",
         "summary",
+        "swept",
         "findings",
         "notifications",
         "rules",
@@ -29,18 +30,63 @@ def test_top_level_shape() -> None:
     assert data["version"] == 1
     assert data["tool"] == {"name": "m2m-guard", "version": "0.1.0"}
     assert data["category"] == "iac"
+    assert data["swept"] is None
     assert report(live_result())["category"] == "live"
 
 
 def test_summary_counts_active_findings_by_level_and_waived_apart() -> None:
     # 2 errors + 1 warning + 1 undetermined note active; the waived error counts only once,
     # as suppressed, so dashboards do not show it as an open error.
-    assert report(iac_result())["summary"] == {"error": 2, "warning": 1, "note": 1, "suppressed": 1}
-    assert report(empty_result())["summary"] == {
+    summary = report(iac_result())["summary"]
+    assert {k: summary[k] for k in ("error", "warning", "note", "suppressed")} == {
+        "error": 2,
+        "warning": 1,
+        "note": 1,
+        "suppressed": 1,
+    }
+    summary = report(empty_result())["summary"]
+    assert {k: summary[k] for k in ("error", "warning", "note", "suppressed")} == {
         "error": 0,
         "warning": 0,
         "note": 0,
         "suppressed": 0,
+    }
+
+
+def test_summary_says_what_a_scan_read_and_checked() -> None:
+    # A clean report must not pass for a clean bill when nothing was checked: the counts of
+    # the text report's last line, with null for what a scan does not read.
+    assert report(iac_result())["summary"] == {
+        "error": 2,
+        "warning": 1,
+        "note": 1,
+        "suppressed": 1,
+        "app_clients": 5,
+        "m2m_clients": 4,
+        "possibly_m2m_clients": 1,
+        "files": 14,
+        "files_with_m2m_clients": 2,
+        "accounts": None,
+        "regions": None,
+        "account_regions": None,
+        "account_regions_failed": None,
+        "user_pools": None,
+    }
+
+
+def test_summary_says_what_a_sweep_read() -> None:
+    summary = report(live_result())["summary"]
+    assert {k: v for k, v in summary.items() if k not in ("error", "warning", "note", "suppressed")} == {
+        "app_clients": 9,
+        "m2m_clients": 4,
+        "possibly_m2m_clients": 0,
+        "files": None,
+        "files_with_m2m_clients": None,
+        "accounts": 2,
+        "regions": 3,
+        "account_regions": 4,
+        "account_regions_failed": 1,
+        "user_pools": 3,
     }
 
 
@@ -77,8 +123,18 @@ def test_paths_stay_as_displayed_not_percent_encoded() -> None:
     assert "infra/orders stack.yaml" in paths
 
 
+def test_sweep_lists_the_accounts_and_regions_it_read() -> None:
+    assert report(live_result())["swept"] == {
+        "accounts": ["123456789012", "210987654321"],
+        "regions": ["eu-west-1", "us-east-1", "us-west-2"],
+    }
+
+
 def test_live_findings_carry_the_arn() -> None:
-    assert {f["arn"] for f in report(live_result())["findings"]} == {POOL_ARN}
+    assert {f["arn"] for f in report(live_result())["findings"]} == {
+        f"{POOL_ARN}/client/1a2b3c4d5e6f7g8h9i0j1k2l3m",
+        f"{POOL_ARN}/client/4j5k6l7m8n9o0p1q2r3s4t5u6v",
+    }
 
 
 def test_findings_in_the_same_order_as_sarif_results() -> None:

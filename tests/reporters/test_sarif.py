@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.model import Notification, RuleInfo, RunResult, Severity
-from m2m_guard.reporters import sarif
+from m2m_guard.reporters import json_report, sarif
 from tests.reporters.support import (
     AUTH,
     CASES,
@@ -17,6 +17,7 @@ from tests.reporters.support import (
     RULES,
     SCHEMA_PATH,
     TTL_MAX,
+    empty_result,
     finding,
     github_problems,
     iac_result,
@@ -278,9 +279,22 @@ def test_live_result_names_client_and_arn_and_points_at_inventory() -> None:
         {
             "name": "1a2b3c4d5e6f7g8h9i0j1k2l3m",
             "kind": "resource",
-            "fullyQualifiedName": POOL_ARN,
+            "fullyQualifiedName": f"{POOL_ARN}/client/1a2b3c4d5e6f7g8h9i0j1k2l3m",
         }
     ]
+
+
+def test_run_properties_carry_the_json_summary_counts() -> None:
+    for case in (iac_result, live_result, empty_result):
+        counts = json.loads(json_report.render(case()))["summary"]
+        expected = {k: v for k, v in counts.items() if v is not None}
+        assert run_of(case())["properties"]["summary"] == expected
+    assert "swept" not in run_of(iac_result())["properties"]
+    assert (
+        run_of(live_result())["properties"]["swept"] == json.loads(json_report.render(live_result()))["swept"]
+    )
+    assert run_of(live_result())["properties"]["summary"]["account_regions"] == 4
+    assert "files" not in run_of(live_result())["properties"]["summary"]
 
 
 # --- invocations and notifications ----------------------------------------------------------

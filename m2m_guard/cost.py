@@ -122,9 +122,15 @@ class PoolCost:
     def projected(self) -> bool:
         return any(c.basis == "projected" for c in self.clients)
 
+    @property
+    def at_least(self) -> bool:
+        """The requests, so the total, are a lower bound: some are projected at one token per
+        TTL (a client that does not cache asks for more) or unknown (counted as none)."""
+        return self.projected or bool(self.unknown)
+
     def breakdown(self) -> str:
         price = self.pricing
-        requests = f"{self.requests_month:,.0f} token requests"
+        requests = count(self.requests_month, "token request")
         if price.token_request_tiers:
             requests += f" = ${self.requests_usd:,.2f} (tiered)"
         else:
@@ -251,6 +257,10 @@ class PoolLine:
     def over_budget(self) -> bool:
         return self.budget_usd is not None and self.cost.total_usd > self.budget_usd
 
+    @property
+    def place(self) -> LivePlace | None:
+        return live_place(self.pool)
+
 
 @dataclass(frozen=True)
 class CostReport:
@@ -260,6 +270,45 @@ class CostReport:
     @property
     def total_usd(self) -> float:
         return sum(line.cost.total_usd for line in self.pools)
+
+    @property
+    def at_least(self) -> bool:
+        return any(line.cost.at_least for line in self.pools)
+
+
+@dataclass(frozen=True)
+class LivePlace:
+    """Where a swept pool lives, for people: its ids alone say little."""
+
+    name: str | None
+    account: str
+    region: str
+
+
+def live_place(pool: Pool) -> LivePlace | None:
+    """The pool name, account and region of a pool read from a sweep's inventory (whose pools,
+    alone of all sources, carry an ARN: ``arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID``)."""
+    arn = pool.location.arn if pool.location else None
+    parts = arn.split(":", 5) if arn else []
+    if len(parts) != 6 or not parts[5].startswith("userpool/"):
+        return None
+    name = next((n for n in pool.names if n not in (pool.key, pool.label, arn)), None)
+    return LivePlace(name, account=parts[4], region=parts[3])
+
+
+def client_label(client: AppClient) -> str:
+    """How a report names a client: its logical id or address in IaC; ``ClientName (ClientId)``
+    for a swept client, whose ClientId alone means nothing to a person."""
+    name = client.record.get("ClientName")
+    if client.location.arn and client.location.client_id and isinstance(name, str) and name:
+        return f"{name} ({client.location.client_id})"
+    return client.location.name
+
+
+def count(amount: float, word: str) -> str:
+    """``count(1, "token request")`` -> ``"1 token request"``; whole numbers, plural as said."""
+    text = f"{amount:,.0f}"
+    return f"{text} {word}" + ("" if text == "1" else "s")
 
 
 def usd(amount: float) -> str:

@@ -11,6 +11,7 @@ from m2m_guard.cost import (
     Pricing,
     Tier,
     client_cost,
+    count,
     pool_cost,
     projected_requests,
     ttl_for_budget,
@@ -180,3 +181,30 @@ def test_ttl_for_budget_with_tiers_and_observed_usage_prices_the_total() -> None
     cost = pool_cost([observed, ttl(5)], pricing)
     # 12.00 fees + 10.00 + P × 0.0001 <= 22.50  <=>  P <= 5,000  <=>  TTL >= 525.6 s -> 9 minutes
     assert ttl_for_budget(cost, 22.5) == 9 * 60
+
+
+@pytest.mark.parametrize(
+    ("clients", "at_least"),
+    [
+        pytest.param([m2m(usage=used(100, 30.4))], False, id="observed-is-exact"),
+        pytest.param([m2m(usage=used(100, 30.4)), m2m()], True, id="projected-is-a-lower-bound"),
+        pytest.param([m2m(AccessTokenValidity=unknown())], True, id="unknown-counts-as-none"),
+    ],
+)
+def test_pool_total_is_at_least_when_requests_are_projected_or_unknown(
+    clients: list[Any], at_least: bool
+) -> None:
+    assert pool_cost(clients, Pricing()).at_least is at_least
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(1, "1 token request"), (1.4, "1 token request"), (0, "0 token requests"), (1.6, "2 token requests")],
+)
+def test_count_says_one_in_the_singular(amount: float, text: str) -> None:
+    assert count(amount, "token request") == text
+
+
+def test_breakdown_of_one_client_is_singular() -> None:
+    cost = pool_cost([m2m(usage=used(1, 30.4))], Pricing())
+    assert cost.breakdown() == "1 M2M client × $6.00 = $6.00; 1 token request × $0.00225 = $0.00"

@@ -113,7 +113,7 @@ def test_csv_markdown_and_text_formats(capsys: pytest.CaptureFixture[str]) -> No
     assert next(r for r in rows if r["pool"] == "OrdersPool")["over_budget"] == "true"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
     assert out.startswith("| Pool | M2M clients |") and "| `OrdersPool` | 5 |" in out
-    assert "**Total: $" in out
+    assert "**Total: at least $" in out and "a month for 13 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
     assert "Savings:" in out and "OrdersPool: delete 1 unused client (ReportingClient): saves $6.00" in out
 
@@ -159,3 +159,276 @@ def test_live_cost_from_moto(
     (line,) = json.loads(out)["pools"]
     assert line["pool"] == pool and line["m2m_clients"] == 2
     assert line["monthly_usd"] == pytest.approx(2 * 6.00 + 2 * 730 * 0.00225, abs=0.01)
+
+
+# --- totals that are lower bounds, plurals -----------------------------------------------------
+
+
+@pytest.mark.usefixtures("in_examples")
+def test_a_total_with_projected_or_unknown_requests_says_at_least_in_every_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In the examples, OrdersPool's requests are partly projected, eu-west-1_EXAMPLE1's observed.
+    _, out = run(capsys, "--usage", "usage.json", "--format", "json")
+    data = json.loads(out)
+    pools = {p["pool"]: p for p in data["pools"]}
+    assert pools["OrdersPool"]["monthly_usd_at_least"] is True
+    assert pools["eu-west-1_EXAMPLE1"]["monthly_usd_at_least"] is False
+    assert data["total_monthly_usd_at_least"] is True
+    _, out = run(capsys, "--usage", "usage.json", "--format", "csv")
+    rows = {r["pool"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["OrdersPool"]["monthly_usd_at_least"] == "true"
+    assert rows["eu-west-1_EXAMPLE1"]["monthly_usd_at_least"] == "false"
+    _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
+    assert "| at least $98.17 |" in out and "| $33.36 |" in out
+    assert "**Total: at least $189.99 a month for 13 M2M clients.**" in out
+    _, out = run(capsys, "--usage", "usage.json")
+    assert "Total: at least $189.99 a month for 13 M2M clients." in out
+    orders = next(line for line in out.splitlines() if line.startswith("OrdersPool "))
+    assert "≥ 30,299" in orders and "at least $98.17" in orders
+
+
+ONE_CLIENT = """\
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Svc:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Pool
+      ClientName: svc
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [orders/read]
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_an_observed_total_is_exact_and_one_client_is_singular(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "auth.yaml").write_text(ONE_CLIENT)
+    (repo / "usage.json").write_text('{"window_days": 30.4, "clients": {"svc": 1}}')
+    code, out = run(capsys, "auth.yaml", "--usage", "usage.json")
+    assert code == 0
+    assert "Total: $6.00 a month for 1 M2M client.\n" in out and "at least" not in out.split("Prices:")[0]
+    data = json.loads(run(capsys, "auth.yaml", "--usage", "usage.json", "--format", "json")[1])
+    assert data["total_monthly_usd_at_least"] is False and data["pools"][0]["monthly_usd_at_least"] is False
+    _, out = run(capsys, "auth.yaml")  # projected: a lower bound
+    assert "Total: at least $7.64 a month for 1 M2M client.\n" in out
+
+
+def test_a_client_that_may_be_m2m_is_named_in_the_singular(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    maybe = ONE_CLIENT.split("  Svc:\n")[1].replace("ClientName: svc", "ClientName: maybe")
+    flows_unknown = maybe.replace("[client_credentials]", "!Ref Flows")  # a parameter without default
+    template = (
+        "Parameters:\n  Flows: {Type: CommaDelimitedList}\n" + ONE_CLIENT + "  Maybe:\n" + flows_unknown
+    )
+    (repo / "auth.yaml").write_text(template)
+    _, out = run(capsys, "auth.yaml")
+    assert "Total: at least $7.64 a month for 1 M2M client." in out
+    assert "  - Pool: 1 client may be M2M (flows unknown) and is not counted\n" in out, out
+
+
+# --- sweep options need --live -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--regions", "eu-west-1"], "--regions"),
+        (["--organization"], "--organization"),
+        (["--role-name", "audit"], "--role-name"),
+        (["--cloudtrail-lookup"], "--cloudtrail-lookup"),
+        (["--concurrency", "2"], "--concurrency"),
+        (["--inventory-dir", "inv"], "--inventory-dir"),
+    ],
+)
+def test_sweep_options_without_live_are_an_error(
+    repo: Path, capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    (repo / "auth.yaml").write_text(ONE_CLIENT)
+    code = main(["cost", *argv])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"cost: {option} is a sweep option; add --live to price the live accounts\n"
+
+
+# --- the policy is found from the scanned files ----------------------------------------------
+
+BUDGET_POLICY = "version: 1\nrules:\n  - {{id: {id}, type: pool_budget, monthly_usd: {usd}}}\n"
+
+
+def test_examples_cost_from_the_repository_root_uses_the_examples_policy(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES.parent)
+    code, out = run(capsys, "examples", "--usage", "examples/usage.json", "--format", "json")
+    assert code == 0
+    assert {p["pool"]: p["budget_usd"] for p in json.loads(out)["pools"]}["OrdersPool"] == 40
+
+
+def test_scan_and_cost_find_the_policy_upward_from_the_paths(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / ".m2m-guard.yaml").write_text(BUDGET_POLICY.format(id="ROOT", usd=1))
+    for team in ("a", "b"):
+        (repo / team).mkdir()
+        (repo / team / "auth.yaml").write_text(ONE_CLIENT)
+    (repo / "a" / ".m2m-guard.yaml").write_text(BUDGET_POLICY.format(id="TEAM-A", usd=100))
+
+    def cost_budget(*paths: str) -> Any:
+        return json.loads(run(capsys, *paths, "--format", "json")[1])["pools"][0]["budget_usd"]
+
+    def scan_rules(*paths: str) -> list[str]:
+        main(["scan", *paths, "--format", "json"])
+        return [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]]
+
+    # a folder or a file: the policy nearest to it, wherever the command runs from
+    assert cost_budget("a") == cost_budget("a/auth.yaml") == 100
+    assert scan_rules("a") == scan_rules("a/auth.yaml") == ["TEAM-A"]
+    # paths in several folders: the policy of the folder holding them all
+    assert cost_budget("a/auth.yaml", "b") == 1 and scan_rules("a", "b/auth.yaml") == ["ROOT"]
+    # no path: from the working directory, as before
+    assert cost_budget() == 1 and scan_rules() == ["ROOT"]
+    # pre-commit runs the hook from the repository root: every batch uses the root policy
+    main(["scan", "--hook", "a/auth.yaml", "--format", "json"])
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]] == ["ROOT"]
+
+
+# --- saved sweeps: each client once, the newest inventory wins; names beside the ids ----------
+
+ACCOUNT = "111111111111"
+POOL_ID = "eu-west-1_Orders1"
+
+
+def describe(name: str, client_id: str, hours: int = 1, region: str = "eu-west-1") -> dict[str, Any]:
+    """A client as DescribeUserPoolClient returns it (AWS API Reference, UserPoolClientType),
+    the secret already replaced by GenerateSecret as the sweep does."""
+    return {
+        "UserPoolId": f"{region}_Orders1",
+        "ClientName": name,
+        "ClientId": client_id,
+        "GenerateSecret": True,
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthScopes": ["orders/read"],
+        "AccessTokenValidity": hours,
+        "TokenValidityUnits": {"AccessToken": "hours"},
+        "LastModifiedDate": "2026-10-01 09:00:00+00:00",
+        "CreationDate": "2026-10-01 09:00:00+00:00",
+    }
+
+
+def saved_sweep(
+    folder: str,
+    swept_at: str,
+    clients: list[dict[str, Any]],
+    region: str = "eu-west-1",
+    requests: dict[str, int] | None = None,
+) -> None:
+    """An inventory file as `m2m-guard sweep` writes it (its own renderer)."""
+    from m2m_guard.sweep.discovery import PoolInventory, RegionInventory
+    from m2m_guard.sweep.inventory import relative_path, render
+
+    pool_id = f"{region}_Orders1"
+    arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{pool_id}"
+    pool = PoolInventory(pool_id, "orders", arn, ["orders"], clients)
+    inventory = RegionInventory(ACCOUNT, region, [pool], swept_at=swept_at)
+    counts = requests or {}
+
+    def usage_for(client_id: str) -> tuple[int | None, str | None]:
+        return (counts[client_id], "CloudTrail LookupEvents") if client_id in counts else (None, None)
+
+    path = Path(folder) / relative_path(inventory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(inventory, usage_for, 30))
+
+
+def test_several_saved_sweeps_of_an_account_count_each_client_once_the_newest_wins(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept, gone, new = "1keptclient000000000000000", "2goneclient000000000000000", "3newclient0000000000000000"
+    saved_sweep(
+        "inv-2026-11-01",
+        "2026-11-01T05:17:00Z",
+        [describe("svc-kept", kept), describe("svc-gone", gone, hours=24)],
+        requests={kept: 100},
+    )
+    east = [describe("svc-east", "4east", region="us-east-1")]
+    saved_sweep("inv-2026-11-01", "2026-11-01T05:17:00Z", east, region="us-east-1")
+    saved_sweep(
+        "inv-2026-11-02", "2026-11-02T05:17:00Z", [describe("svc-kept", kept), describe("svc-new", new)]
+    )
+    # whatever the order on the command line, the newer sweep of eu-west-1 counts, whole
+    for paths in (["inv-2026-11-01", "inv-2026-11-02"], ["inv-2026-11-02", "inv-2026-11-01"]):
+        code = main(["cost", *paths, "--format", "json"])
+        out, err = capsys.readouterr()
+        assert code == 0
+        pools = {p["pool"]: p for p in json.loads(out)["pools"]}
+        assert pools[POOL_ID]["m2m_clients"] == 2  # svc-kept once, svc-new; svc-gone was deleted
+        assert pools[POOL_ID]["requests_basis"] == "projected"  # the newer sweep counted no usage
+        assert pools["us-east-1_Orders1"]["m2m_clients"] == 1  # only the older sweep read us-east-1
+        assert err == (
+            f"note: inv-2026-11-01/{ACCOUNT}/eu-west-1.json: not counted: inv-2026-11-02/{ACCOUNT}/"
+            f"eu-west-1.json is a newer inventory of account {ACCOUNT}, region eu-west-1 "
+            "(swept 2026-11-02T05:17:00Z)\n"
+        )
+
+    # scan agrees: the deleted client's 24-hour TTL is reported from the old sweep alone only
+    def subjects(*paths: str) -> set[str]:
+        main(["scan", *paths, "--format", "json"])
+        return {f["subject"] for f in json.loads(capsys.readouterr().out)["findings"]}
+
+    assert gone in subjects("inv-2026-11-01")
+    assert gone not in subjects("inv-2026-11-01", "inv-2026-11-02")
+
+
+def test_saved_sweeps_without_a_time_the_later_on_the_command_line_wins(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved_sweep("first", "", [describe("svc-a", "1a"), describe("svc-b", "1b")])
+    saved_sweep("second", "", [describe("svc-a", "1a")])
+    count = {}
+    for paths in (("first", "second"), ("second", "first")):
+        main(["cost", *paths, "--format", "json"])
+        count[paths] = json.loads(capsys.readouterr().out)["pools"][0]["m2m_clients"]
+    assert count == {("first", "second"): 1, ("second", "first"): 2}
+
+
+def test_swept_pools_and_clients_show_names_account_and_region(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    idle = "5idleclient000000000000000"
+    saved_sweep("inv", "2026-11-02T05:17:00Z", [describe("svc-idle", idle)], requests={idle: 0})
+    _, out = run(capsys, "inv")
+    head, _, row = out.splitlines()[:3]
+    assert head.split()[:3] == ["Pool", "Account", "Region"]
+    assert row.startswith(f"orders ({POOL_ID})  {ACCOUNT}  eu-west-1  ")
+    assert f"  - orders ({POOL_ID}): delete 1 unused client (svc-idle ({idle})): saves $6.00" in out
+    _, out = run(capsys, "inv", "--format", "markdown")
+    assert f"| `orders ({POOL_ID})` | {ACCOUNT} | eu-west-1 | 1 |" in out
+    (line,) = json.loads(run(capsys, "inv", "--format", "json")[1])["pools"]
+    assert (line["pool"], line["pool_name"], line["account"], line["region"]) == (
+        POOL_ID,
+        "orders",
+        ACCOUNT,
+        "eu-west-1",
+    )
+    assert line["unused_clients"] == [f"svc-idle ({idle})"]
+    (cells,) = csv.DictReader(io.StringIO(run(capsys, "inv", "--format", "csv")[1]))
+    assert (cells["pool"], cells["pool_name"], cells["account"], cells["region"]) == (
+        POOL_ID,
+        "orders",
+        ACCOUNT,
+        "eu-west-1",
+    )

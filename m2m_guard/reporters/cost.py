@@ -1,7 +1,10 @@
 """Renderers of the cost report (`m2m-guard cost`): text, json, csv and markdown.
 
 Requests are marked ``projected`` when they come from the access-token lifetime (one token per
-TTL, a lower bound) rather than from observed usage.
+TTL, a lower bound) rather than from observed usage. A total that includes projected or unknown
+requests is a lower bound too: every format says "at least" (json and csv in a field of its own).
+Pools and clients read from a sweep are named with their pool name or ClientName beside the ids,
+and the account and region.
 """
 
 from __future__ import annotations
@@ -12,17 +15,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from m2m_guard.cost import CostReport, PoolLine, usd
+from m2m_guard.cost import CostReport, PoolLine, client_label, count, usd
 from m2m_guard.model import human_duration, plural
 
 COLUMNS = (
     "pool",
+    "pool_name",
+    "account",
+    "region",
     "m2m_clients",
     "token_requests_month",
     "requests_basis",
     "clients_usd",
     "requests_usd",
     "monthly_usd",
+    "monthly_usd_at_least",
     "budget_usd",
     "over_budget",
     "unused_clients",
@@ -34,21 +41,25 @@ COLUMNS = (
 
 
 def _row(line: PoolLine) -> dict[str, Any]:
-    cost, plan = line.cost, line.plan
+    cost, plan, place = line.cost, line.plan, line.place
     return {
         "pool": line.pool.label,
         "pool_key": line.pool.key,
+        "pool_name": place.name if place else None,
+        "account": place.account if place else None,
+        "region": place.region if place else None,
         "m2m_clients": cost.client_count,
         "token_requests_month": round(cost.requests_month, 1),
         "requests_basis": line.basis,
         "clients_usd": round(cost.clients_usd, 2),
         "requests_usd": round(cost.requests_usd, 2),
         "monthly_usd": round(cost.total_usd, 2),
+        "monthly_usd_at_least": cost.at_least,
         "budget_usd": line.budget_usd,
         "over_budget": line.over_budget,
         "unknown_requests_clients": len(cost.unknown),
         "uncertain_m2m_clients": line.uncertain,
-        "unused_clients": [c.location.name for c in plan.unused],
+        "unused_clients": [client_label(c) for c in plan.unused],
         "unused_usd": round(plan.unused_usd, 2),
         "ttl_for_budget": human_duration(plan.ttl_seconds) if plan.ttl_seconds else None,
         "ttl_for_budget_seconds": plan.ttl_seconds,
@@ -62,6 +73,7 @@ def render_json(report: CostReport) -> str:
     document = {
         "pools": [_row(line) for line in report.pools],
         "total_monthly_usd": round(report.total_usd, 2),
+        "total_monthly_usd_at_least": report.at_least,
         "pricing": {
             "app_client_month_usd": pricing.app_client_month_usd,
             "token_request_usd": pricing.token_request_usd,
@@ -90,46 +102,63 @@ def _cell(value: Any) -> Any:
 
 def _requests(line: PoolLine) -> str:
     text = f"{line.cost.requests_month:,.0f}"
-    if line.cost.unknown:
-        text = f"≥ {text}"
-    return text
+    return f"≥ {text}" if line.cost.at_least else text
 
 
-def _basis(line: PoolLine) -> str:
-    return line.basis.replace("+", " + ")
+def _total(line: PoolLine) -> str:
+    return ("at least " if line.cost.at_least else "") + usd(line.cost.total_usd)
+
+
+def _pool(line: PoolLine) -> str:
+    place = line.place
+    return f"{place.name} ({line.pool.label})" if place and place.name else line.pool.label
 
 
 def _table(report: CostReport) -> tuple[list[str], list[list[str]]]:
-    head = ["Pool", "M2M clients", "Token requests/month", "Basis", "Clients", "Requests", "Total", "Budget"]
+    live = any(line.place for line in report.pools)
+    head = ["Pool", *(["Account", "Region"] if live else [])]
+    head += ["M2M clients", "Token requests/month", "Basis", "Clients", "Requests", "Total", "Budget"]
     rows = []
     for line in report.pools:
         budget = (
             "" if line.budget_usd is None else usd(line.budget_usd) + (" (over)" if line.over_budget else "")
         )
+        place = line.place
         rows.append(
             [
-                line.pool.label,
+                _pool(line),
+                *([place.account if place else "", place.region if place else ""] if live else []),
                 str(line.cost.client_count),
                 _requests(line),
-                _basis(line),
+                line.basis.replace("+", " + "),
                 usd(line.cost.clients_usd),
                 usd(line.cost.requests_usd),
-                usd(line.cost.total_usd),
+                _total(line),
                 budget,
             ]
         )
     return head, rows
 
 
+#: Table columns aligned right (the amounts and counts), by heading.
+NUMERIC = frozenset({"M2M clients", "Token requests/month", "Clients", "Requests", "Total", "Budget"})
+
+
+def _grand_total(report: CostReport) -> str:
+    clients = sum(p.cost.client_count for p in report.pools)
+    at_least = "at least " if report.at_least else ""
+    return f"Total: {at_least}{usd(report.total_usd)} a month for {plural(clients, 'M2M client')}."
+
+
 def _savings(report: CostReport, code: Callable[[str], str]) -> list[str]:
     items = []
     for line in report.pools:
-        plan, name = line.plan, code(line.pool.label)
+        plan, name = line.plan, code(_pool(line))
         if plan.unused:
-            names = ", ".join(code(c.location.name) for c in plan.unused)
+            names = ", ".join(code(client_label(c)) for c in plan.unused)
             items.append(
-                f"{name}: delete {len(plan.unused)} unused client{'' if len(plan.unused) == 1 else 's'} "
-                f"({names}): saves {usd(plan.unused_usd)}"
+                f"{name}: delete {plural(len(plan.unused), 'unused client')} ({names}): "
+                f"saves {usd(plan.unused_usd)}"
             )
         if plan.ttl_seconds:
             items.append(
@@ -137,18 +166,18 @@ def _savings(report: CostReport, code: Callable[[str], str]) -> list[str]:
             )
         if plan.caching_requests >= 1:
             items.append(
-                f"{name}: caching tokens until they expire avoids {plan.caching_requests:,.0f} requests "
+                f"{name}: caching tokens until they expire avoids {count(plan.caching_requests, 'request')} "
                 f"a month: saves {usd(plan.caching_usd)}"
             )
         if line.cost.unknown:
             items.append(
                 f"{name}: the requests of {plural(len(line.cost.unknown), 'client')} are unknown "
-                "(TTL unknown)"
+                "(TTL unknown), so the total is at least what is shown"
             )
         if line.uncertain:
-            items.append(
-                f"{name}: {plural(line.uncertain, 'client')} may be M2M (flows unknown) and are not counted"
-            )
+            maybe = plural(line.uncertain, "client")
+            verb = "is" if line.uncertain == 1 else "are"
+            items.append(f"{name}: {maybe} may be M2M (flows unknown) and {verb} not counted")
     return items
 
 
@@ -157,17 +186,15 @@ def render_text(report: CostReport) -> str:
         return "No M2M app clients found.\n"
     head, rows = _table(report)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    numeric = {1, 2, 4, 5, 6, 7}
 
     def fmt(cells: list[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in numeric else c.ljust(w)
+            c.rjust(w) if head[i] in NUMERIC else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
     lines = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
-    count = sum(p.cost.client_count for p in report.pools)
-    lines.append(f"\nTotal: {usd(report.total_usd)} a month for {count} M2M clients.")
+    lines.append("\n" + _grand_total(report))
     savings = _savings(report, str)
     if savings:
         lines += ["", "Savings:", *(f"  - {item}" for item in savings)]
@@ -183,12 +210,12 @@ def render_markdown(report: CostReport) -> str:
         return "`" + text.replace("`", "'") + "`"
 
     head, rows = _table(report)
-    align = ["---", "---:", "---:", "---", "---:", "---:", "---:", "---:"]
+    align = ["---:" if h in NUMERIC else "---" for h in head]
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
     for row in rows:
         row[0] = code(row[0])
         out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    out.append(f"\n**Total: {usd(report.total_usd)} a month.**")
+    out.append(f"\n**{_grand_total(report)}**")
     savings = _savings(report, code)
     if savings:
         out += ["", "Savings:", "", *(f"- {item}" for item in savings)]
@@ -201,7 +228,8 @@ def _footnote(report: CostReport) -> str:
     price = "tiered" if pricing.token_request_tiers else f"${pricing.token_request_usd:g} per token request"
     return (
         f"Prices: ${pricing.app_client_month_usd:,.2f} per M2M app client a month, {price}. "
-        "Projected requests assume one token per access-token lifetime (730 h / TTL), a lower bound."
+        "Projected requests assume one token per access-token lifetime (730 h / TTL), a lower bound "
+        "(≥): a total that includes them, or unknown requests, is at least the amount shown."
     )
 
 

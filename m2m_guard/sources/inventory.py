@@ -1,23 +1,94 @@
 """The inventory files ``m2m-guard sweep`` writes (see m2m_guard/sweep/inventory.py).
 
-Reading them is how live findings get their physical location, and it lets ``scan`` evaluate a
-saved sweep again offline.
+Reading them is how live findings get their physical location, and it lets ``scan`` and
+``cost`` evaluate saved sweeps again offline.
+
+Each file is a snapshot of one account and region. When several snapshots of the same account
+and region are read (``m2m-guard cost inv-2026-11-01 inv-2026-11-02``), only the newest counts,
+whole: a client missing from it was deleted since the older one was written, and a client in
+both is counted once, with its newest settings and usage. "Newest" is the latest ``sweptAt``
+(the UTC time the sweep read that account-region); a file without one (written before
+m2m-guard recorded it) is older than any file with one; between equals, the file read last (the
+later one on the command line, or in the walk of a folder) wins.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Pool, Usage
+from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Usage
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
 
 FORMAT_KEY = "m2mGuardInventory"
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Which account-region an inventory file holds, and when it was read."""
+
+    path: str
+    account: str
+    region: str
+    #: ISO 8601 UTC time, or "" when the file does not say.
+    swept_at: str
+
+
 def matches(data: Any) -> bool:
     return isinstance(data, dict) and FORMAT_KEY in data
+
+
+def snapshot(doc: Document) -> Snapshot:
+    data = doc.data
+
+    def text(key: str) -> str:
+        value = data.get(key) if isinstance(data, dict) else None
+        return value if isinstance(value, str) else ""
+
+    return Snapshot(doc.path, text("account"), text("region"), text("sweptAt"))
+
+
+def newest_only(
+    clients: Sequence[AppClient], snapshots: Sequence[Snapshot]
+) -> tuple[list[AppClient], list[Notification]]:
+    """``clients`` without those of inventories that a newer one of the same account-region
+    replaces, and one note per replaced file. ``snapshots`` are in the order they were read."""
+    newest: dict[tuple[str, str], tuple[tuple[dt.datetime, int], Snapshot]] = {}
+    for order, snap in enumerate(snapshots):
+        if not (snap.account and snap.region):
+            continue  # cannot tell what it is a snapshot of: keep it
+        key, rank = (snap.account, snap.region), (_when(snap.swept_at), order)
+        if key not in newest or rank >= newest[key][0]:
+            newest[key] = (rank, snap)
+    winners = {snap.path for _, snap in newest.values()}
+    replaced = {
+        snap.path: newest[(snap.account, snap.region)][1]
+        for snap in snapshots
+        if snap.account and snap.region and snap.path not in winners
+    }
+    notes = [
+        Notification(
+            f"not counted: {newer.path} is a newer inventory of account {newer.account}, "
+            f"region {newer.region}" + (f" (swept {newer.swept_at})" if newer.swept_at else ""),
+            Severity.NOTE,
+            path=path,
+        )
+        for path, newer in sorted(replaced.items())
+    ]
+    return [c for c in clients if c.location.path not in replaced], notes
+
+
+def _when(text: str) -> dt.datetime:
+    """``sweptAt`` as an aware datetime; the earliest one when absent or unreadable."""
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _line(doc: Document, key: str, value: str, start: int) -> tuple[int | None, int]:
@@ -50,6 +121,7 @@ def load(doc: Document) -> list[AppClient]:
             names=names,
             location=Location(doc.path, pool_line, pool_id=pool["Id"], arn=arn),
             resource_servers=tuple(s for s in pool.get("ResourceServers") or [] if isinstance(s, str)),
+            name=pool["Name"] if isinstance(pool.get("Name"), str) and pool["Name"] else None,
         )
         for raw in pool.get("AppClients") or []:
             if not isinstance(raw, dict) or not isinstance(raw.get("ClientId"), str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,51 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
         raise TargetError(f"--shard takes K/N with 1 <= K <= N, e.g. 2/5; got {text!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+#: What an AWS region name looks like (us-east-1, us-gov-west-1, eusc-de-east-1).
+REGION_NAME = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+
+
+def cognito_regions() -> frozenset[str]:
+    """Regions that offer Cognito user pools (cognito-idp), in every partition, as listed by the
+    endpoints data (botocore/data/endpoints.json) of the installed AWS SDK: no network call."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("cognito-idp", partition_name=partition)
+    )
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def parse_regions(text: str, allow_unknown: bool = False) -> list[str]:
+    """``--regions`` as a list, each name checked against :func:`cognito_regions`.
+
+    A region newer than the installed SDK is unknown to it: with ``allow_unknown``, any name
+    shaped like a region passes (the SDK builds its endpoint from the name)."""
+    names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise TargetError("--regions takes region names, comma-separated, e.g. eu-west-1,us-east-1")
+    known = cognito_regions()
+    for name in names:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name.lower(), sorted(known), n=3, cutoff=0.6)
+        hint = f" (did you mean {_either(close)}?)" if close else ""
+        if not REGION_NAME.match(name):
+            raise TargetError(f"--regions: {name!r} is not an AWS region name{hint}")
+        if not allow_unknown:
+            raise TargetError(
+                f"--regions: {name!r} is not a region where the installed AWS SDK offers Cognito user "
+                f"pools{hint}; for a region newer than the SDK, upgrade boto3 or add --allow-unknown-regions"
+            )
+    return names
 
 
 def caller(session: Any, endpoint_url: str | None) -> tuple[str, str]:

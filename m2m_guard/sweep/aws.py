@@ -127,7 +127,10 @@ def error_text(exc: BaseException) -> str:
             return f"throttled beyond retries ({op}); lower --concurrency or --max-rps"
         return f"{code} ({op})"
     if isinstance(exc, NoCredentialsError):
-        return "no AWS credentials found"
+        return (
+            "no AWS credentials found; set AWS_PROFILE to a profile of ~/.aws/config, "
+            "or run `aws configure` (or `aws sso login`)"
+        )
     if isinstance(exc, NoRegionError):
         return "no AWS region configured; pass --regions"
     if isinstance(exc, ParamValidationError):  # our own parameters (an --external-id too short)

@@ -7,6 +7,7 @@ one ListResourceServers page per 50 servers, and one describe per client.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,9 @@ class RegionInventory:
     calls: int = 0
     #: False when not even the user pools could be listed.
     readable: bool = True
+    #: When the sweep began reading this account-region (ISO 8601, UTC, to the second): what
+    #: tells a newer saved inventory from an older one.
+    swept_at: str = ""
 
 
 def _pages(
@@ -74,7 +78,8 @@ def discover_region(
 
     Pools are read side by side, and the describes of all pools are interleaved, so that the
     per-pool limit (5 requests per second) does not cap the account-region at that rate."""
-    out = RegionInventory(account, region)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    out = RegionInventory(account, region, swept_at=now.isoformat().replace("+00:00", "Z"))
     lock = threading.Lock()
 
     def counted(operation: str, pool: str | None = None) -> Callable[[], None]:

@@ -3,7 +3,9 @@
 Live findings point at the client's line in it, so they can be uploaded to code scanning like
 IaC findings, and ``m2m-guard scan`` can evaluate a saved sweep again later. It holds what
 DescribeUserPoolClient returned, minus ``ClientSecret`` (only ``GenerateSecret`` says whether a
-secret exists), plus the user pools' resource servers and the token requests counted.
+secret exists), plus the user pools' resource servers, the token requests counted, and when the
+account-region was read (``sweptAt``: of several saved inventories of one account-region, the
+newest counts; see m2m_guard/sources/inventory.py). A region without user pools has no file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ FORMAT_VERSION = 1
 #: The auth flow of the GetClientToken API, whose token requests CloudTrail's Token_POST
 #: events (all that the sweep counts) do not include.
 TOKEN_API_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
+
+
+def is_inventory(data: bytes) -> bool:
+    """Whether a file's content is an inventory m2m-guard wrote (before replacing or removing it)."""
+    return f'"{FORMAT_KEY}"'.encode() in data[:200]
 
 
 def relative_path(inventory: RegionInventory) -> str:
@@ -57,6 +64,7 @@ def render(
         FORMAT_KEY: FORMAT_VERSION,
         "account": inventory.account,
         "region": inventory.region,
+        **({"sweptAt": inventory.swept_at} if inventory.swept_at else {}),
         "usage": {"windowDays": window_days, "sources": sorted(sources), "tokenRequests": requests},
         "userPools": pools,
     }

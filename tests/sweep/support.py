@@ -36,7 +36,7 @@ def pool(client: Any, name: str, servers: tuple[str, ...] = ("orders",)) -> str:
             Name=identifier,
             Scopes=[{"ScopeName": "read", "ScopeDescription": "read"}],
         )
-    return pool_id
+    return str(pool_id)
 
 
 def m2m(
@@ -49,7 +49,7 @@ def m2m(
 ) -> dict[str, Any]:
     """A compliant client_credentials client (unless ``scopes``/``ttl`` say otherwise), with a
     secret. Returns the create response's UserPoolClient (ClientSecret included)."""
-    return client.create_user_pool_client(
+    created: dict[str, Any] = client.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName=name,
         GenerateSecret=True,
@@ -59,11 +59,12 @@ def m2m(
         AccessTokenValidity=ttl[0],
         TokenValidityUnits={"AccessToken": ttl[1]},
     )["UserPoolClient"]
+    return created
 
 
 def token_auth(client: Any, pool_id: str, name: str, ttl: tuple[int, str] = (24, "hours")) -> dict[str, Any]:
     """A GetClientToken client: ExplicitAuthFlows ALLOW_CLIENT_TOKEN_AUTH, no OAuth flows."""
-    return client.create_user_pool_client(
+    created: dict[str, Any] = client.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName=name,
         GenerateSecret=True,
@@ -72,11 +73,12 @@ def token_auth(client: Any, pool_id: str, name: str, ttl: tuple[int, str] = (24,
         AccessTokenValidity=ttl[0],
         TokenValidityUnits={"AccessToken": ttl[1]},
     )["UserPoolClient"]
+    return created
 
 
 def user_facing(client: Any, pool_id: str, name: str) -> dict[str, Any]:
     """A hosted-UI client: code flow, user scopes, a day-long token. Never an M2M finding."""
-    return client.create_user_pool_client(
+    created: dict[str, Any] = client.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName=name,
         GenerateSecret=True,
@@ -88,6 +90,7 @@ def user_facing(client: Any, pool_id: str, name: str) -> dict[str, Any]:
         AccessTokenValidity=24,
         TokenValidityUnits={"AccessToken": "hours"},
     )["UserPoolClient"]
+    return created
 
 
 # --- botocore hooks ----------------------------------------------------------------------------
@@ -164,7 +167,8 @@ class Hooks:
 
 def request_json(request: Any) -> dict[str, Any]:
     body = request.body or b"{}"
-    return json.loads(body.decode() if isinstance(body, bytes) else body)
+    parsed: dict[str, Any] = json.loads(body.decode() if isinstance(body, bytes) else body)
+    return parsed
 
 
 # --- running the CLI ---------------------------------------------------------------------------
@@ -178,10 +182,12 @@ class Run:
     report: Any = None
 
     def results(self) -> list[dict[str, Any]]:
-        return self.report["runs"][0]["results"]
+        results: list[dict[str, Any]] = self.report["runs"][0]["results"]
+        return results
 
     def notifications(self) -> list[dict[str, Any]]:
-        return self.report["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        notes: list[dict[str, Any]] = self.report["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        return notes
 
 
 def sweep(capsys: pytest.CaptureFixture[str], *argv: str, report: str | None = None) -> Run:
@@ -199,7 +205,8 @@ def sweep(capsys: pytest.CaptureFixture[str], *argv: str, report: str | None = N
 
 
 def inventory(region: str, account: str = ACCOUNT) -> dict[str, Any]:
-    return json.loads((INVENTORY / account / f"{region}.json").read_text())
+    document: dict[str, Any] = json.loads((INVENTORY / account / f"{region}.json").read_text())
+    return document
 
 
 def inventory_clients(region: str, account: str = ACCOUNT) -> dict[str, dict[str, Any]]:

@@ -80,7 +80,7 @@ def test_sweep_pages_through_pools_and_clients_across_regions(
     assert len(east["userPools"]) == 61
     assert len(inventory_clients("us-east-1")) == 65
     assert set(inventory_clients("eu-west-1")) == {"eu-long", "eu-web"}
-    assert inventory("ap-southeast-2")["userPools"] == []
+    assert not (INVENTORY / ACCOUNT / "ap-southeast-2.json").exists()  # no user pools, no file
     assert calls[("us-east-1", "ListUserPools")] == 2
     assert calls[("us-east-1", "ListUserPoolClients")] == 60 + 2  # empty pools + 2 pages of 65
     assert calls[("us-east-1", "DescribeUserPoolClient")] == 65
@@ -106,6 +106,52 @@ def test_sweep_pages_through_pools_and_clients_across_regions(
     assert {cid for _, cid in reported} <= {
         ids[n] for n in ("svc-long-ttl", "svc-undefined", "token-auth", "eu-long")
     }
+    # What was swept: 1 account, 3 regions, 62 pools, 67 clients of which 65 M2M.
+    assert run.report["runs"][0]["properties"]["summary"] | {"error": 0, "warning": 0, "note": 0} == {
+        "accounts": 1,
+        "regions": 3,
+        "account_regions": 3,
+        "account_regions_failed": 0,
+        "user_pools": 62,
+        "app_clients": 67,
+        "m2m_clients": 65,
+        "possibly_m2m_clients": 0,
+        "error": 0,
+        "warning": 0,
+        "note": 0,
+        "suppressed": 0,
+    }
+
+
+def test_text_report_names_live_clients_and_says_what_was_swept(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    east = cognito("us-east-1")
+    pool_id = pool(east, "orders")
+    client = m2m(east, pool_id, "orders-batch", ttl=(1, "days"))
+    user_facing(east, pool_id, "web")
+    run = sweep(capsys, "--regions", "us-east-1,eu-west-1")
+    assert run.code == 1, run.err
+    where = f"m2m-guard-inventory/{ACCOUNT}/us-east-1.json"
+    line = line_of(Path(where), f'"ClientId": "{client["ClientId"]}"')
+    assert (
+        f"{where}:{line}:  error    M2M-TTL-MAX  AccessTokenValidity is 1 day; policy M2M-TTL-MAX allows"
+        f" at most 1 hour. [orders-batch ({client['ClientId']}) in pool orders ({pool_id}),"
+        f" account {ACCOUNT}, us-east-1]"
+    ) in run.out.splitlines()
+    assert run.out.splitlines()[-1] == (
+        "Swept 1 account, 2 regions (2 of 2 account-regions), 1 user pool, 2 app clients."
+        " Checked 1 M2M client: 1 error."
+    )
+    json_run = sweep(capsys, "--regions", "us-east-1,eu-west-1", "--format", "json", report="m2m.json")
+    summary = json_run.report["summary"]
+    assert (summary["accounts"], summary["regions"], summary["user_pools"], summary["m2m_clients"]) == (
+        1,
+        2,
+        1,
+        1,
+    )
+    assert summary["files"] is None
 
 
 def test_live_sarif_points_at_the_client_in_the_inventory(
@@ -253,3 +299,30 @@ def test_progress_goes_to_stderr_on_a_terminal_only(
     assert len(lines) == 2 and all(line.startswith(("[1/2]", "[2/2]")) for line in lines)
     assert any("us-east-1: 1 pool, 1 client" in line for line in lines)
     assert json.loads(Path("a.json").read_text())["findings"] == shown.report["findings"]
+
+
+def test_regions_without_user_pools_write_no_inventory_and_saved_sweeps_say_when(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    idp = cognito("us-east-1")
+    m2m(idp, pool(idp, "orders"), "svc")
+    # a file an earlier sweep wrote for eu-west-1, whose pools have been deleted since
+    stale = INVENTORY / ACCOUNT / "eu-west-1.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"m2mGuardInventory": 1, "account": ACCOUNT, "userPools": []}, indent=2))
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    run = sweep(
+        capsys, "--regions", "us-east-1,eu-west-1,ap-southeast-2", "--format", "json", report="m.json"
+    )
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in (INVENTORY / ACCOUNT).iterdir()) == ["us-east-1.json"]
+    swept_at = inventory("us-east-1")["sweptAt"]
+    assert swept_at.endswith("Z")
+    assert before <= dt.datetime.fromisoformat(swept_at[:-1] + "+00:00") <= dt.datetime.now(dt.timezone.utc)
+    # the folder holds what the sweep saw, so a scan of it finds the same clients
+    from m2m_guard.cli import main
+
+    assert main(["scan", str(INVENTORY), "--format", "json", "--output", "again.json"]) == 0
+    assert json.loads(Path("again.json").read_text())["findings"] == run.report["findings"]

@@ -107,6 +107,32 @@ def test_failure_on_the_terminal_in_text_output(
     assert "long-us-east-1" in run.out or "M2M-TTL-MAX" in run.out
 
 
+def test_a_sweep_that_read_no_account_region_exits_2(
+    moto: None, hooks: Hooks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing to sweep at all (this shard of one region holds none): never "no findings", exit 0.
+    run = sweep(capsys, "--regions", "us-east-1", "--shard", "2/2")
+    assert run.code == 2
+    assert "error: nothing was swept: no region to sweep" in run.out
+    assert run.out.splitlines()[-1].startswith("Swept 0 accounts, 0 regions (0 of 0 account-regions)")
+    # Every account-region failed: each says why, and the counts say nothing was read.
+    three_regions()
+    hooks.add(
+        "before-send.cognito-identity-provider",
+        lambda **_: json_error("AccessDeniedException"),
+        "cognito-idp",
+    )
+    run = sweep(capsys, "--regions", "us-east-1,eu-west-1", "--format", "json", report="m2m.json")
+    assert run.code == 2
+    summary = run.report["summary"]
+    assert (summary["account_regions"], summary["account_regions_failed"], summary["m2m_clients"]) == (
+        0,
+        2,
+        0,
+    )
+    assert len(run.err.splitlines()) == 2 and "nothing was swept" not in run.err
+
+
 def test_a_client_deleted_during_the_sweep_is_a_warning(
     moto: None, hooks: Hooks, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -152,3 +178,17 @@ def test_a_pool_deleted_during_the_sweep_is_a_warning(
     assert note["level"] == "warning" and not note["fatal"] and gone in note["message"]
     assert set(inventory_clients("us-east-1")) == {"kept-client"}
     assert Path(INVENTORY / ACCOUNT / "us-east-1.json").exists()
+
+
+def test_no_credentials_is_one_line_naming_aws_profile_and_aws_configure(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore's chain finds nothing: no keys in the environment, no files, no instance metadata
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    for fmt in ("text", "json"):  # in the text report; on stderr beside a JSON or SARIF one
+        run = sweep(capsys, "--regions", "us-east-1", "--format", fmt)
+        assert run.code == 2
+        shown = run.out if fmt == "text" else run.err
+        (line,) = [line for line in shown.splitlines() if "credentials" in line]
+        assert "no AWS credentials found; set AWS_PROFILE" in line and "run `aws configure`" in line

@@ -52,12 +52,30 @@ def _read_text(path: str, what: str) -> str:
         raise UsageProblem(f"{path}: {what}: {exc.message}") from None
 
 
-def _load_policy(name: str | None, cwd: Path) -> Policy:
+def _policy_start(paths: Sequence[str], cwd: Path) -> Path:
+    """Where the search for ``.m2m-guard.yaml`` starts: the deepest folder that holds every PATH
+    (ruff likewise finds its settings from the files it checks, not from where it runs), so
+    ``m2m-guard scan examples`` uses ``examples/.m2m-guard.yaml``; without PATH, the working
+    directory."""
+    folders = []
+    for given in paths:
+        path = cwd / given
+        if path.is_dir():
+            folders.append(path.resolve())
+        elif path.is_file():
+            folders.append(path.resolve().parent)
+    try:
+        return Path(os.path.commonpath(folders)) if folders else cwd
+    except ValueError:  # different drives
+        return cwd
+
+
+def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Policy:
     from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
 
     packs = builtin_packs()
     if name is None:
-        found = discover(cwd)
+        found = discover(_policy_start(paths, cwd))
         if found:
             from m2m_guard.inputs import display_path, project_root
 
@@ -117,15 +135,20 @@ def _emit(text: str, output: str | None) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from m2m_guard.engine import evaluate
-    from m2m_guard.inputs import collect, project_root
+    from m2m_guard.inputs import collect, display_path, project_root
+    from m2m_guard.model import Coverage
 
     cwd = Path.cwd()
-    policy = _load_policy(args.policy, cwd)
+    # pre-commit runs the hook from the repository root in batches: all of them use its policy
+    policy = _load_policy(args.policy, cwd, () if args.hook else args.paths)
+    for warning in policy.warnings:  # e.g. a waiver that waives nothing: said, never fatal
+        print(warning, file=sys.stderr)
     usage = _load_usage(args.usage)
     # Parsing builds many small containers and few cycles: collecting garbage less often saves
     # about a fifth of a large scan, and alias expansion is bounded elsewhere.
     gc.set_threshold(50_000, 20, 10)
-    collected = collect(args.paths or ["."], project_root(cwd).resolve(), hook=args.hook)
+    root = project_root(cwd).resolve()
+    collected = collect(args.paths or ["."], root, hook=args.hook)
     result = evaluate(
         policy,
         collected.clients,
@@ -134,6 +157,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         notifications=collected.notifications,
         category="iac",
         tool_version=__version__,
+        read=Coverage(files=collected.files),
+        working_dir=display_path(cwd.resolve(), root),
     )
     return _report(args, result)
 
@@ -157,10 +182,25 @@ def _write(path: Path, text: str, what: str) -> None:
         raise UsageProblem(f"{path}: cannot write {what}: {exc.strerror}") from None
 
 
+#: Sweep options that must be positive: (option, value in args, smallest allowed).
+POSITIVE_OPTIONS = (
+    ("--concurrency", "concurrency", 1),
+    ("--region-workers", "region_workers", 1),
+    ("--max-rps", "max_rps", None),  # any rate above 0
+    ("--lookback-days", "lookback_days", 1),
+    ("--max-lookup-pages", "max_lookup_pages", 1),
+)
+
+
 def _sweep_options(args: argparse.Namespace) -> Any:
-    from m2m_guard.sweep.accounts import TargetError, parse_account_list, parse_shard
+    from m2m_guard.sweep.accounts import TargetError, parse_account_list, parse_regions, parse_shard
     from m2m_guard.sweep.runner import SweepOptions
 
+    for option, dest, least in POSITIVE_OPTIONS:
+        value = getattr(args, dest)
+        if (least is None and not value > 0) or (least is not None and value < least):
+            wanted = "above 0" if least is None else f"at least {least}"
+            raise UsageProblem(f"{option} must be {wanted}; got {value:g}")
     if (args.accounts or args.organization) and not args.role_name:
         raise UsageProblem(
             "--accounts and --organization need --role-name (the role to assume in each account)"
@@ -175,9 +215,11 @@ def _sweep_options(args: argparse.Namespace) -> Any:
             )
             accounts = parse_account_list(text)
         shard = parse_shard(args.shard) if args.shard else None
+        regions = (
+            parse_regions(args.regions, args.allow_unknown_regions) if args.regions is not None else None
+        )
     except TargetError as exc:
         raise UsageProblem(str(exc)) from None
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
     return SweepOptions(
         regions=regions,
         role_name=args.role_name,
@@ -214,13 +256,28 @@ def _export_usage(clients: Sequence[Any], window_days: int) -> str:
     return json.dumps({"window_days": window_days, "clients": dict(sorted(counts.items()))}, indent=2) + "\n"
 
 
-def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int]:
-    """Sweep, write the redacted inventory, and read it back: (clients, notifications, window)."""
+#: How to add the AWS SDK, which only the live commands need (scans never call AWS, so the
+#: pre-commit hook and CI installs stay small).
+AWS_EXTRA_HINT = "pip install 'm2m-guard[aws] @ git+https://github.com/m2m-guard/m2m-guard@v{version}'"
+
+
+def _require_aws(command: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        hint = AWS_EXTRA_HINT.format(version=__version__)
+        raise UsageProblem(f"{command} needs the AWS SDK (boto3), which is not installed: {hint}")
+
+
+def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int, Any]:
+    """Sweep, write the redacted inventory, and read it back: (clients, notifications, window,
+    what the sweep read as a Coverage)."""
+    _require_aws("cost --live" if args.command == "cost" else "sweep")
     from m2m_guard.inputs import display_path, project_root
-    from m2m_guard.model import Notification, Severity
+    from m2m_guard.model import Coverage, Notification, Severity
     from m2m_guard.sources import inventory as inventory_source
     from m2m_guard.sources import parse
-    from m2m_guard.sweep.inventory import relative_path, render
+    from m2m_guard.sweep.inventory import is_inventory, relative_path, render
     from m2m_guard.sweep.runner import run_sweep
 
     options = _sweep_options(args)
@@ -231,6 +288,15 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int]:
     for inventory in swept.inventories:
         if not inventory.readable:
             continue
+        path = Path(args.inventory_dir) / relative_path(inventory)
+        if not inventory.pools:
+            # Nothing to point at, so no file; one left by an earlier sweep would now be stale.
+            try:
+                if path.is_file() and is_inventory(path.read_bytes()):
+                    path.unlink()
+            except OSError as exc:
+                raise UsageProblem(f"{path}: cannot remove the stale inventory: {exc.strerror}") from None
+            continue
 
         def usage_for(
             client_id: str, account: str = inventory.account, region: str = inventory.region
@@ -238,7 +304,6 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int]:
             return swept.usage_for(account, region, client_id)
 
         text = render(inventory, usage_for, options.lookback_days)
-        path = Path(args.inventory_dir) / relative_path(inventory)
         _write(path, text, "inventory")
         clients.extend(inventory_source.load(parse(display_path(path.resolve(), root), text)))
     notifications = [
@@ -247,15 +312,27 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int]:
     ]
     if args.export_usage:
         _write(Path(args.export_usage), _export_usage(clients, options.lookback_days), "usage file")
-    return clients, notifications, options.lookback_days
+    counts = swept.counts()
+    read = Coverage(
+        accounts=counts.accounts,
+        regions=counts.regions,
+        account_regions=counts.account_regions,
+        account_regions_failed=counts.account_regions_failed,
+        user_pools=counts.user_pools,
+        account_ids=counts.account_ids,
+        region_names=counts.region_names,
+    )
+    return clients, notifications, options.lookback_days, read
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from m2m_guard.engine import evaluate
+    from m2m_guard.inputs import display_path, project_root
 
-    policy = _load_policy(args.policy, Path.cwd())
+    cwd = Path.cwd()
+    policy = _load_policy(args.policy, cwd)
     usage = _load_usage(args.usage)
-    clients, notifications, _ = _live_clients(args)
+    clients, notifications, _, read = _live_clients(args)
     result = evaluate(
         policy,
         clients,
@@ -264,6 +341,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         notifications=notifications,
         category="live",
         tool_version=__version__,
+        read=read,
+        working_dir=display_path(cwd.resolve(), project_root(cwd).resolve()),
     )
     return _report(args, result)
 
@@ -274,12 +353,16 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from m2m_guard.reporters.cost import RENDERERS
 
     cwd = Path.cwd()
-    policy = _load_policy(args.policy, cwd)
+    if not args.live:
+        for dest, option, default in args.sweep_option_defaults:
+            if getattr(args, dest) != default:
+                raise UsageProblem(f"cost: {option} is a sweep option; add --live to price the live accounts")
+    elif args.paths:
+        raise UsageProblem("cost --live reads live accounts; give no PATH")
+    policy = _load_policy(args.policy, cwd, args.paths)
     usage = _load_usage(args.usage)
     if args.live:
-        if args.paths:
-            raise UsageProblem("cost --live reads live accounts; give no PATH")
-        clients, notifications, _ = _live_clients(args)
+        clients, notifications, _, _ = _live_clients(args)
     else:
         collected = collect(args.paths or ["."], project_root(cwd).resolve())
         clients, notifications = collected.clients, collected.notifications
@@ -308,19 +391,49 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_validate(args: argparse.Namespace) -> int:
-    """Validate every file given (pre-commit passes several); report each, exit 2 if any fails."""
+    """Validate every file given (pre-commit passes several), else the policy `scan` would use.
+
+    Each file's errors and warnings go to stderr together, sorted by line; exit 2 if any policy
+    is invalid (warnings alone never fail).
+    """
+    from m2m_guard.policy import PolicyLoadError, discover, load_policy
+
+    cwd = Path.cwd()
+    names: list[str | None] = list(args.files)
+    if not names:
+        found = discover(cwd)
+        if found:
+            names = [os.path.relpath(found, cwd)]
+            print(f"Validating {names[0]}, the policy `m2m-guard scan` uses here (nearest .m2m-guard.yaml).")
+        else:
+            names = [None]
+            print(
+                "Validating the built-in default pack, the policy `m2m-guard scan` uses here "
+                "(no .m2m-guard.yaml in this directory or its parents)."
+            )
     status = EXIT_OK
-    for name in args.files:
+    for name in names:
         try:
-            policy = _load_policy(name, Path.cwd())
+            if name is not None and Path(name).is_file():
+                # loaded here, not by _load_policy, so that warnings print beside the errors
+                policy = load_policy(name, _read_text(name, "policy"))
+            else:
+                policy = _load_policy(name, cwd)
+        except PolicyLoadError as exc:
+            print("\n".join(exc.diagnostics), file=sys.stderr)
+            status = EXIT_ERROR
+            continue
         except UsageProblem as exc:
             print(exc, file=sys.stderr)
             status = EXIT_ERROR
             continue
-        rules, waivers = len(policy.rules), len(policy.waivers)
+        for warning in policy.warnings:
+            print(warning, file=sys.stderr)
+        rules, waivers, warnings = len(policy.rules), len(policy.waivers), len(policy.warnings)
         print(
             f"{policy.source}: valid policy, {rules} rule{'s' if rules != 1 else ''}, "
-            f"{waivers} waiver{'s' if waivers != 1 else ''}."
+            f"{waivers} waiver{'s' if waivers != 1 else ''}"
+            + (f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else ".")
         )
     return status
 
@@ -370,40 +483,62 @@ def cmd_checkov_dir(args: argparse.Namespace) -> int:
 
 
 def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
+    given: list[tuple[str, str, Any]] = []  # (dest, option, default) of each sweep option
+
+    def add(group: Any, *names: str, **kwargs: Any) -> None:
+        action = group.add_argument(*names, **kwargs)
+        given.append((action.dest, action.option_strings[0], action.default))
+
     where = sweep.add_argument_group("accounts and regions")
-    where.add_argument(
+    add(
+        where,
         "--regions",
         metavar="R1,R2",
         help="regions to sweep (default: every enabled region that offers Cognito)",
     )
-    where.add_argument(
-        "--role-name", metavar="NAME", help="role to assume in each account of --accounts / --organization"
+    add(
+        where,
+        "--allow-unknown-regions",
+        action="store_true",
+        help="accept --regions names the installed AWS SDK does not list yet (regions newer than it)",
     )
-    where.add_argument(
-        "--accounts", metavar="IDS|FILE", help="account ids, comma-separated or one per line in a file"
+    add(
+        where,
+        "--role-name",
+        metavar="NAME",
+        help="role to assume in each account of --accounts / --organization",
     )
-    where.add_argument(
-        "--organization", action="store_true", help="every active account of the AWS Organization"
+    add(
+        where, "--accounts", metavar="IDS|FILE", help="account ids, comma-separated or one per line in a file"
     )
-    where.add_argument("--external-id", metavar="ID", help="external id for AssumeRole")
-    where.add_argument(
+    add(where, "--organization", action="store_true", help="every active account of the AWS Organization")
+    add(where, "--external-id", metavar="ID", help="external id for AssumeRole")
+    add(
+        where,
         "--shard",
         metavar="K/N",
         help="sweep only the K-th of N shards (CI matrix jobs); combine with `merge`",
     )
-    where.add_argument("--endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # local emulators in tests
+    add(where, "--endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # local emulators in tests
     pace = sweep.add_argument_group("pace")
-    pace.add_argument(
-        "--concurrency", type=int, default=8, metavar="N", help="account-regions swept at once (default: 8)"
+    add(
+        pace,
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="account-regions swept at once (default: 8)",
     )
-    pace.add_argument(
+    add(
+        pace,
         "--region-workers",
         type=int,
         default=4,
         metavar="N",
         help="parallel describes within one account-region (default: 4)",
     )
-    pace.add_argument(
+    add(
+        pace,
         "--max-rps",
         type=float,
         default=10.0,
@@ -411,46 +546,58 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
         help="requests per second per quota category in one account-region (default: 10; Cognito allows 15)",
     )
     use = sweep.add_argument_group("usage (token requests per client)")
-    use.add_argument(
-        "--lookback-days", type=int, default=30, metavar="N", help="usage window in days (default: 30)"
-    )
-    use.add_argument(
+    add(use, "--lookback-days", type=int, default=30, metavar="N", help="usage window in days (default: 30)")
+    add(
+        use,
         "--cloudtrail-log-group",
         metavar="NAME",
         help="count Token_POST events with Logs Insights in this CloudTrail log group",
     )
-    use.add_argument(
+    add(
+        use,
         "--cloudtrail-log-region",
         metavar="REGION",
         help="region of that log group (default: the current region)",
     )
-    use.add_argument(
+    add(
+        use,
         "--cloudtrail-lookup",
         action="store_true",
         help="count Token_POST events with CloudTrail LookupEvents (bounded)",
     )
-    use.add_argument(
+    add(
+        use,
         "--max-lookup-pages",
         type=int,
         default=20,
         metavar="N",
         help="LookupEvents pages of 50 per account-region (default: 20)",
     )
-    use.add_argument(
-        "--export-usage", metavar="FILE", help="write the counts as a usage file for `scan --usage`"
-    )
-    sweep.add_argument(
+    add(use, "--export-usage", metavar="FILE", help="write the counts as a usage file for `scan --usage`")
+    add(
+        sweep,
         "--inventory-dir",
         default="m2m-guard-inventory",
         metavar="DIR",
         help="where the redacted inventory is written (default: m2m-guard-inventory)",
     )
+    # `cost` takes these only with --live: it tells a forgotten --live from a scan of the IaC
+    sweep.set_defaults(sweep_option_defaults=tuple(given))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="m2m-guard",
-        description="Policy-as-code checks for Amazon Cognito machine-to-machine app clients.",
+        # hand-wrapped: argparse would break `describe-user-pool-client` at its hyphens
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Policy-as-code checks for Amazon Cognito machine-to-machine (M2M) app clients:\n"
+        "token lifetimes, scopes, unused clients and monthly cost, against one YAML policy.\n\n"
+        "`scan` reads CloudFormation templates (SAM, CDK), Terraform plans\n"
+        "(`terraform show -json`), Terraform .tf files and saved\n"
+        "`aws cognito-idp describe-user-pool-client` output; `sweep` reads live AWS accounts.",
+        epilog="Run `m2m-guard COMMAND --help` for a command's options.\n"
+        "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid policy, usage file,\n"
+        "arguments or input, 3 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"m2m-guard {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -458,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
-        help="check CloudFormation, Terraform plan JSON and saved describe output",
+        help="check CloudFormation, Terraform plans and .tf files, and saved describe output",
         description="Check IaC and saved describe-user-pool-client output against the policy.",
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
@@ -495,7 +642,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(cost, formats=("text", "json", "csv", "markdown"), fail_on=False)
     cost.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
     cost.add_argument(
-        "--live", action="store_true", help="cost of the live accounts (takes the sweep options)"
+        "--live",
+        action="store_true",
+        help="price the live accounts; the sweep options below are accepted only with --live",
     )
     _sweep_arguments(cost)
     cost.set_defaults(func=cmd_cost)
@@ -509,21 +658,52 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--output", "-o", metavar="FILE", help="write the merged report to FILE")
     merge.set_defaults(func=cmd_merge)
 
-    policy = commands.add_parser("policy", help="validate a policy, print the policy schema")
+    policy = commands.add_parser(
+        "policy",
+        help="validate a policy, print the policy schema",
+        description="Work with policy files: `validate` checks them, `schema` prints their JSON Schema.",
+    )
     policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND")
     policy_commands.required = True
-    validate = policy_commands.add_parser("validate", help="check policy files")
-    validate.add_argument("files", nargs="+", metavar="FILE", help="policy files or built-in pack names")
+    validate = policy_commands.add_parser(
+        "validate",
+        help="check policy files (default: the policy scan would use)",
+        description="Check policy files and print every error and warning at once, as "
+        "FILE:LINE: KEY: MESSAGE sorted by line. Without FILE, check the policy `m2m-guard scan` "
+        "would use here: the nearest .m2m-guard.yaml upward, else the built-in default pack. "
+        "Exit 2 if a policy is invalid; warnings (a waiver that matches no rule) do not fail.",
+    )
+    validate.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="policy files or built-in pack names (default: the policy scan would use)",
+    )
     validate.set_defaults(func=cmd_policy_validate)
-    schema = policy_commands.add_parser("schema", help="print the policy JSON Schema")
+    schema = policy_commands.add_parser(
+        "schema",
+        help="print the policy JSON Schema",
+        description="Print the JSON Schema of policy files (JSON Schema 2020-12), for editors and "
+        "other tools: with the YAML language server, put `# yaml-language-server: $schema=FILE` "
+        "on a policy's first line. The same schema ships as m2m_guard/data/policy.schema.json.",
+    )
     schema.set_defaults(func=cmd_policy_schema)
 
-    rules = commands.add_parser("rules", help="list the rule types a policy can use")
+    rules = commands.add_parser(
+        "rules",
+        help="list the rule types a policy can use",
+        description="List every rule type a policy can use: its name (the rule's `type:`), what it "
+        "checks, whether it applies per client or per user pool, and its parameters.",
+    )
     rules.set_defaults(func=cmd_rules)
 
     checkov_dir = commands.add_parser(
         "checkov-dir",
         help="print the folder of m2m-guard's checkov checks (for --external-checks-dir)",
+        description="Print the folder of m2m-guard's checkov custom checks, for "
+        '`checkov -d . --external-checks-dir "$(m2m-guard checkov-dir)"`. The checks read the '
+        "policy named by the M2M_GUARD_POLICY environment variable, else the nearest "
+        ".m2m-guard.yaml, else the built-in default pack.",
     )
     checkov_dir.set_defaults(func=cmd_checkov_dir)
     return parser

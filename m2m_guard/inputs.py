@@ -14,6 +14,7 @@ through that call (with its arguments, under ``module.NAME.`` addresses), not on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_guard.model import AppClient, Notification, Severity
-from m2m_guard.sources import SourceError, decode, load, parse
+from m2m_guard.sources import SourceError, decode, inventory, load, parse
 
 if TYPE_CHECKING:  # imported when .tf files are found: scans without them stay as fast as before
     from m2m_guard.sources.terraform_hcl import Folder
@@ -40,8 +41,12 @@ DESCRIBE_MARKERS = ("UserPoolClient", "ClientId")
 class Collected:
     clients: list[AppClient] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    #: Saved sweeps read, in order: a newer one of the same account-region replaces older ones.
+    inventories: list[inventory.Snapshot] = field(default_factory=list)
     #: How many files of each kind held app clients.
     kinds: dict[str, int] = field(default_factory=dict)
+    #: Input files read (each real file once), .tf files of local modules included.
+    files: int = 0
 
 
 def project_root(cwd: Path) -> Path:
@@ -68,6 +73,14 @@ def _walk(top: Path) -> Iterator[Path]:
                 yield Path(folder, name)
 
 
+def _given_path(path: Path, root: Path) -> str:
+    """A path as given (it may not exist) relative to ``root``, like every path in reports."""
+    absolute = Path(os.path.abspath(path))
+    with contextlib.suppress(OSError, RuntimeError):  # a looping symlink among the parents
+        absolute = absolute.parent.resolve() / absolute.name
+    return display_path(absolute, root)
+
+
 def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple[Path, bool]]:
     """(resolved file, named on the command line) for every input, each real file once."""
     seen: set[Path] = set()
@@ -78,7 +91,8 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
         elif path.is_file():
             found = iter([(path, True)])
         else:
-            out.notifications.append(Notification("no such file or directory", path=given, fatal=True))
+            missing = _given_path(path, root)
+            out.notifications.append(Notification("no such file or directory", path=missing, fatal=True))
             continue
         for file, explicit in found:
             try:
@@ -86,7 +100,8 @@ def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple
             except (OSError, RuntimeError):  # broken or looping symlink
                 if explicit:
                     problem = "cannot resolve path (broken or looping symlink)"
-                    out.notifications.append(Notification(problem, path=given, fatal=True))
+                    shown = _given_path(file, root)
+                    out.notifications.append(Notification(problem, path=shown, fatal=True))
                 continue
             if real not in seen:
                 seen.add(real)
@@ -123,7 +138,7 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     if not (explicit or mentions or any(m in text for m in DESCRIBE_MARKERS)):
         return  # cannot hold an app client: not worth parsing
     try:
-        kind, clients = load(parse(shown, text))
+        kind, clients = load(doc := parse(shown, text))
     except SourceError as exc:
         # A broken file that may define Cognito resources fails the run; one that merely
         # looks like saved describe output is reported without failing it.
@@ -132,6 +147,8 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     except RecursionError:
         _report(out, shown, "document nested too deeply", None, explicit or mentions)
         return
+    if kind == "inventory":
+        out.inventories.append(inventory.snapshot(doc))
     if kind is not None and clients:
         out.clients.extend(clients)
         out.kinds[kind] = out.kinds.get(kind, 0) + 1
@@ -251,15 +268,7 @@ class _Terraform:
     def run(self) -> None:
         if not self.groups:
             return
-        from m2m_guard.sources.terraform_hcl import Folder, Loader, unavailable
-
-        missing = unavailable()
-        if missing:
-            # an optional extra: say it once, and do not fail scans of repositories that hold .tf
-            self.out.notifications.append(
-                Notification(f"Terraform HCL (.tf) not read: {missing}", Severity.WARNING)
-            )
-            return
+        from m2m_guard.sources.terraform_hcl import Folder, Loader
 
         loader = Loader(self._read_folder)
         folders: list[tuple[_TfGroup, Folder]] = []
@@ -300,11 +309,16 @@ def collect(paths: Sequence[str], root: Path, *, hook: bool = False) -> Collecte
     """
     out = Collected()
     terraform = _Terraform(root, out)
+    read: set[Path] = set()
     for file, named in _targets(paths, out, root):
+        read.add(file)
         explicit = named and not hook
         if file.suffix.lower() in HCL_EXTENSIONS:
             terraform.add(file, explicit)
         else:
             _read_one(file, explicit, root, out)
     terraform.run()
+    out.files = len(read | set(terraform._texts_by_file))  # with the folders of local modules
+    out.clients, replaced = inventory.newest_only(out.clients, out.inventories)
+    out.notifications.extend(replaced)
     return out

@@ -61,9 +61,44 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_clean_repo_exits_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "infra/auth.yaml", GOOD)
+    write(repo, "package.json", '{"name": "app"}')
     code, out, err = run(capsys, "scan")
     assert (code, err) == (0, "")
-    assert out.strip() == "No findings."
+    assert out == "Checked 1 M2M client in 1 of 2 files: no findings.\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "summary"),
+    [
+        ({}, "Checked 0 M2M clients in 0 of 0 files: no findings."),
+        ({"config/app.yaml": "key: value\n"}, "Checked 0 M2M clients in 0 of 1 file: no findings."),
+        (
+            {"web.yaml": GOOD.replace("[client_credentials]", "[code]")},
+            "Checked 0 M2M clients in 0 of 1 file: no findings.",
+        ),
+    ],
+    ids=["empty folder", "no Cognito resources", "user-facing clients only"],
+)
+def test_nothing_to_check_says_so(
+    repo: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], summary: str
+) -> None:
+    for name, text in files.items():
+        write(repo, name, text)
+    code, out, _ = run(capsys, "scan")
+    assert (code, out) == (0, summary + "\n")
+    code, out, _ = run(capsys, "scan", "--format", "json")
+    counts = json.loads(out)["summary"]
+    assert (counts["m2m_clients"], counts["files"]) == (0, len(files))
+
+
+def test_possibly_m2m_clients_are_counted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    maybe = GOOD.replace("Resources:", "Parameters:\n  Flows: {Type: String}\nResources:").replace(
+        "AllowedOAuthFlows: [client_credentials]", "AllowedOAuthFlows: [!Ref Flows]"
+    )
+    write(repo, "a.yaml", GOOD)
+    write(repo, "b.yaml", maybe)
+    code, out, _ = run(capsys, "scan")
+    assert out.splitlines()[-1].startswith("Checked 2 M2M clients (1 possibly M2M) in 2 of 2 files: ")
 
 
 def test_error_finding_exits_1_with_file_and_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,6 +158,22 @@ def test_named_broken_file_is_fatal_even_without_cognito(
 def test_missing_path_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "scan", "nope.yaml")
     assert code == 2 and "nope.yaml: no such file or directory" in out
+
+
+def test_text_paths_are_relative_to_the_working_directory(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo, "infra/auth.yaml", LONG_TTL)
+    write(repo, "docs/readme.yaml", "x: 1\n")
+    monkeypatch.chdir(repo / "docs")
+    code, out, _ = run(capsys, "scan", "../infra", "gone.yaml")
+    assert code == 2
+    assert "\n../infra/auth.yaml:16:  error    M2M-TTL-MAX" in "\n" + out  # opens from docs/
+    assert "error: gone.yaml: no such file or directory" in out
+    code, out, _ = run(capsys, "scan", "../infra", "gone.yaml", "--format", "json")
+    report = json.loads(out)
+    assert report["findings"][0]["path"] == "infra/auth.yaml"  # JSON and SARIF: from the root
+    assert report["notifications"][0]["path"] == "docs/gone.yaml"
 
 
 def test_sarif_output_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,8 +249,8 @@ def test_unknown_policy_name(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
     ("usage", "message"),
     [
         ("{", "u.json:1: invalid JSON"),
-        ('{"window_days": 0, "clients": {}}', "u.json: window_days must be a positive number of days"),
-        ('{"window_days": 30, "clients": {"svc": -1}}', "u.json: clients['svc'] must be a whole number"),
+        ('{"window_days": 0, "clients": {}}', "u.json:1: window_days: must be a positive number of days"),
+        ('{"window_days": 30, "clients": {"svc": -1}}', "u.json:1: clients['svc']: must be a whole number"),
     ],
 )
 def test_invalid_usage_exits_2(
@@ -307,25 +358,71 @@ def test_hook_mode_ignores_named_files_that_cannot_hold_clients(
     assert run(capsys, "scan", "--hook", "broken.yaml")[0] == 2  # a broken Cognito template still fails
 
 
-def test_without_python_hcl2_tf_files_get_one_warning(
-    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import m2m_guard.sources.terraform_hcl as hcl
-
-    monkeypatch.setattr(
-        hcl, "unavailable", lambda: "python-hcl2 is not installed (pip install 'm2m-guard[hcl]')"
-    )
-    write(repo, "a/main.tf", 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n}\n')
-    write(repo, "b/main.tf", 'resource "aws_cognito_user_pool_client" "d" {\n  name = "d"\n}\n')
-    write(repo, "auth.yaml", GOOD)
-    code, out, _ = run(capsys, "scan")
-    assert code == 0
-    assert out.count("Terraform HCL (.tf) not read: python-hcl2 is not installed") == 1
-
-
 def test_merge_rejects_what_is_not_a_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "deep.json", "[" * 100_000 + "]" * 100_000)
     write(repo, "text.json", "not json")
     for name in ("deep.json", "text.json"):
         code, _, err = run(capsys, "merge", name)
         assert code == 2 and err.strip() == f"{name}: not a JSON or SARIF report"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--concurrency", "0"], "--concurrency must be at least 1; got 0"),
+        (["--concurrency", "-2"], "--concurrency must be at least 1; got -2"),
+        (["--region-workers", "0"], "--region-workers must be at least 1; got 0"),
+        (["--max-rps", "0"], "--max-rps must be above 0; got 0"),
+        (["--max-rps", "-1.5"], "--max-rps must be above 0; got -1.5"),
+        (["--lookback-days", "0"], "--lookback-days must be at least 1; got 0"),
+        (
+            ["--regions", "eu-west-1,eu-wset-1"],
+            "--regions: 'eu-wset-1' is not a region where the installed AWS SDK offers Cognito user pools "
+            "(did you mean eu-west-1, us-west-1 or eu-west-3?); for a region newer than the SDK, upgrade "
+            "boto3 or add --allow-unknown-regions",
+        ),
+        (["--regions", "EU-WEST-1"], "--regions: 'EU-WEST-1' is not an AWS region name (did you mean"),
+        (["--regions", "ap-newland-9"], "--regions: 'ap-newland-9' is not a region where the installed"),
+        (["--regions", " , "], "--regions takes region names"),
+        (["--shard", "0/3"], "--shard takes K/N with 1 <= K <= N, e.g. 2/5; got '0/3'"),
+        (["--shard", "2"], "--shard takes K/N"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sweep"], ["cost", "--live"]])
+def test_sweep_options_are_checked_before_anything_runs(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    import m2m_guard.sweep.runner as runner
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the sweep started")
+
+    monkeypatch.setattr(runner, "run_sweep", never)
+    code, out, err = run(capsys, *command, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert not (repo / "m2m-guard-inventory").exists()
+
+
+def test_a_region_newer_than_the_sdk_can_be_allowed(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import m2m_guard.sweep.runner as runner
+
+    seen = []
+
+    def record(options: runner.SweepOptions, **_: object) -> runner.SweepResult:
+        seen.append(options.regions)
+        return runner.SweepResult()
+
+    monkeypatch.setattr(runner, "run_sweep", record)
+    run(capsys, "sweep", "--regions", "eu-west-1,ap-newland-9", "--allow-unknown-regions")
+    assert seen == [["eu-west-1", "ap-newland-9"]]
+    # the escape is for names shaped like a region only
+    code, _, err = run(capsys, "sweep", "--regions", "eu_west_1", "--allow-unknown-regions")
+    assert code == 2 and err.startswith("--regions: 'eu_west_1' is not an AWS region name")

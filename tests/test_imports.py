@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "m2m_guard"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "m2m_guard"
 
 #: module (or package) -> the m2m_guard modules it may import.
 ALLOWED = {
@@ -88,3 +91,31 @@ def test_cli_import_loads_neither_boto3_nor_checkov() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_scans_work_without_the_aws_sdk_and_live_commands_say_how_to_add_it(tmp_path: Path) -> None:
+    """boto3 is the optional `aws` extra: a plain install scans IaC; `sweep` and `cost --live`
+    stop before doing anything, with the install command."""
+    code = (
+        "import sys; sys.modules['boto3'] = None; sys.modules['botocore'] = None\n"
+        "from m2m_guard.cli import main\n"
+        "print('scan', main(['scan', sys.argv[1], '--format', 'json', '--output', sys.argv[2]]))\n"
+        "print('sweep', main(['sweep', '--regions', 'us-east-1']))\n"
+        "print('cost', main(['cost', '--live', '--regions', 'us-east-1']))\n"
+    )
+    report = tmp_path / "report.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "examples"), str(report)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert out.stdout.split() == ["scan", "1", "sweep", "2", "cost", "2"], out.stderr
+    assert json.loads(report.read_text())["findings"]
+    hint = "pip install 'm2m-guard[aws] @ git+https://github.com/m2m-guard/m2m-guard@v"
+    lines = out.stderr.splitlines()
+    assert len(lines) == 2 and all(hint in line and "Traceback" not in line for line in lines)
+    assert lines[0].startswith("sweep needs the AWS SDK (boto3), which is not installed: ")
+    assert lines[1].startswith("cost --live needs the AWS SDK (boto3), which is not installed: ")

@@ -74,17 +74,14 @@ def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Poli
     from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
 
     packs = builtin_packs()
-    if name is None:
-        found = discover(_policy_start(paths, cwd))
-        if found:
-            from m2m_guard.inputs import display_path, project_root
+    found = discover(_policy_start(paths, cwd)) if name is None else Path(name)
+    if found is not None and found.is_file():
+        from m2m_guard.inputs import display_path, project_root
 
-            # named like every other path in the report: relative to the git work tree
-            path, label = found, display_path(found.resolve(), project_root(cwd).resolve())
-        else:
-            path, label = packs[DEFAULT_PACK], "built-in default"
-    elif Path(name).is_file():
-        path, label = Path(name), name
+        # named like every other path in the report: relative to the git work tree
+        path, label = found, display_path(found.resolve(), project_root(cwd).resolve())
+    elif name is None:
+        path, label = packs[DEFAULT_PACK], "built-in default"
     elif name in packs:
         path, label = packs[name], f"built-in {name}"
     else:
@@ -93,6 +90,15 @@ def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Poli
         return load_policy(label, _read_text(str(path), "policy"))
     except PolicyLoadError as exc:
         raise UsageProblem("\n".join(exc.lines)) from None
+
+
+def _run_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Policy:
+    """The policy a scan, sweep or cost report runs with; its warnings (a waiver that waives
+    nothing, say) go to stderr and never fail the run."""
+    policy = _load_policy(name, cwd, paths)
+    for warning in policy.warnings:
+        print(warning, file=sys.stderr)
+    return policy
 
 
 def _load_usage(path: str | None) -> UsageData | None:
@@ -140,9 +146,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     cwd = Path.cwd()
     # pre-commit runs the hook from the repository root in batches: all of them use its policy
-    policy = _load_policy(args.policy, cwd, () if args.hook else args.paths)
-    for warning in policy.warnings:  # e.g. a waiver that waives nothing: said, never fatal
-        print(warning, file=sys.stderr)
+    policy = _run_policy(args.policy, cwd, () if args.hook else args.paths)
     usage = _load_usage(args.usage)
     # Parsing builds many small containers and few cycles: collecting garbage less often saves
     # about a fifth of a large scan, and alias expansion is bounded elsewhere.
@@ -164,9 +168,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, result: RunResult) -> int:
+    import dataclasses
+
     from m2m_guard.reporters import REPORTERS
 
+    if args.category:
+        # GitHub takes a run's category from automationDetails.id up to its last "/"
+        category = args.category if args.category.endswith("/") else f"{args.category}/"
+        result = dataclasses.replace(result, automation_id=category)
     _emit(REPORTERS[args.format](result, color=_use_color(args)), args.output)
+    if args.sarif:
+        # one evaluation, two reports: a log for people and SARIF for code scanning
+        _write(Path(args.sarif), REPORTERS["sarif"](result), "SARIF report")
     if args.format != "text" or args.output:
         # Reports on stdout or in a file still tell the person at the terminal what went wrong.
         for note in result.notifications:
@@ -330,7 +343,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from m2m_guard.inputs import display_path, project_root
 
     cwd = Path.cwd()
-    policy = _load_policy(args.policy, cwd)
+    policy = _run_policy(args.policy, cwd)
     usage = _load_usage(args.usage)
     clients, notifications, _, read = _live_clients(args)
     result = evaluate(
@@ -359,7 +372,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
                 raise UsageProblem(f"cost: {option} is a sweep option; add --live to price the live accounts")
     elif args.paths:
         raise UsageProblem("cost --live reads live accounts; give no PATH")
-    policy = _load_policy(args.policy, cwd, args.paths)
+    policy = _run_policy(args.policy, cwd, args.paths)
     usage = _load_usage(args.usage)
     if args.live:
         clients, notifications, _, _ = _live_clients(args)
@@ -474,6 +487,27 @@ def _common_options(
         default="error",
         help="exit 1 when a finding is at or above this level (default: error)",
     )
+
+
+def _sarif_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sarif",
+        metavar="FILE",
+        help="also write the report as SARIF to FILE, whatever --format says",
+    )
+    parser.add_argument(
+        "--category",
+        metavar="NAME",
+        type=_category_name,
+        help="the SARIF run's category (automationDetails.id; default m2m-guard/iac/ for scan, "
+        "m2m-guard/live/ for sweep): give each analysis uploaded for one commit its own",
+    )
+
+
+def _category_name(text: str) -> str:
+    if not text.strip("/ ") or any(c.isspace() or not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(f"not a category name: {text!r}")
+    return text
 
 
 def cmd_checkov_dir(args: argparse.Namespace) -> int:
@@ -610,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     _common_options(scan)
+    _sarif_options(scan)
     scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
     scan.add_argument(
         "--hook",
@@ -627,6 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report's locations point at.",
     )
     _common_options(sweep)
+    _sarif_options(sweep)
     _sweep_arguments(sweep)
     sweep.add_argument("--usage", metavar="FILE", help="usage file for clients CloudTrail does not cover")
     sweep.set_defaults(func=cmd_sweep)

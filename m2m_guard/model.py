@@ -413,6 +413,9 @@ class RunResult:
     notifications: tuple[Notification, ...] = ()
     #: ``iac`` for scans of files, ``live`` for sweeps; SARIF automationDetails and merge use it.
     category: str = "iac"
+    #: SARIF ``automationDetails.id`` when the user names the analysis (``--category``), else
+    #: ``m2m-guard/<category>/``.
+    automation_id: str | None = None
     tool_version: str = "0.0.0"
     coverage: Coverage = Coverage()
     #: The working directory relative to the root that paths are relative to ("." when it is

@@ -426,3 +426,51 @@ def test_a_region_newer_than_the_sdk_can_be_allowed(
     # the escape is for names shaped like a region only
     code, _, err = run(capsys, "sweep", "--regions", "eu_west_1", "--allow-unknown-regions")
     assert code == 2 and err.startswith("--regions: 'eu_west_1' is not an AWS region name")
+
+
+def test_sarif_beside_the_text_report_from_one_scan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CI prints the text report in its log and uploads SARIF: one scan, both reports."""
+    write(repo, "auth.yaml", LONG_TTL)
+    code, out, _ = run(capsys, "scan", "--sarif", "out/m2m.sarif")
+    assert code == 1 and "auth.yaml:" in out and "M2M-TTL-MAX" in out
+    log = json.loads((repo / "out" / "m2m.sarif").read_text())
+    (result,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "M2M-TTL-MAX"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "auth.yaml"
+    assert log["runs"][0]["automationDetails"] == {"id": "m2m-guard/iac/"}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("m2m-guard/orders/", "m2m-guard/orders/"), ("infra", "infra/")]
+)
+def test_category_names_the_sarif_run(
+    repo: Path, capsys: pytest.CaptureFixture[str], given: str, expected: str
+) -> None:
+    write(repo, "auth.yaml", GOOD)
+    code, out, _ = run(capsys, "scan", "--format", "sarif", "--category", given)
+    assert code == 0
+    assert json.loads(out)["runs"][0]["automationDetails"] == {"id": expected}
+
+
+@pytest.mark.parametrize("bad", ["", "/", "a b", "x\x1b[2J"])
+def test_category_must_be_a_name(repo: Path, capsys: pytest.CaptureFixture[str], bad: str) -> None:
+    code, _, err = run(capsys, "scan", "--category", bad)
+    assert code == 2 and "not a category name" in err
+
+
+def test_policy_given_from_a_subfolder_is_named_from_the_repository_root(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expired waiver points at the policy file: in SARIF relative to the repository root
+    (where code scanning looks), in text relative to where the user stands."""
+    write(
+        repo,
+        "policies/ci.yaml",
+        "version: 1\nrules: []\nwaivers:\n  - {rule: X, reason: old ticket, expires: 2020-01-31}\n",
+    )
+    write(repo, "infra/auth.yaml", GOOD)
+    monkeypatch.chdir(repo / "infra")
+    code, out, _ = run(capsys, "scan", "--policy", "../policies/ci.yaml", "--format", "json")
+    (note,) = json.loads(out)["notifications"]
+    assert code == 0 and note["path"] == "policies/ci.yaml" and note["line"] == 4
+    code, out, _ = run(capsys, "scan", "--policy", "../policies/ci.yaml")
+    assert "../policies/ci.yaml:4:" in out

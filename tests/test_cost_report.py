@@ -145,6 +145,14 @@ def test_live_cost_from_moto(
     with moto.mock_aws():
         idp = boto3.client("cognito-idp", region_name="us-east-1")
         pool = idp.create_user_pool(PoolName="orders")["UserPool"]["Id"]
+        # Cognito accepts a custom scope only when a resource server of the pool defines it
+        # (CreateResourceServer, botocore's cognito-idp service model)
+        idp.create_resource_server(
+            UserPoolId=pool,
+            Identifier="orders",
+            Name="orders",
+            Scopes=[{"ScopeName": "read", "ScopeDescription": "read orders"}],
+        )
         for name in ("a", "b"):
             idp.create_user_pool_client(
                 UserPoolId=pool,
@@ -432,3 +440,16 @@ def test_swept_pools_and_clients_show_names_account_and_region(
         ACCOUNT,
         "eu-west-1",
     )
+
+
+def test_policy_warnings_are_said_by_cost_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\nrules:\n  - {id: TTL-MAX, type: max_access_token_ttl, max: 1h}\nwaivers:\n"
+        "  - {rule: TTL-MAXX, reason: typo, expires: 2999-01-01}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["cost", "--policy", "p.yaml", "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 0 and "warning" in err and "'TTL-MAXX' matches no rule id" in err

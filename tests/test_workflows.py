@@ -460,7 +460,7 @@ def test_readme_has_command_lines() -> None:
     assert len(commands) >= 15, commands
     found = {" ".join(args) for _, args in commands}
     # The CI snippets' commands are among them.
-    assert "scan . --format sarif --output m2m-guard.sarif" in found, found
+    assert "scan . --sarif m2m-guard.sarif" in found, found
     assert "merge live-*.sarif --output live.sarif" in found, found
     assert any(line.startswith("sweep --organization") for line in found), found
 

@@ -63,7 +63,7 @@ def sarif_log(result: RunResult) -> dict[str, Any]:
         },
         # category = everything before the last "/": "m2m-guard/iac" and "m2m-guard/live"
         # are separate analyses, so a sweep upload does not close the IaC scan's alerts.
-        "automationDetails": {"id": f"m2m-guard/{result.category}/"},
+        "automationDetails": {"id": result.automation_id or f"m2m-guard/{result.category}/"},
         # SARIF 3.14.14 lets a producer omit the absolute uri of a base id, "to produce
         # deterministic output" and not leak a home directory; the description says what
         # the base is. GitHub resolves relative uris against the repository root anyway.

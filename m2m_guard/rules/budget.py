@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.cost import PoolCost, pool_cost, savings_plan, usd
+from m2m_guard.cost import PoolCost, client_label, count, pool_cost, savings_plan, usd
 from m2m_guard.model import Undetermined, Violation, human_duration, plural
 from m2m_guard.rules._registry import Params, PoolView, rule
 
@@ -14,16 +14,15 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
     plan = savings_plan(cost, budget, view.ttl_ceiling)
     steps: list[str] = []
     if plan.unused:
-        names = ", ".join(c.location.name for c in plan.unused[:5])
-        count = len(plan.unused)
+        names = ", ".join(client_label(c) for c in plan.unused[:5])
         steps.append(
-            f"remove {count} unused client{'s' if count != 1 else ''} ({names}; saves {usd(plan.unused_usd)})"
+            f"remove {plural(len(plan.unused), 'unused client')} ({names}; saves {usd(plan.unused_usd)})"
         )
     if plan.ttl_seconds is not None:
         steps.append(f"raise the access-token TTL to {human_duration(plan.ttl_seconds)} (enough on its own)")
     if plan.caching_requests >= 1:
         steps.append(
-            f"cache tokens until they expire ({plan.caching_requests:,.0f} fewer requests a month, "
+            f"cache tokens until they expire ({count(plan.caching_requests, 'fewer request')} a month, "
             f"saves {usd(plan.caching_usd)})"
         )
     return steps

@@ -8,6 +8,7 @@ goes to a crash log, never to the terminal).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import json
@@ -168,7 +169,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, result: RunResult) -> int:
-    import dataclasses
 
     from m2m_guard.reporters import REPORTERS
 
@@ -325,16 +325,7 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int, 
     ]
     if args.export_usage:
         _write(Path(args.export_usage), _export_usage(clients, options.lookback_days), "usage file")
-    counts = swept.counts()
-    read = Coverage(
-        accounts=counts.accounts,
-        regions=counts.regions,
-        account_regions=counts.account_regions,
-        account_regions_failed=counts.account_regions_failed,
-        user_pools=counts.user_pools,
-        account_ids=counts.account_ids,
-        region_names=counts.region_names,
-    )
+    read = Coverage(**dataclasses.asdict(swept.counts()))  # the same fields, by name
     return clients, notifications, options.lookback_days, read
 
 

@@ -265,6 +265,10 @@ class _Terraform:
         self._relevant[real] = found
         return found
 
+    @property
+    def files_read(self) -> set[Path]:
+        return set(self._texts_by_file)
+
     def run(self) -> None:
         if not self.groups:
             return
@@ -318,7 +322,7 @@ def collect(paths: Sequence[str], root: Path, *, hook: bool = False) -> Collecte
         else:
             _read_one(file, explicit, root, out)
     terraform.run()
-    out.files = len(read | set(terraform._texts_by_file))  # with the folders of local modules
+    out.files = len(read | terraform.files_read)  # with the .tf files of local modules
     out.clients, replaced = inventory.newest_only(out.clients, out.inventories)
     out.notifications.extend(replaced)
     return out

@@ -10,7 +10,7 @@ with three kinds of values:
 * absent: the key is missing from the record (``client.get(key)`` returns :data:`ABSENT`).
 
 ``ClientSecret`` is never part of a record: sources record only whether a secret exists
-(``GenerateSecret``).
+(``GenerateSecret``, or ``ClientSecretArn`` when Cognito keeps the secret in Secrets Manager).
 """
 
 from __future__ import annotations
@@ -289,7 +289,17 @@ class AppClient:
 
     @property
     def has_secret(self) -> bool | Unknown:
+        """Whether the client has a client secret: ``GenerateSecret`` true, or a
+        ``ClientSecretArn`` (Cognito keeps the secret in Secrets Manager and returns its ARN
+        instead of ``ClientSecret``). Any sign of a secret wins over an unknown value."""
+        arn = self.record.get("ClientSecretArn")
+        if isinstance(arn, str) and arn.strip():
+            return True
         value = self.record.get("GenerateSecret", False)
+        if value is True:
+            return True
+        if isinstance(arn, Unknown):
+            return arn
         return value if isinstance(value, Unknown) else bool(value)
 
 
@@ -460,8 +470,14 @@ def token_blockers(client: AppClient) -> tuple[list[tuple[str, str]], list[str]]
             blockers.append(("AllowedOAuthScopes", "it has no OAuth scopes"))
     secret = client.has_secret
     if isinstance(secret, Unknown):
-        doubts.append(f"GenerateSecret is {secret}")
+        source = (
+            "GenerateSecret"
+            if isinstance(client.record.get("GenerateSecret"), Unknown)
+            else "ClientSecretArn"
+        )
+        doubts.append(f"{source} is {secret}")
     elif not secret:
+        # Neither GenerateSecret nor a ClientSecretArn (a secret kept in Secrets Manager).
         blockers.append(("GenerateSecret", "it has no client secret"))
     flows, auth_flows = client.oauth_flows, client.explicit_auth_flows
     uses_oauth = not isinstance(flows, Unknown) and M2M_FLOW in split_known(flows)[0]

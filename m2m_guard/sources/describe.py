@@ -14,6 +14,11 @@ summaries say nothing about flows, scopes or token lifetimes, so they are skippe
 loaded as clients that would look non-M2M. A document with only summaries is an error that says
 to save describe output instead.
 
+A client secret is never read: ``ClientSecret`` (in any casing, at any depth) is dropped and
+only its presence kept (``GenerateSecret``). ``ClientSecretArn``, which DescribeUserPoolClient
+returns instead of ``ClientSecret`` when Cognito keeps the secret in Secrets Manager, is kept:
+it is an ARN, not a secret, and it tells the client has one.
+
 https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_DescribeUserPoolClient.html
 """
 
@@ -26,7 +31,7 @@ from typing import Any
 
 from m2m_guard.model import AppClient, Location, Pool
 from m2m_guard.sources.document import Document, SourceError
-from m2m_guard.sources.normalize import normalize
+from m2m_guard.sources.normalize import SECRET_KEYS, normalize
 
 _HINT_KEYS = ("AllowedOAuthFlows", "ExplicitAuthFlows", "AccessTokenValidity", "ClientName")
 #: All that a list-user-pool-clients entry holds.
@@ -90,12 +95,15 @@ def _entries(data: Any) -> Iterator[Any]:
 
 
 def _client(doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Locator) -> AppClient:
-    fields = {k: v for k, v in raw.items() if k != "ClientSecret"}
-    if "ClientSecret" in raw:
+    fields = {k: v for k, v in raw.items() if k not in SECRET_KEYS}
+    secrets = [v for k, v in raw.items() if k in SECRET_KEYS]
+    if secrets:
         # Describe output carries the secret itself, never GenerateSecret; only its presence
         # is kept. A scrubbed value ("***") still means the client has one.
-        fields["GenerateSecret"] = bool(raw["ClientSecret"])
+        fields["GenerateSecret"] = any(bool(v) for v in secrets) or fields.get("GenerateSecret") is True
     elif "GenerateSecret" not in raw:
+        # A ClientSecretArn (the secret kept in Secrets Manager) also means a secret; the model
+        # reads it (AppClient.has_secret), so it is kept as it is.
         fields["GenerateSecret"] = False
     record = normalize(fields)
     line, lines = locator.locate(raw, client_id)

@@ -20,11 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Usage
+from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Unknown, Usage
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
 
 FORMAT_KEY = "m2mGuardInventory"
+#: ``usage.countVersion`` from which a zero in ``usage.tokenRequests`` proves no successful
+#: request (m2m_guard/sweep/inventory.py). Older files read only the body's ``client_id``, so
+#: their zeros include HTTP Basic clients in use: such a zero is unknown usage, never "unused".
+ZEROS_TRUSTED_FROM = 2
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ def load(doc: Document) -> list[AppClient]:
     usage = data.get("usage") or {}
     window = usage.get("windowDays") or 0
     requests = usage.get("tokenRequests") or {}
+    count_version = usage.get("countVersion")
+    zeros_trusted = isinstance(count_version, int) and count_version >= ZEROS_TRUSTED_FROM
     source = "; ".join(usage.get("sources") or []) or "usage data"
     clients: list[AppClient] = []
     cursor = 0
@@ -123,15 +129,25 @@ def load(doc: Document) -> list[AppClient]:
             resource_servers=tuple(s for s in pool.get("ResourceServers") or [] if isinstance(s, str)),
             name=pool["Name"] if isinstance(pool.get("Name"), str) and pool["Name"] else None,
         )
+        # M2M clients the sweep could not tell have a secret (m2m_guard/sweep/discovery.py).
+        secret_unknown = pool.get("SecretUnknown")
+        if not isinstance(secret_unknown, dict):
+            secret_unknown = {}
         for raw in pool.get("AppClients") or []:
             if not isinstance(raw, dict) or not isinstance(raw.get("ClientId"), str):
                 continue
             client_id = raw["ClientId"]
             line, cursor = _line(doc, "ClientId", client_id, cursor)
             count = requests.get(client_id)
+            if count == 0 and not zeros_trusted:
+                count = None
+            record = normalize(raw)
+            why = secret_unknown.get(client_id)
+            if isinstance(why, str) and record.get("GenerateSecret") is not True:
+                record["GenerateSecret"] = Unknown(f"the sweep could not tell whether it has a secret: {why}")
             clients.append(
                 AppClient(
-                    record=normalize(raw),
+                    record=record,
                     location=Location(
                         doc.path, line, client_id=client_id, arn=f"{arn}/client/{client_id}" if arn else None
                     ),

@@ -4,7 +4,8 @@ Sources map their own field names onto DescribeUserPoolClient keys and resolve w
 this module then makes types uniform (integers, booleans, tuples of strings) and turns values
 of the wrong type into :class:`~m2m_guard.model.Unknown` with a reason, so that a rule never
 sees a list where it expects a number. Keys it does not know are kept as they are (new API
-fields must not be dropped); ``ClientSecret`` is always dropped.
+fields must not be dropped); a client secret's value is always dropped, whatever the key's
+case and however deep it sits (``ClientSecret``, ``client_secret``, ``clientSecretValue``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,43 @@ from typing import Any
 
 from m2m_guard.model import Unknown
 
-SECRET_KEYS = frozenset({"ClientSecret", "client_secret"})
+
+def _folded(name: str) -> str:
+    return name.replace("_", "").replace("-", "").casefold()
+
+
+#: Keys that hold a client secret's value, compared without case, ``_`` or ``-``:
+#: DescribeUserPoolClient's ``ClientSecret``, Terraform's ``client_secret``, and the
+#: ``ClientSecretValue`` of AddUserPoolClientSecret (also the ``clientSecretValue`` field of the
+#: Secrets Manager secret Cognito manages). ``ClientSecretArn`` names where a secret is kept and
+#: is not one of them.
+_SECRET_NAMES = frozenset({"clientsecret", "clientsecretvalue"})
+
+
+class _SecretKeys:
+    """``key in SECRET_KEYS``: whether a key holds a secret value, in any spelling."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and _folded(key) in _SECRET_NAMES
+
+
+SECRET_KEYS = _SecretKeys()
+#: Nesting deeper than this is not kept (a record is a few levels deep; this bounds recursion).
+_MAX_DEPTH = 32
 _MAX_DIGITS = 4300
+
+
+def drop_secrets(value: Any, depth: int = 0) -> Any:
+    """``value`` with every secret-valued key removed, at any depth, in mappings and lists."""
+    if depth > _MAX_DEPTH and isinstance(value, (Mapping, list, tuple)):
+        return Unknown("nested too deeply to read")
+    if isinstance(value, Mapping):
+        return {k: drop_secrets(v, depth + 1) for k, v in value.items() if k not in SECRET_KEYS}
+    if isinstance(value, tuple):
+        return tuple(drop_secrets(v, depth + 1) for v in value)
+    if isinstance(value, list):
+        return [drop_secrets(v, depth + 1) for v in value]
+    return value
 
 
 def _describe(value: Any) -> str:
@@ -95,7 +131,14 @@ _BOOLS = (
     "EnableTokenRevocation",
     "EnablePropagateAdditionalUserContextData",
 )
-_STRS = ("ClientId", "ClientName", "UserPoolId", "PreventUserExistenceErrors", "DefaultRedirectURI")
+_STRS = (
+    "ClientId",
+    "ClientName",
+    "UserPoolId",
+    "PreventUserExistenceErrors",
+    "DefaultRedirectURI",
+    "ClientSecretArn",
+)
 
 CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     **{k: to_str_tuple for k in _LISTS},
@@ -113,5 +156,5 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(key, str) or key in SECRET_KEYS or value is None:
             continue
         convert = CONVERTERS.get(key)
-        record[key] = convert(key, value) if convert else value
+        record[key] = convert(key, value) if convert else drop_secrets(value)
     return record

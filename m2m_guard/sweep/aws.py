@@ -16,8 +16,19 @@ READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetCallerIdentity", "AssumeRole"}),
     "organizations": frozenset({"ListAccounts"}),
     "ec2": frozenset({"DescribeRegions"}),
+    # ListUserPoolReplicas: only for pools that are replicated (ListUserPools says so), to tell a
+    # secondary replica from the primary. ListUserPoolClientSecrets: only for an M2M client whose
+    # describe shows no secret at all, to confirm that before calling it unusable. Neither
+    # returns a secret value.
     "cognito-idp": frozenset(
-        {"ListUserPools", "ListUserPoolClients", "DescribeUserPoolClient", "ListResourceServers"}
+        {
+            "ListUserPools",
+            "ListUserPoolClients",
+            "DescribeUserPoolClient",
+            "ListResourceServers",
+            "ListUserPoolReplicas",
+            "ListUserPoolClientSecrets",
+        }
     ),
     "logs": frozenset({"StartQuery", "GetQueryResults"}),
     "cloudtrail": frozenset({"LookupEvents"}),
@@ -59,21 +70,96 @@ def _guard(model: Any = None, **_: Any) -> None:
         raise WriteRefused(f"m2m-guard sweeps are read-only; refused to call {service}:{model.name}")
 
 
+def _folded(name: str) -> str:
+    return name.replace("_", "").replace("-", "").casefold()
+
+
+#: Keys holding a client secret's value, compared without case, ``_`` or ``-``:
+#: DescribeUserPoolClient's ``ClientSecret``, and ``ClientSecretValue`` (AddUserPoolClientSecret;
+#: also the field of the Secrets Manager secret that Cognito manages). ``ClientSecretArn`` is
+#: where a secret is kept, not a secret.
+SECRET_NAMES = frozenset({"clientsecret", "clientsecretvalue"})
+
+
+def is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and _folded(key) in SECRET_NAMES
+
+
+def without_secrets(value: Any) -> tuple[Any, bool]:
+    """``value`` with every secret-valued key removed at any depth, and whether a non-empty
+    one was there."""
+    found = False
+
+    def strip(item: Any, depth: int) -> Any:
+        nonlocal found
+        if isinstance(item, dict):
+            kept = {}
+            for key, inner in item.items():
+                if is_secret_key(key):
+                    found = found or bool(inner)
+                elif depth < 32:
+                    kept[key] = strip(inner, depth + 1)
+            return kept
+        if isinstance(item, list):
+            return [strip(inner, depth + 1) for inner in item] if depth < 32 else []
+        return item
+
+    return strip(value, 0), found
+
+
+def has_secret(record: dict[str, Any]) -> bool:
+    """Whether a (secret-free) describe record shows a client secret: GenerateSecret, or a
+    ClientSecretArn, which Cognito returns instead of ClientSecret when it keeps the secret in
+    Secrets Manager (botocore cognito-idp model, UserPoolClientType.ClientSecretArn)."""
+    arn = record.get("ClientSecretArn")
+    return record.get("GenerateSecret") is True or (isinstance(arn, str) and bool(arn.strip()))
+
+
+def _raw_body(http_response: Any) -> dict[str, Any]:
+    try:
+        raw = json.loads(http_response.content or b"{}")
+    except (ValueError, AttributeError, TypeError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
 def _keep_raw_fields(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
     """Fields the installed botocore model does not know yet are dropped by its parser: take
     them from the raw response. The client secret is removed here, before any m2m-guard code
-    sees the response, and only the fact that a secret exists is kept."""
+    sees the response, and only the fact that a secret exists is kept (GenerateSecret)."""
     client = parsed.get("UserPoolClient") if isinstance(parsed, dict) else None
-    if client is None:
+    if not isinstance(client, dict):
         return
-    try:
-        raw = json.loads(http_response.content or b"{}").get("UserPoolClient") or {}
-    except (ValueError, AttributeError):
-        raw = {}
-    for key, value in raw.items():
+    raw = _raw_body(http_response).get("UserPoolClient")
+    for key, value in (raw if isinstance(raw, dict) else {}).items():
         client.setdefault(key, value)
-    secret = client.pop("ClientSecret", None)
-    client["GenerateSecret"] = bool(secret)
+    kept, secret = without_secrets(client)
+    client.clear()
+    client.update(kept)
+    client["GenerateSecret"] = secret or has_secret(client)
+
+
+def _keep_raw_pool_fields(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    """ListUserPools: keep ``ReplicaRegions`` (and any other field) that an older botocore
+    model would drop, so that replicated pools are recognised with any SDK."""
+    pools = parsed.get("UserPools") if isinstance(parsed, dict) else None
+    raw = _raw_body(http_response).get("UserPools")
+    if not isinstance(pools, list) or not isinstance(raw, list):
+        return
+    by_id = {p.get("Id"): p for p in raw if isinstance(p, dict)}
+    for summary in pools:
+        if isinstance(summary, dict):
+            for key, value in (by_id.get(summary.get("Id")) or {}).items():
+                summary.setdefault(key, value)
+
+
+def _drop_secret_values(parsed: Any = None, **_: Any) -> None:
+    """ListUserPoolClientSecrets never returns ClientSecretValue (botocore model); should it
+    ever, the value is removed before anything else sees the response."""
+    if isinstance(parsed, dict):
+        kept, _found = without_secrets(parsed)
+        parsed.clear()
+        parsed.update(kept)
 
 
 #: Attempts per request (botocore adaptive retry mode), the first one included. Throttling
@@ -97,9 +183,10 @@ def client(session: Any, service: str, region: str | None, endpoint_url: str | N
         made = session.client(service, region_name=region, config=config, endpoint_url=endpoint_url)
     made.meta.events.register("before-call", _guard)
     if service == "cognito-idp":
-        made.meta.events.register(
-            "after-call.cognito-identity-provider.DescribeUserPoolClient", _keep_raw_fields
-        )
+        events = made.meta.events
+        events.register("after-call.cognito-identity-provider.DescribeUserPoolClient", _keep_raw_fields)
+        events.register("after-call.cognito-identity-provider.ListUserPools", _keep_raw_pool_fields)
+        events.register("after-call.cognito-identity-provider.ListUserPoolClientSecrets", _drop_secret_values)
     return made
 
 

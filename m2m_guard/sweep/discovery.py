@@ -3,18 +3,34 @@
 ListUserPoolClients returns no flows or scopes, so each client needs one DescribeUserPoolClient:
 the minimum is one ListUserPools page per 60 pools, one ListUserPoolClients page per 60 clients,
 one ListResourceServers page per 50 servers, and one describe per client.
+
+Two more calls are made only where a verdict depends on them:
+
+* ListUserPoolReplicas, once per *replicated* pool. Multi-Region replication gives the replicas
+  of a pool the same user pool ID in every region (Cognito Developer Guide, "Multi-Region
+  replication for user pools"), and a secondary replica inherits its app clients from the primary.
+  ListUserPools marks a replicated pool with ``ReplicaRegions`` (botocore cognito-idp model,
+  UserPoolDescriptionType); a pool ID whose region prefix is not the swept region is a replica
+  too. The ``Role`` (PRIMARY or SECONDARY) of the swept region's replica decides: a primary is read
+  as usual, a secondary is not read at all (its clients are the primary's: counting them here
+  would count and bill them twice, and its usage alone cannot prove a client unused).
+* ListUserPoolClientSecrets, once per M2M client whose describe shows no secret at all (neither
+  ClientSecret nor ClientSecretArn): before such a client is called unable to get a token, the
+  sweep asks whether it holds a secret (up to two, for rotation). If it cannot ask, whether the
+  client has a secret is recorded as unknown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from m2m_guard.sweep.aws import error_text
+from m2m_guard.sweep.aws import error_text, has_secret, without_secrets
 from m2m_guard.sweep.ratelimit import RegionLimiter
 
 T = TypeVar("T")
@@ -28,6 +44,22 @@ class PoolInventory:
     resource_servers: list[str] = field(default_factory=list)
     #: Describe-shaped client records, ClientSecret already removed.
     clients: list[dict[str, Any]] = field(default_factory=list)
+    #: For a replicated pool (this is its primary): ListUserPoolReplicas' entries (RegionName,
+    #: Role, Status, UserPoolArn). Empty for a pool that is not replicated.
+    replicas: list[dict[str, Any]] = field(default_factory=list)
+    #: ClientId -> why the sweep could not tell whether that M2M client has a secret.
+    secret_unknown: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SecondaryReplica:
+    """A secondary replica of a user pool whose primary is in another region: not read."""
+
+    id: str
+    name: str
+    arn: str
+    primary_region: str
+    status: str = ""
 
 
 @dataclass
@@ -45,6 +77,8 @@ class RegionInventory:
     #: When the sweep began reading this account-region (ISO 8601, UTC, to the second): what
     #: tells a newer saved inventory from an older one.
     swept_at: str = ""
+    #: Secondary replicas found here; their app clients are read with their primaries.
+    secondaries: list[SecondaryReplica] = field(default_factory=list)
 
 
 def _pages(
@@ -62,6 +96,39 @@ def _pages(
 
 def _pool_arn(partition: str, region: str, account: str, pool_id: str) -> str:
     return f"arn:{partition}:cognito-idp:{region}:{account}:userpool/{pool_id}"
+
+
+_REGION_PREFIX = re.compile(r"^([a-z]{2,4}(?:-[a-z]+)+-\d+)_")
+
+
+def _id_region(pool_id: str) -> str | None:
+    """The region a user pool ID names (``eu-west-1_AbC123`` -> ``eu-west-1``): where the pool
+    was created, which for a replicated pool is its primary's region."""
+    match = _REGION_PREFIX.match(pool_id)
+    return match.group(1) if match else None
+
+
+def _is_replicated(summary: dict[str, Any], region: str) -> bool:
+    prefix = _id_region(str(summary.get("Id", "")))
+    return bool(summary.get("ReplicaRegions")) or (prefix is not None and prefix != region)
+
+
+def _is_m2m(record: dict[str, Any]) -> bool:
+    flows = record.get("AllowedOAuthFlows") or ()
+    auth_flows = record.get("ExplicitAuthFlows") or ()
+    return "client_credentials" in flows or "ALLOW_CLIENT_TOKEN_AUTH" in auth_flows
+
+
+class _NoRole(Exception):
+    """A replicated pool whose replica list does not say what this region holds."""
+
+
+class _Secondary(Exception):
+    """read_pool's way of saying: this region holds a secondary replica; read nothing more."""
+
+    def __init__(self, replica: SecondaryReplica) -> None:
+        super().__init__(replica.id)
+        self.replica = replica
 
 
 def discover_region(
@@ -101,6 +168,8 @@ def discover_region(
         pool_id = summary["Id"]
         arn = _pool_arn(partition, region, account, pool_id)
         inventory = PoolInventory(pool_id, summary.get("Name", ""), arn)
+        if _is_replicated(summary, region):
+            inventory.replicas = replicas_of(summary, arn)
         listed = _pages(
             cognito.list_user_pool_clients,
             "UserPoolClients",
@@ -119,17 +188,100 @@ def discover_region(
         inventory.resource_servers = sorted(s["Identifier"] for s in servers)
         return inventory, ids
 
+    def replicas_of(summary: dict[str, Any], arn: str) -> list[dict[str, Any]]:
+        """The pool's replicas, when this region holds the primary; raises _Secondary when it
+        holds a secondary replica."""
+        pool_id, name = summary["Id"], summary.get("Name", "")
+        try:
+            listed = list(
+                _pages(
+                    cognito.list_user_pool_replicas,
+                    "UserPoolReplicas",
+                    counted("ListUserPoolReplicas", pool_id),
+                    UserPoolId=pool_id,
+                )
+            )
+        except Exception as exc:
+            if _not_found(exc):
+                raise
+            # The role cannot be asked (an IAM policy without ListUserPoolReplicas, an SDK too
+            # old to know it): the pool ID names the region it was created in, the primary's.
+            created = _id_region(pool_id)
+            if created is None:
+                raise
+            why = (
+                "the installed AWS SDK does not know it"
+                if isinstance(exc, AttributeError)
+                else error_text(exc)
+            )
+            with lock:
+                out.warnings.append(
+                    f"user pool {pool_id} is replicated and ListUserPoolReplicas failed ({why}); "
+                    f"taken for the {'primary' if created == region else 'secondary replica'} from its ID"
+                )
+            if created != region:
+                raise _Secondary(SecondaryReplica(pool_id, name, arn, created)) from None
+            return [{"RegionName": r} for r in sorted({region, *(summary.get("ReplicaRegions") or [])})]
+        if not listed:  # not replicated after all (or no longer): an ordinary pool
+            return []
+        mine = [r for r in listed if isinstance(r, dict) and r.get("RegionName") == region]
+        role = mine[0].get("Role") if mine else None
+        if role == "SECONDARY":
+            primary = [r for r in listed if isinstance(r, dict) and r.get("Role") == "PRIMARY"]
+            primary_region = str(primary[0].get("RegionName")) if primary else (_id_region(pool_id) or "")
+            raise _Secondary(
+                SecondaryReplica(pool_id, name, arn, primary_region, str(mine[0].get("Status", "")))
+            )
+        if role != "PRIMARY":
+            raise _NoRole(f"is replicated, but ListUserPoolReplicas gives no role for {region}")
+        return [
+            {k: r[k] for k in ("RegionName", "Role", "Status", "UserPoolArn") if k in r}
+            for r in sorted(listed, key=lambda r: str(r.get("RegionName")))
+            if isinstance(r, dict)
+        ]
+
     def describe(item: tuple[str, str]) -> Any:
         pool_id, client_id = item
         counted("DescribeUserPoolClient", pool_id)()
-        return cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+        response = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+        record, secret = without_secrets(dict(response["UserPoolClient"]))
+        record["GenerateSecret"] = secret or has_secret(record)
+        unknown = None
+        if _is_m2m(record) and not record["GenerateSecret"]:
+            record["GenerateSecret"], unknown = confirm_secret(pool_id, client_id)
+        return record, unknown
+
+    def confirm_secret(pool_id: str, client_id: str) -> tuple[bool, str | None]:
+        """Whether an M2M client that describe shows without a secret has one after all, and
+        why that cannot be told (None when it can)."""
+        try:
+            counted("ListUserPoolClientSecrets", pool_id)()
+            listed = cognito.list_user_pool_client_secrets(UserPoolId=pool_id, ClientId=client_id)
+        except AttributeError:
+            return False, "the installed AWS SDK cannot call ListUserPoolClientSecrets; upgrade boto3"
+        except Exception as exc:
+            if _not_found(exc):
+                raise
+            return False, f"ListUserPoolClientSecrets: {error_text(exc)}"
+        return bool(listed.get("ClientSecrets")), None
 
     ordered = sorted(pools, key=lambda p: p["Id"])
     with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
         read: list[tuple[PoolInventory, list[str]]] = []
         for summary, result in zip(ordered, _gather(executor, read_pool, ordered), strict=True):
             pool_id = summary["Id"]
-            if _not_found(result):  # deleted since it was listed: not an error
+            if isinstance(result, _Secondary):
+                # Said on every sweep: when the primary's region is not swept, these clients are
+                # checked nowhere, and the user must know.
+                out.secondaries.append(result.replica)
+                out.warnings.append(
+                    f"user pool {pool_id} here is a secondary replica of the one in "
+                    f"{result.replica.primary_region or 'another region'}: its app clients are "
+                    "checked, counted and billed there only"
+                )
+            elif isinstance(result, _NoRole):  # neither read nor skipped: the user must know
+                out.errors.append(f"user pool {pool_id} {result}")
+            elif _not_found(result):  # deleted since it was listed: not an error
                 out.warnings.append(f"user pool {pool_id} disappeared during the sweep")
             elif isinstance(result, BaseException):
                 out.errors.append(f"user pool {pool_id}: {error_text(result)}")
@@ -158,8 +310,9 @@ def discover_region(
             if isinstance(result, BaseException):
                 out.errors.append(f"user pool {inventory.id}: client {client_id}: {error_text(result)}")
                 continue
-            record = dict(result["UserPoolClient"])
-            record.pop("ClientSecret", None)  # already gone; never let one through
+            record, unknown = result
+            if unknown:
+                inventory.secret_unknown[client_id] = unknown
             inventory.clients.append(record)
         out.pools.append(inventory)
     return out

@@ -3,9 +3,13 @@
 Live findings point at the client's line in it, so they can be uploaded to code scanning like
 IaC findings, and ``m2m-guard scan`` can evaluate a saved sweep again later. It holds what
 DescribeUserPoolClient returned, minus ``ClientSecret`` (only ``GenerateSecret`` says whether a
-secret exists), plus the user pools' resource servers, the token requests counted, and when the
-account-region was read (``sweptAt``: of several saved inventories of one account-region, the
-newest counts; see m2m_guard/sources/inventory.py). A region without user pools has no file.
+secret exists; ``ClientSecretArn``, where Cognito keeps a secret in Secrets Manager, is kept;
+``SecretUnknown`` names the M2M clients for which that could not be told), plus the user pools'
+resource servers, the token requests counted, and when the account-region was read
+(``sweptAt``: of several saved inventories of one account-region, the newest counts; see
+m2m_guard/sources/inventory.py). A region without user pools has no file.
+A replicated pool is written in its primary's region, with ``Replicas``; a secondary replica is
+only listed (``secondaryReplicas``), its app clients being the primary's.
 """
 
 from __future__ import annotations
@@ -14,10 +18,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from m2m_guard.sweep.aws import without_secrets
 from m2m_guard.sweep.discovery import RegionInventory
+from m2m_guard.sweep.usage import ClientUsage
 
 FORMAT_KEY = "m2mGuardInventory"
 FORMAT_VERSION = 1
+#: How ``usage.tokenRequests`` was counted. 2: successful responses only, the client named by
+#: ``additionalEventData.clientId`` or the body's ``client_id``, and no zero where some events
+#: name no client. Files without it (1) read the body's ``client_id`` only: HTTP Basic clients
+#: counted 0 there, so their zeros prove nothing (m2m_guard/sources/inventory.py ignores them).
+COUNT_VERSION = 2
 #: The auth flow of the GetClientToken API, whose token requests CloudTrail's Token_POST
 #: events (all that the sweep counts) do not include.
 TOKEN_API_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
@@ -34,22 +45,46 @@ def relative_path(inventory: RegionInventory) -> str:
 
 def render(
     inventory: RegionInventory,
-    usage_for: Callable[[str], tuple[int | None, str | None]],
+    usage_for: Callable[[str], ClientUsage | tuple[int | None, str | None]],
     window_days: int,
 ) -> str:
-    """The inventory as text; ``usage_for(client_id)`` gives (requests, source) or (None, None)."""
+    """The inventory as text; ``usage_for(client_id)`` gives (successful requests, source), or
+    (None, None) when unknown, or a ClientUsage that also tells failed requests and why a count
+    is unknown.
+
+    ``usage.tokenRequests`` holds the clients whose count is known, ``failedTokenRequests`` those
+    with failed requests (a client with failures only is in use but gets no token: not unused),
+    and ``notes`` why some counts are unknown.
+    """
     requests: dict[str, int] = {}
+    failed: dict[str, int] = {}
     sources: set[str] = set()
+    notes: set[str] = set()
     pools: list[dict[str, Any]] = []
     for pool in inventory.pools:
         clients = sorted(pool.clients, key=lambda c: str(c.get("ClientId")))
+        replicated = any(r.get("Role") != "PRIMARY" for r in pool.replicas)
         for client in clients:
-            count, source = usage_for(str(client.get("ClientId")))
+            client_id = str(client.get("ClientId"))
+            usage = usage_for(client_id)
+            count, source = usage[0], usage[1]
+            if isinstance(usage, ClientUsage):
+                if usage.failed:
+                    failed[client_id] = usage.failed
+                    sources.update([usage.source] if usage.source else [])
+                if count is None and usage.note:
+                    notes.add(usage.note)
             if count == 0 and TOKEN_API_FLOW in (client.get("ExplicitAuthFlows") or ()):
                 # GetClientToken calls are not Token_POST events: seeing none proves nothing.
                 count = None
+                notes.add("GetClientToken requests are not counted")
+            if count == 0 and replicated:
+                # A secondary replica in another region can serve this client's tokens (the
+                # replicas share client ids): this region's zero alone proves nothing.
+                count = None
+                notes.add("token requests served by a replica in another region are not added")
             if count is not None:
-                requests[str(client["ClientId"])] = count
+                requests[client_id] = count
                 sources.add(str(source))
         pools.append(
             {
@@ -57,7 +92,13 @@ def render(
                 "Name": pool.name,
                 "Arn": pool.arn,
                 "ResourceServers": pool.resource_servers,
-                "AppClients": [{k: v for k, v in c.items() if k != "ClientSecret"} for c in clients],
+                **({"Replicas": pool.replicas} if pool.replicas else {}),
+                **(
+                    {"SecretUnknown": dict(sorted(pool.secret_unknown.items()))}
+                    if pool.secret_unknown
+                    else {}
+                ),
+                "AppClients": [without_secrets(c)[0] for c in clients],
             }
         )
     document = {
@@ -65,7 +106,25 @@ def render(
         "account": inventory.account,
         "region": inventory.region,
         **({"sweptAt": inventory.swept_at} if inventory.swept_at else {}),
-        "usage": {"windowDays": window_days, "sources": sorted(sources), "tokenRequests": requests},
+        "usage": {
+            "countVersion": COUNT_VERSION,
+            "windowDays": window_days,
+            "sources": sorted(sources),
+            "tokenRequests": requests,
+            **({"failedTokenRequests": failed} if failed else {}),
+            **({"notes": sorted(notes)} if notes else {}),
+        },
         "userPools": pools,
+        **(
+            {
+                "secondaryReplicas": [
+                    {"Id": r.id, "Name": r.name, "Arn": r.arn, "PrimaryRegion": r.primary_region}
+                    | ({"Status": r.status} if r.status else {})
+                    for r in inventory.secondaries
+                ]
+            }
+            if inventory.secondaries
+            else {}
+        ),
     }
     return json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n"

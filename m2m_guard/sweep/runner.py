@@ -10,7 +10,15 @@ from typing import Any
 from m2m_guard.sweep import accounts, aws
 from m2m_guard.sweep.discovery import RegionInventory, discover_region
 from m2m_guard.sweep.ratelimit import RegionLimiter, TokenBucket
-from m2m_guard.sweep.usage import UsageCount, logs_insights, lookup_events
+from m2m_guard.sweep.usage import (
+    ClientUsage,
+    UsageCount,
+    client_usage,
+    failing_notes,
+    logs_insights,
+    lookup_events,
+    usage_notes,
+)
 
 #: CloudTrail LookupEvents allows 2 requests per second per account and region.
 LOOKUP_RPS = 2.0
@@ -77,20 +85,16 @@ class SweepResult:
             region_names=tuple(sorted({inventory.region for inventory in read})),
         )
 
-    def usage_for(self, account: str, region: str, client_id: str) -> tuple[int | None, str | None]:
-        """Requests of one client, and the source, preferring Logs Insights over LookupEvents.
+    def usage_for(self, account: str, region: str, client_id: str) -> ClientUsage:
+        """Successful token requests of one client, and the source, preferring Logs Insights over
+        LookupEvents (see m2m_guard/sweep/usage.py).
 
-        None when no source covers the client, or the covering source stopped early and never
-        saw it (a partial count cannot prove a client unused).
+        ``requests`` is None when no source covers the client, or the covering ones cannot prove
+        a client unused (they stopped early, or some events name no client) and never saw it
+        succeed, or all its requests failed.
         """
-        for key in ((account, None), (account, region)):
-            count = self.usage.get(key)
-            if count is None or count.error:
-                continue
-            seen = count.counts.get(client_id, 0)
-            if seen or not count.partial:
-                return seen, count.source
-        return None, None
+        sources = (self.usage.get((account, None)), self.usage.get((account, region)))
+        return client_usage(sources, region, client_id)
 
 
 def _targets(base: Any, options: SweepOptions, out: SweepResult) -> list[accounts.Target]:
@@ -132,9 +136,9 @@ def _targets(base: Any, options: SweepOptions, out: SweepResult) -> list[account
 
 def _regions(target: accounts.Target, options: SweepOptions, out: SweepResult) -> list[str]:
     if options.regions:
-        return list(options.regions)
+        return list(dict.fromkeys(options.regions))  # a region named twice is swept once
     try:
-        return accounts.enabled_regions(target.session, options.endpoint_url)
+        plan = accounts.region_plan(target.session, options.endpoint_url, target.partition)
     except Exception as exc:
         out.problems.append(
             Problem(
@@ -143,7 +147,12 @@ def _regions(target: accounts.Target, options: SweepOptions, out: SweepResult) -
                 False,
             )
         )
-        return sorted(target.session.get_available_regions("cognito-idp"))
+        return sorted(accounts.cognito_regions(target.partition))
+    # An enabled region the SDK cannot sweep is said once, not once per account.
+    for note in plan.notes():
+        if all(problem.message != note for problem in out.problems):
+            out.problems.append(Problem(note, False))
+    return plan.sweep
 
 
 def run_sweep(
@@ -214,20 +223,19 @@ def run_sweep(
             out.usage[(target.account, None)] = count
             out.calls += count.calls
     for (account, scope), count in sorted(out.usage.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        where = f"account {account}" + (f", region {scope}" if scope else "")
-        if count.error:
-            out.problems.append(
-                Problem(f"{where}: usage from {count.source} unavailable: {count.error}", False)
-            )
-        elif count.partial:
-            out.problems.append(
-                Problem(f"{where}: {count.source} stopped early; counts are lower bounds", False)
-            )
+        out.problems.extend(Problem(note, False) for note in usage_notes(account, scope, count))
     out.inventories.sort(key=lambda inv: (inv.account, inv.region))
     for inventory in out.inventories:
         where = f"account {inventory.account}, region {inventory.region}"
         out.problems.extend(Problem(f"{where}: {error}", True) for error in inventory.errors)
         out.problems.extend(Problem(f"{where}: {warning}", False) for warning in inventory.warnings)
+        if out.usage and inventory.readable:
+
+            def usage_of(client_id: str, inv: RegionInventory = inventory) -> ClientUsage:
+                return out.usage_for(inv.account, inv.region, client_id)
+
+            failing = failing_notes(inventory, usage_of, options.lookback_days)
+            out.problems.extend(Problem(note, False) for note in failing)
     if not any(inventory.readable for inventory in out.inventories) and not any(
         problem.fatal for problem in out.problems
     ):

@@ -309,3 +309,73 @@ def test_a_large_dump_is_located_client_by_client() -> None:
 )
 def test_matches_describe_shapes_only(data: Any, expected: bool) -> None:
     assert describe.matches(data) is expected
+
+
+#: DescribeUserPoolClient output for a client whose secret Cognito keeps in AWS Secrets Manager:
+#: ``ClientSecretArn`` instead of ``ClientSecret``. Shape: botocore's cognito-idp service model
+#: (2016-04-18, botocore 1.44.8), UserPoolClientType.ClientSecretArn ("returns this ARN instead of
+#: ClientSecret for app clients whose secret it manages in Secrets Manager"), its value matching
+#: ClientSecretArnType's pattern ``arn:aws:secretsmanager:<region>:<account>:secret/<name>``.
+SECRETS_MANAGER_CLIENT = {
+    "UserPoolClient": {
+        "UserPoolId": "eu-west-1_Rp4s8TbQ2",
+        "ClientName": "billing-export",
+        "ClientId": "5m2n8b4v6c1x3z9l7k5j3h1g0f",
+        "ClientSecretArn": (
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret/"
+            "cognito-idp/eu-west-1_Rp4s8TbQ2/5m2n8b4v6c1x3z9l7k5j3h1g0f-AbC123"
+        ),
+        "LastModifiedDate": "2026-06-03T09:12:44.101000+00:00",
+        "CreationDate": "2026-06-03T09:12:44.101000+00:00",
+        "AccessTokenValidity": 60,
+        "TokenValidityUnits": {"AccessToken": "minutes"},
+        "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthScopes": ["billing/export"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "ClientType": "REGULAR",
+    }
+}
+
+
+def test_client_secret_arn_means_the_client_has_a_secret() -> None:
+    from m2m_guard.model import token_blockers
+
+    [client] = load_text("c.json", json.dumps(SECRETS_MANAGER_CLIENT, indent=2))
+    # The ARN is kept (it is where the secret lives, not the secret) and means a secret.
+    assert client.record["ClientSecretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
+    assert client.record["GenerateSecret"] is False  # describe output never has GenerateSecret
+    assert client.has_secret is True
+    assert token_blockers(client) == ([], [])
+    assert client.field_lines["ClientSecretArn"] == 6
+
+
+def test_without_a_secret_or_its_arn_the_client_can_never_get_a_token() -> None:
+    from m2m_guard.model import token_blockers
+
+    raw = {k: v for k, v in SECRETS_MANAGER_CLIENT["UserPoolClient"].items() if k != "ClientSecretArn"}
+    [client] = load_text("c.json", json.dumps({"UserPoolClient": raw}))
+    assert client.has_secret is False
+    assert token_blockers(client) == ([("GenerateSecret", "it has no client secret")], [])
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "ClientSecret",
+        "clientSecret",
+        "client_secret",
+        "CLIENT-SECRET",
+        "ClientSecretValue",
+        "clientSecretValue",
+    ],
+)
+def test_secret_values_are_dropped_in_any_casing_and_at_any_depth(key: str) -> None:
+    canary = "CANARY-" + "q7" * 16
+    raw = dict(SECRETS_MANAGER_CLIENT["UserPoolClient"])
+    raw[key] = canary
+    # a future field holding secret descriptors (AddUserPoolClientSecret's ClientSecretDescriptor)
+    raw["FutureSecrets"] = {"Current": [{"ClientSecretId": "x--1", key: canary}], "Note": {key: canary}}
+    [client] = load_text("c.json", json.dumps({"UserPoolClient": raw}))
+    assert canary not in repr(as_dict(client))
+    assert client.record["FutureSecrets"] == {"Current": [{"ClientSecretId": "x--1"}], "Note": {}}
+    assert client.has_secret is True

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from m2m_guard.model import AppClient, Undetermined, Violation, token_blockers
 from m2m_guard.rules._registry import Params, rule
+
+#: The auth flow of GetClientToken, whose requests are not the CloudTrail ``Token_POST`` events
+#: the sweep counts (see m2m_guard/sweep/usage.py).
+TOKEN_API_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
+
+
+def _flows(client: AppClient) -> tuple[Any, ...]:
+    flows = client.explicit_auth_flows
+    return tuple(flows) if isinstance(flows, (list, tuple)) else ()
 
 
 @rule(
@@ -25,9 +35,11 @@ from m2m_guard.rules._registry import Params, rule
     tags=("cost", "hygiene"),
 )
 def unused_client_credentials(client: AppClient, p: Params) -> Iterator[Violation]:
-    """An M2M client made no token request in ``lookback_days`` (default 30) according to the
-    usage data, or can never issue a token at all. A client absent from the usage data has
-    unknown usage and is never called unused.
+    """An M2M client made no successful token request in ``lookback_days`` (default 30)
+    according to the usage data, or can never issue a token at all. A client absent from the
+    usage data has unknown usage and is never called unused; so has a client whose requests all
+    failed (the sweep reports it as failing), and a GetClientToken client counted from CloudTrail
+    (its requests are not ``Token_POST`` events).
 
     Example::
 
@@ -45,6 +57,8 @@ def unused_client_credentials(client: AppClient, p: Params) -> Iterator[Violatio
     lookback = p.get("lookback_days", 30)
     usage = client.usage
     if usage is not None and usage.requests == 0:
+        if TOKEN_API_FLOW in _flows(client) and usage.source.startswith("CloudTrail"):
+            raise Undetermined(f"the {usage.source} count has no GetClientToken requests")
         if usage.window_days < lookback:
             raise Undetermined(
                 f"the {usage.source} covers {usage.window_days:g} days, less than the "

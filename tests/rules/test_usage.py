@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from m2m_guard.model import ABSENT, Undetermined
+from m2m_guard.model import ABSENT, Undetermined, Usage
 from tests.rules.clients import check, m2m, unknown, used
 
 RULE = "unused_client_credentials"
@@ -182,3 +182,25 @@ def test_a_known_blocker_fires_even_when_another_is_unknown() -> None:
 
 def test_scopes_with_an_unknown_element_are_not_empty() -> None:
     assert check(RULE, m2m(AllowedOAuthScopes=(unknown(),))) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "fires"),
+    [
+        pytest.param("CloudTrail LookupEvents", False, id="cloudtrail-lookup"),
+        pytest.param("CloudTrail log group trail (Logs Insights)", False, id="cloudtrail-insights"),
+        pytest.param("usage file usage.json", True, id="usage-file-says-zero"),
+    ],
+)
+def test_a_cloudtrail_zero_says_nothing_about_get_client_token(source: str, fires: bool) -> None:
+    # GetClientToken requests are not the Token_POST events CloudTrail counts are made of
+    client = m2m(ExplicitAuthFlows=("ALLOW_CLIENT_TOKEN_AUTH",), usage=Usage(0, 30, source))
+    if fires:
+        [violation] = check(RULE, client)
+        assert violation.message.startswith("No token requests in the last 30 days")
+    else:
+        with pytest.raises(Undetermined) as caught:
+            check(RULE, client)
+        assert caught.value.reason == f"the {source} count has no GetClientToken requests"
+    # a request seen is a request made, whichever way the others were made
+    assert check(RULE, m2m(ExplicitAuthFlows=("ALLOW_CLIENT_TOKEN_AUTH",), usage=Usage(3, 30, source))) == []

@@ -1,10 +1,13 @@
 """Monthly cost of M2M clients: one computation for budgets, advice and cost reports.
 
 Amazon Cognito bills machine-to-machine use per app client per month and per token request
-(https://aws.amazon.com/cognito/pricing/, "Machine-to-machine (M2M) authorization": USD 6.00
-per app client per month and USD 2.25 per 1,000 token requests at the time of writing). Both
-prices are policy settings, because AWS has changed them before and they vary by region and
-agreement.
+(https://aws.amazon.com/cognito/pricing/, "Machine-to-machine (M2M) authorization"). The default
+price table below is what m2m-guard could establish on DEFAULT_PRICES_CHECKED (README, "Prices"):
+AWS's pricing page says there is no free tier for M2M app clients or token requests, but the
+figures themselves render from price data that m2m-guard could not read there, so they come from
+AWS billing descriptions quoted by third parties and are labelled unconfirmed in every cost
+report. Every figure is a policy setting (``pricing:``), because AWS has changed them before and
+they vary by region and agreement.
 """
 
 from __future__ import annotations
@@ -25,6 +28,19 @@ from m2m_guard.model import (
 
 APP_CLIENT_MONTH_USD = 6.00
 TOKEN_REQUEST_USD = 0.00225
+#: When the default price table was last checked against AWS's pages, and where.
+DEFAULT_PRICES_CHECKED = "2026-11-30"
+PRICING_PAGE = "https://aws.amazon.com/cognito/pricing/"
+#: Default figures that AWS's own pages did not confirm, by the policy key that overrides each.
+UNCONFIRMED_DEFAULTS = {
+    "app_client_month_usd": "USD 6.00 per app client a month",
+    "token_request_usd": (
+        "USD 0.00225 per token request at any volume (AWS's lower prices above its first tier are unknown "
+        "here, so larger request amounts may be high)"
+    ),
+}
+#: The pricing keys a policy can set.
+PRICING_KEYS = ("app_client_month_usd", "token_request_usd", "token_request_tiers")
 #: AWS prices a month as 730 hours.
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -42,6 +58,49 @@ class Pricing:
     token_request_usd: float = TOKEN_REQUEST_USD
     #: Graduated tiers; when given they replace ``token_request_usd``.
     token_request_tiers: tuple[Tier, ...] = ()
+    #: The policy that set some of the figures (None: m2m-guard's defaults throughout), and the
+    #: keys it set; the other figures are the defaults.
+    policy: str | None = None
+    overrides: tuple[str, ...] = ()
+
+    def replaced(self) -> tuple[str, ...]:
+        """The pricing keys whose figure is not m2m-guard's default, in PRICING_KEYS order."""
+        keys = set(self.overrides)
+        if self.policy is None:  # built in code: a figure other than the default is not one
+            if self.app_client_month_usd != APP_CLIENT_MONTH_USD:
+                keys.add("app_client_month_usd")
+            if self.token_request_usd != TOKEN_REQUEST_USD:
+                keys.add("token_request_usd")
+            if self.token_request_tiers:
+                keys.add("token_request_tiers")
+        return tuple(k for k in PRICING_KEYS if k in keys)
+
+    def defaults_in_use(self) -> tuple[str, ...]:
+        """The pricing keys whose figure is m2m-guard's default (tiers count with the request price)."""
+        keys = self.replaced()
+        return tuple(
+            k
+            for k, replaced in (
+                ("app_client_month_usd", "app_client_month_usd" in keys),
+                ("token_request_usd", bool({"token_request_usd", "token_request_tiers"} & set(keys))),
+            )
+            if not replaced
+        )
+
+    def unconfirmed(self) -> tuple[str, ...]:
+        """What the default figures in use are, for those AWS's pages did not confirm."""
+        return tuple(UNCONFIRMED_DEFAULTS[k] for k in self.defaults_in_use() if k in UNCONFIRMED_DEFAULTS)
+
+    def table(self) -> str:
+        """Which price table a report used, in one phrase."""
+        defaults = f"m2m-guard's defaults (Amazon Cognito list prices, checked {DEFAULT_PRICES_CHECKED})"
+        keys = self.replaced()
+        if not keys:
+            return defaults
+        owner = f"the policy's ({self.policy})" if self.policy else "custom prices"
+        if not self.defaults_in_use():
+            return owner
+        return f"{owner} for {', '.join(keys)}; {defaults} for the rest"
 
     def requests_usd(self, requests: float) -> float:
         """Price of ``requests`` token requests in one month (graduated tiers if any)."""

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.cost import (
+    DEFAULT_PRICES_CHECKED,
     HOURS_PER_MONTH,
     Pricing,
     Tier,
@@ -17,6 +18,7 @@ from m2m_guard.cost import (
     ttl_for_budget,
     usd,
 )
+from m2m_guard.policy import load_policy
 from tests.rules.clients import m2m, unknown, used
 
 #: 1,000 requests at 0.01, the next 9,000 at 0.005, everything above at 0.001.
@@ -49,6 +51,59 @@ def ttl(minutes: int, **changes: Any) -> Any:
 )
 def test_requests_usd(pricing: Pricing, requests: float, expected: float) -> None:
     assert pricing.requests_usd(requests) == pytest.approx(expected, abs=1e-9)
+
+
+DEFAULTS = f"m2m-guard's defaults (Amazon Cognito list prices, checked {DEFAULT_PRICES_CHECKED})"
+#: What m2m-guard could not confirm on AWS's pages: the pricing page (aws.amazon.com/cognito/pricing,
+#: de and ja versions as stored) says only that M2M app clients and token requests have no free
+#: tier; USD 6.00 a client a month and USD 2.25 per 1,000 requests come from AWS billing
+#: descriptions quoted by third parties (README, "Prices").
+UNCONFIRMED_CLIENT = "USD 6.00 per app client a month"
+UNCONFIRMED_REQUESTS = (
+    "USD 0.00225 per token request at any volume (AWS's lower prices above its first tier are unknown "
+    "here, so larger request amounts may be high)"
+)
+
+
+@pytest.mark.parametrize(
+    ("pricing", "table", "unconfirmed"),
+    [
+        pytest.param("", DEFAULTS, (UNCONFIRMED_CLIENT, UNCONFIRMED_REQUESTS), id="no-pricing"),
+        pytest.param("pricing: {}\n", DEFAULTS, (UNCONFIRMED_CLIENT, UNCONFIRMED_REQUESTS), id="empty"),
+        pytest.param(
+            "pricing: {app_client_month_usd: 6.0, token_request_usd: 0.00225}\n",
+            "the policy's (team.yaml)",
+            (),
+            id="the-policy-sets-both-even-at-the-default-figures",
+        ),
+        pytest.param(
+            "pricing: {app_client_month_usd: 5.5}\n",
+            f"the policy's (team.yaml) for app_client_month_usd; {DEFAULTS} for the rest",
+            (UNCONFIRMED_REQUESTS,),
+            id="client-price-only",
+        ),
+        pytest.param(
+            "pricing: {token_request_tiers: [{up_to: 250000, usd: 0.00225}, {usd: 0.0018}]}\n",
+            f"the policy's (team.yaml) for token_request_tiers; {DEFAULTS} for the rest",
+            (UNCONFIRMED_CLIENT,),
+            id="tiers-only",
+        ),
+    ],
+)
+def test_the_price_table_says_whose_figures_are_used(
+    pricing: str, table: str, unconfirmed: tuple[str, ...]
+) -> None:
+    loaded = load_policy("team.yaml", "version: 1\n" + pricing + "rules: []\n").pricing
+    assert loaded.table() == table
+    assert loaded.unconfirmed() == unconfirmed
+
+
+def test_prices_built_in_code_are_not_called_the_defaults() -> None:
+    assert Pricing().table() == DEFAULTS and Pricing().replaced() == ()
+    custom = Pricing(token_request_usd=0.002)
+    assert custom.replaced() == ("token_request_usd",)
+    assert custom.table() == f"custom prices for token_request_usd; {DEFAULTS} for the rest"
+    assert TIERS.replaced() == ("token_request_tiers",) and TIERS.unconfirmed() == (UNCONFIRMED_CLIENT,)
 
 
 def test_list_prices_are_the_design_defaults() -> None:

@@ -453,3 +453,64 @@ def test_policy_warnings_are_said_by_cost_too(
     code = main(["cost", "--policy", "p.yaml", "--format", "json"])
     err = capsys.readouterr().err
     assert code == 0 and "warning" in err and "'TTL-MAXX' matches no rule id" in err
+
+
+# The defaults' figures are labelled unconfirmed in every format (README, "Prices": AWS's pricing
+# page renders them from price data m2m-guard could not read; it confirms only that M2M has no
+# free tier); a policy that sets every figure is named instead.
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "csv"])
+def test_every_format_says_which_price_table_was_used(
+    repo: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    (repo / "auth.yaml").write_text(ONE_CLIENT)
+    (repo / "own.yaml").write_text(
+        "version: 1\npricing: {app_client_month_usd: 5.0, token_request_usd: 0.002}\nrules: []\n"
+    )
+    (repo / "half.yaml").write_text("version: 1\npricing: {app_client_month_usd: 5.0}\nrules: []\n")
+    (repo / "none.yaml").write_text("version: 1\nrules: []\n")
+    checked = "m2m-guard's defaults (Amazon Cognito list prices, checked 2026-11-30)"
+    unconfirmed = "USD 6.00 per app client a month"
+    seen = {}
+    for policy in ("none", "half", "own"):
+        code, out = run(capsys, "auth.yaml", "--policy", f"{policy}.yaml", "--format", fmt)
+        assert code == 0
+        seen[policy] = out
+    assert checked in seen["none"] and unconfirmed in seen["none"] and "USD 0.00225" in seen["none"]
+    assert "the policy's (half.yaml) for app_client_month_usd; " + checked in seen["half"]
+    assert unconfirmed not in seen["half"] and "USD 0.00225 per token request at any volume" in seen["half"]
+    assert "the policy's (own.yaml)" in seen["own"]
+    assert unconfirmed not in seen["own"] and "at any volume" not in seen["own"]
+    assert checked not in seen["own"]
+    if fmt == "json":
+        pricing = json.loads(seen["none"])["pricing"]
+        assert (pricing["table"], pricing["policy"], pricing["defaults_checked"]) == (
+            "default",
+            None,
+            "2026-11-30",
+        )
+        assert pricing["defaults_source"] == "https://aws.amazon.com/cognito/pricing/"
+        assert len(pricing["unconfirmed"]) == 2
+        own = json.loads(seen["own"])["pricing"]
+        assert (own["table"], own["policy"], own["replaced"], own["unconfirmed"]) == (
+            "policy",
+            "own.yaml",
+            ["app_client_month_usd", "token_request_usd"],
+            [],
+        )
+        assert own["defaults_checked"] is None
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(seen["half"])))
+        assert rows[0]["price_table"].startswith("the policy's (half.yaml) for app_client_month_usd; ")
+
+
+def test_pool_budget_findings_price_like_cost(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "auth.yaml").write_text(ONE_CLIENT)
+    (repo / "p.yaml").write_text(
+        "version: 1\npricing: {app_client_month_usd: 9.0}\n"
+        "rules:\n  - {id: B, type: pool_budget, monthly_usd: 1}\n"
+    )
+    _, out = run(capsys, "auth.yaml", "--policy", "p.yaml", "--format", "json")
+    total = json.loads(out)["pools"][0]["monthly_usd"]
+    assert main(["scan", "auth.yaml", "--policy", "p.yaml", "--format", "json"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert f"${total:,.2f}" in finding["message"] and "$9.00" in finding["message"]

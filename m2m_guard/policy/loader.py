@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from m2m_guard.cost import Pricing, Tier
+from m2m_guard.cost import PRICING_KEYS, Pricing, Tier
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, Severity
 from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
 from m2m_guard.policy.schema import DATE_PATTERN, DURATION_PATTERN, ID_PATTERN, build_schema
@@ -413,7 +413,8 @@ def _check_waiver_rules(rules: list[Any], waivers: list[Any], report: _Report) -
         report.warn(("waivers", index, "rule"), f"{pattern!r} matches no rule id of this policy ({hint})")
 
 
-def _pricing(entry: dict[str, Any] | None) -> Pricing:
+def _pricing(entry: dict[str, Any] | None, source: str) -> Pricing:
+    """The policy's ``pricing:`` over m2m-guard's defaults; reports name the table that was used."""
     if not entry:
         return Pricing()
     tiers = tuple(Tier(t.get("up_to"), float(t["usd"])) for t in entry.get("token_request_tiers", ()))
@@ -422,6 +423,8 @@ def _pricing(entry: dict[str, Any] | None) -> Pricing:
         app_client_month_usd=float(entry.get("app_client_month_usd", defaults.app_client_month_usd)),
         token_request_usd=float(entry.get("token_request_usd", defaults.token_request_usd)),
         token_request_tiers=tiers,
+        policy=source,
+        overrides=tuple(k for k in PRICING_KEYS if k in entry),
     )
 
 
@@ -475,6 +478,6 @@ def load_policy(source: str, text: str) -> Policy:
         source=source,
         rules=tuple(r for r in rules if r is not None),
         waivers=tuple(w for w in waivers if w is not None),
-        pricing=_pricing(data.get("pricing")),
+        pricing=_pricing(data.get("pricing"), source),
         warnings=tuple(report.lines(warnings=True)),
     )

@@ -4,7 +4,8 @@ Requests are marked ``projected`` when they come from the access-token lifetime 
 TTL, a lower bound) rather than from observed usage. A total that includes projected or unknown
 requests is a lower bound too: every format says "at least" (json and csv in a field of its own).
 Pools and clients read from a sweep are named with their pool name or ClientName beside the ids,
-and the account and region.
+and the account and region. Every format says which price table was used (m2m-guard's defaults
+with the date they were checked, or the policy's) and which default figures are unconfirmed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from m2m_guard.cost import CostReport, PoolLine, client_label, count, usd
+from m2m_guard.cost import (
+    DEFAULT_PRICES_CHECKED,
+    PRICING_PAGE,
+    CostReport,
+    PoolLine,
+    Pricing,
+    client_label,
+    count,
+    usd,
+)
 from m2m_guard.model import human_duration, plural
 
 COLUMNS = (
@@ -37,10 +47,17 @@ COLUMNS = (
     "ttl_for_budget",
     "caching_requests_month",
     "caching_usd",
+    "price_table",
 )
 
 
-def _row(line: PoolLine) -> dict[str, Any]:
+def _price_table(pricing: Pricing) -> str:
+    """The price table in one cell: which one, and which of its default figures are unconfirmed."""
+    unconfirmed = pricing.unconfirmed()
+    return pricing.table() + (f"; unconfirmed: {'; '.join(unconfirmed)}" if unconfirmed else "")
+
+
+def _row(line: PoolLine, pricing: Pricing) -> dict[str, Any]:
     cost, plan, place = line.cost, line.plan, line.place
     return {
         "pool": line.pool.label,
@@ -65,19 +82,27 @@ def _row(line: PoolLine) -> dict[str, Any]:
         "ttl_for_budget_seconds": plan.ttl_seconds,
         "caching_requests_month": round(plan.caching_requests, 1),
         "caching_usd": round(plan.caching_usd, 2),
+        "price_table": _price_table(pricing),
     }
 
 
 def render_json(report: CostReport) -> str:
     pricing = report.pricing
     document = {
-        "pools": [_row(line) for line in report.pools],
+        "pools": [_row(line, pricing) for line in report.pools],
         "total_monthly_usd": round(report.total_usd, 2),
         "total_monthly_usd_at_least": report.at_least,
         "pricing": {
             "app_client_month_usd": pricing.app_client_month_usd,
             "token_request_usd": pricing.token_request_usd,
             "token_request_tiers": [{"up_to": t.up_to, "usd": t.usd} for t in pricing.token_request_tiers],
+            "table": ("policy" if pricing.policy else "custom") if pricing.replaced() else "default",
+            "policy": pricing.policy if pricing.replaced() else None,
+            "replaced": list(pricing.replaced()),
+            "defaults_checked": DEFAULT_PRICES_CHECKED if pricing.defaults_in_use() else None,
+            "defaults_source": PRICING_PAGE if pricing.defaults_in_use() else None,
+            "unconfirmed": list(pricing.unconfirmed()),
+            "description": _price_table(pricing),
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -88,7 +113,7 @@ def render_csv(report: CostReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for line in report.pools:
-        row = _row(line)
+        row = _row(line, report.pricing)
         row["unused_clients"] = " ".join(row["unused_clients"])
         writer.writerow([_cell(row[c]) for c in COLUMNS])
     return out.getvalue()
@@ -226,8 +251,16 @@ def render_markdown(report: CostReport) -> str:
 def _footnote(report: CostReport) -> str:
     pricing = report.pricing
     price = "tiered" if pricing.token_request_tiers else f"${pricing.token_request_usd:g} per token request"
+    unconfirmed = pricing.unconfirmed()
+    caveat = (
+        f" Unconfirmed on AWS's pages ({PRICING_PAGE}): {'; '.join(unconfirmed)}; a policy's "
+        "pricing replaces them."
+        if unconfirmed
+        else ""
+    )
     return (
-        f"Prices: ${pricing.app_client_month_usd:,.2f} per M2M app client a month, {price}. "
+        f"Prices: {pricing.table()}: ${pricing.app_client_month_usd:,.2f} per M2M app client a month, "
+        f"{price}.{caveat} "
         "Projected requests assume one token per access-token lifetime (730 h / TTL), a lower bound "
         "(≥): a total that includes them, or unknown requests, is at least the amount shown."
     )

@@ -51,11 +51,16 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
 
 @rule(
     "user_auth_flows",
-    summary="M2M clients must not allow user sign-in auth flows.",
+    summary=(
+        "M2M clients must not allow user sign-in auth flows, and ALLOW_CLIENT_TOKEN_AUTH must be its "
+        "client's only auth flow."
+    ),
     help=(
         "Remove user sign-in flows (`ALLOW_USER_PASSWORD_AUTH`, `ALLOW_USER_SRP_AUTH`, "
         "`ALLOW_ADMIN_USER_PASSWORD_AUTH`, `ALLOW_CUSTOM_AUTH`, `ALLOW_USER_AUTH`) from "
-        "`ExplicitAuthFlows` of machine clients."
+        "`ExplicitAuthFlows` of machine clients. A client with `ALLOW_CLIENT_TOKEN_AUTH` "
+        "(GetClientToken) keeps no other flow, not even `ALLOW_REFRESH_TOKEN_AUTH`: Cognito "
+        "requires it to be the only authentication flow of its app client."
     ),
     params={
         "type": "object",
@@ -67,7 +72,10 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
 )
 def user_auth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
     """An M2M client's ExplicitAuthFlows hold only non-user flows (ALLOW_CLIENT_TOKEN_AUTH,
-    ALLOW_REFRESH_TOKEN_AUTH) plus those listed in ``allow``.
+    ALLOW_REFRESH_TOKEN_AUTH) plus those listed in ``allow``; and ALLOW_CLIENT_TOKEN_AUTH stands
+    alone, whatever ``allow`` says, because Cognito requires it to be the client's only
+    authentication flow
+    (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetClientToken.html).
 
     Example::
 
@@ -76,6 +84,17 @@ def user_auth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
           severity: warning
     """
     flows, unknowns = _known_items(client.explicit_auth_flows, "ExplicitAuthFlows")
+    if M2M_AUTH_FLOW in flows:
+        others = [f for f in flows if f != M2M_AUTH_FLOW]
+        if others:
+            yield Violation(
+                f"ExplicitAuthFlows has {', '.join(repr(f) for f in others)} beside "
+                f"{M2M_AUTH_FLOW}, which must be the client's only auth flow.",
+                "ExplicitAuthFlows",
+            )
+        elif unknowns:
+            raise Undetermined(f"an element of ExplicitAuthFlows is {unknowns[0]}")
+        return
     allowed = set(NON_USER_AUTH_FLOWS) | set(p.get("allow", ()))
     bad = [f for f in flows if f not in allowed]
     if bad:

@@ -53,17 +53,34 @@ def parse_shard(text: str) -> tuple[int, int]:
 REGION_NAME = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
 
 
-def cognito_regions() -> frozenset[str]:
-    """Regions that offer Cognito user pools (cognito-idp), in every partition, as listed by the
-    endpoints data (botocore/data/endpoints.json) of the installed AWS SDK: no network call."""
+def cognito_regions(partition: str | None = None) -> frozenset[str]:
+    """Regions that offer Cognito user pools (cognito-idp), in ``partition`` or in every one, as
+    listed by the endpoints data (botocore/data/endpoints.json) of the installed AWS SDK: no
+    network call. The ``aws`` extra's boto3 floor is the first release whose data lists every
+    region that offers Cognito today (pyproject.toml)."""
     import botocore.session
 
     session = botocore.session.get_session()
+    partitions = [partition] if partition else session.get_available_partitions()
     return frozenset(
         region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("cognito-idp", partition_name=partition)
+        for name in partitions
+        for region in session.get_available_regions("cognito-idp", partition_name=name)
     )
+
+
+def sdk_regions() -> dict[str, frozenset[str]]:
+    """Every region the installed AWS SDK knows, whatever the service, by partition."""
+    import botocore.session
+
+    data = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
+    return {p["partition"]: frozenset(p.get("regions", {})) for p in data.get("partitions", [])}
+
+
+def sdk_version() -> str:
+    import botocore
+
+    return f"botocore {botocore.__version__}"
 
 
 def _either(names: list[str]) -> str:
@@ -156,9 +173,44 @@ def assume(
     return boto3.Session(botocore_session=core)
 
 
-def enabled_regions(session: Any, endpoint_url: str | None) -> list[str]:
-    """Regions that offer Cognito user pools and are enabled for the account."""
-    offered = set(session.get_available_regions("cognito-idp"))
+@dataclass(frozen=True)
+class RegionPlan:
+    """The enabled regions of an account, split by what the installed AWS SDK says of them."""
+
+    #: Enabled regions where the SDK offers Cognito user pools: the ones to sweep.
+    sweep: list[str]
+    #: Enabled regions the SDK does not know at all (newer than it).
+    unknown: list[str]
+    #: Enabled regions the SDK knows, without Cognito user pools listed there.
+    without_cognito: list[str]
+
+    def notes(self) -> list[str]:
+        """One warning per enabled region that is not swept, saying why and what to do."""
+        fix = "upgrade boto3, or name it with --regions and --allow-unknown-regions"
+        version = sdk_version()
+        return [
+            f"region {region} is enabled but unknown to the installed AWS SDK ({version}), so it "
+            f"was not swept; to sweep it, {fix}"
+            for region in self.unknown
+        ] + [
+            f"region {region} is enabled but the installed AWS SDK ({version}) lists no Cognito "
+            f"user pools there, so it was not swept; if Cognito is offered there now, {fix}"
+            for region in self.without_cognito
+        ]
+
+
+def region_plan(session: Any, endpoint_url: str | None, partition: str = "aws") -> RegionPlan:
+    """The regions enabled for the account (EC2 DescribeRegions) against the installed SDK's
+    endpoint data, in the account's partition. A region of another partition cannot be enabled
+    for the account: AWS never lists one (moto does), and it is left out silently."""
     ec2 = aws.client(session, "ec2", session.region_name or "us-east-1", endpoint_url)
     enabled = {r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]}
-    return sorted(offered & enabled)
+    known = sdk_regions()
+    elsewhere = frozenset().union(*(regions for name, regions in known.items() if name != partition))
+    ours = known.get(partition, frozenset())
+    offered = cognito_regions(partition)
+    return RegionPlan(
+        sweep=sorted(enabled & offered),
+        unknown=sorted(enabled - ours - elsewhere - offered),
+        without_cognito=sorted((enabled & ours) - offered),
+    )

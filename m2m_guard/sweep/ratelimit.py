@@ -1,10 +1,13 @@
 """Client-side rate limits, so a sweep stays inside Cognito's request quotas.
 
-Cognito's quotas are per account and region and cannot be raised for these categories
-(https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html): UserPoolRead 15
-requests per second (ListUserPools), UserPoolClientRead 15 per second (ListUserPoolClients,
-DescribeUserPoolClient), with at most 5 per second per operation on one user pool. Staying below
-them leaves room for the account's own traffic and keeps adaptive retries for the rare burst.
+Cognito groups its user-pool API operations into quota categories, each with a rate per account
+and region that cannot be raised for the categories a sweep uses, and limits some categories
+further to 5 requests per second per operation on one user pool ("Quotas in Amazon Cognito",
+https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html, table "Amazon Cognito user
+pools API operation categories and request rate quotas"; the Service Quotas console names them
+"Rate of UserPoolResourceRead requests per account" and "... per user pool"). The sweep keeps
+each category at most at its AWS rate and at most at ``--max-rps``, whichever is lower, so the
+account's own traffic keeps its share and adaptive retries stay for the rare burst.
 """
 
 from __future__ import annotations
@@ -73,20 +76,43 @@ def acquire_all(
         sleep(wait)
 
 
-#: Operation -> Cognito quota category.
+#: Operation -> Cognito quota category, named as AWS names them. The two marked "not listed"
+#: are newer than the quota table m2m-guard could check: they sit in the category whose
+#: description fits them ("Operations that read your user pools", "... retrieve information
+#: about your user pool clients") until AWS lists them.
 CATEGORY = {
     "ListUserPools": "UserPoolRead",
+    "DescribeUserPool": "UserPoolRead",
+    "ListUserPoolReplicas": "UserPoolRead",  # not listed
     "ListUserPoolClients": "UserPoolClientRead",
     "DescribeUserPoolClient": "UserPoolClientRead",
-    "ListResourceServers": "UserPoolResourceServerRead",
+    "ListUserPoolClientSecrets": "UserPoolClientRead",  # not listed
+    "ListResourceServers": "UserPoolResourceRead",
 }
+#: Requests per second AWS allows in each category, per account and region (default quotas,
+#: not adjustable).
+CATEGORY_RPS = {
+    "UserPoolRead": 15.0,
+    "UserPoolClientRead": 15.0,
+    "UserPoolResourceRead": 20.0,
+}
+#: Categories whose operations AWS also limits on a single user pool (the quota table's
+#: footnote: "Any individual operation in this category has a constraint that prevents the
+#: operation from being called at a rate higher than 5 RPS for a single user pool").
+PER_POOL_CATEGORIES = frozenset({"UserPoolClientRead", "UserPoolResourceRead"})
 #: Per-operation limit on a single user pool (requests per second).
 PER_POOL_RPS = 5.0
 
 
+def category_rate(category: str, max_rps: float) -> float:
+    """The client-side rate of a category: AWS's quota, capped by ``--max-rps``."""
+    return min(max_rps, CATEGORY_RPS.get(category, max_rps))
+
+
 class RegionLimiter:
     """The rate limits of one account and region: one bucket per quota category, and one per
-    operation and pool. A request takes a token from both at once."""
+    operation and pool where AWS limits the category per pool. A request takes a token from
+    both at once."""
 
     def __init__(
         self,
@@ -108,12 +134,12 @@ class RegionLimiter:
         return bucket
 
     def acquire(self, operation: str, pool_id: str | None = None) -> None:
+        # An operation missing from the table is a category of its own at --max-rps, and is
+        # held to the per-pool limit: unlisted means unknown, not unlimited.
+        category = CATEGORY.get(operation)
+        rate = category_rate(category, self.rps) if category else self.rps
         with self._lock:
-            buckets = []
-            category = CATEGORY.get(operation)
-            if category is not None:
-                buckets.append(self._bucket(self._categories, category, self.rps))
-            if pool_id is not None:
-                buckets.append(self._bucket(self._pools, (operation, pool_id), min(self.rps, PER_POOL_RPS)))
-        if buckets:
-            acquire_all(tuple(buckets), self._lock, self._clock, self._sleep)
+            buckets = [self._bucket(self._categories, category or operation, rate)]
+            if pool_id is not None and (category is None or category in PER_POOL_CATEGORIES):
+                buckets.append(self._bucket(self._pools, (operation, pool_id), min(rate, PER_POOL_RPS)))
+        acquire_all(tuple(buckets), self._lock, self._clock, self._sleep)

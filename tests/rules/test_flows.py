@@ -86,8 +86,8 @@ def test_mixed_oauth_flows_unknown_is_undetermined(flows: Any, reason: str) -> N
     [
         pytest.param(ABSENT, None, id="absent"),
         pytest.param((), None, id="empty"),
-        pytest.param(("ALLOW_CLIENT_TOKEN_AUTH",), None, id="client-token"),
-        pytest.param(("ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"), None, id="refresh"),
+        pytest.param(("ALLOW_CLIENT_TOKEN_AUTH",), None, id="client-token-alone"),
+        pytest.param(("ALLOW_REFRESH_TOKEN_AUTH",), None, id="refresh"),
         pytest.param(
             ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"), ["ALLOW_CUSTOM_AUTH"], id="allowed-by-policy"
         ),
@@ -125,6 +125,63 @@ def test_user_auth_flows_fails(flows: tuple[str, ...], allow: list[str] | None, 
     [violation] = check("user_auth_flows", m2m(ExplicitAuthFlows=flows), **raw)
     assert violation.message == f"ExplicitAuthFlows allows user sign-in flow {reported} on an M2M client."
     assert violation.field == "ExplicitAuthFlows"
+
+
+# GetClientToken: "The ALLOW_CLIENT_TOKEN_AUTH flow is mutually exclusive with user authentication
+# flows. It must be the only authentication flow that you configure for the app client."
+# (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetClientToken.html)
+@pytest.mark.parametrize(
+    ("flows", "allow", "reported"),
+    [
+        pytest.param(
+            ("ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
+            None,
+            "'ALLOW_REFRESH_TOKEN_AUTH'",
+            id="refresh-token",
+        ),
+        pytest.param(
+            ("ALLOW_USER_SRP_AUTH", "ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
+            None,
+            "'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'",
+            id="user-flow-too",
+        ),
+        pytest.param(
+            ("ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"),
+            ["ALLOW_CUSTOM_AUTH"],
+            "'ALLOW_CUSTOM_AUTH'",
+            id="allow-does-not-lift-it",
+        ),
+        pytest.param(
+            ("ALLOW_CLIENT_TOKEN_AUTH", unknown(), "ALLOW_REFRESH_TOKEN_AUTH"),
+            None,
+            "'ALLOW_REFRESH_TOKEN_AUTH'",
+            id="known-other-flow-wins-over-an-unknown-element",
+        ),
+    ],
+)
+def test_client_token_auth_must_be_the_only_flow(
+    flows: tuple[Any, ...], allow: list[str] | None, reported: str
+) -> None:
+    raw: dict[str, Any] = {} if allow is None else {"allow": allow}
+    [violation] = check("user_auth_flows", m2m(ExplicitAuthFlows=flows), **raw)
+    assert violation.message == (
+        f"ExplicitAuthFlows has {reported} beside ALLOW_CLIENT_TOKEN_AUTH, which must be the client's "
+        "only auth flow."
+    )
+    assert violation.field == "ExplicitAuthFlows"
+
+
+def test_client_token_auth_with_an_unknown_element_is_undetermined() -> None:
+    with pytest.raises(Undetermined, match=r"an element of ExplicitAuthFlows is unknown \(Ref"):
+        check(
+            "user_auth_flows",
+            m2m(
+                ExplicitAuthFlows=(
+                    "ALLOW_CLIENT_TOKEN_AUTH",
+                    unknown("Ref to parameter Flow without a default"),
+                )
+            ),
+        )
 
 
 def test_user_auth_flows_known_user_flow_wins_over_an_unknown_element() -> None:

@@ -6,6 +6,7 @@ through the role."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,6 +18,7 @@ from m2m_guard.cli import main
 from tests.reporters.support import github_problems, schema_errors
 from tests.sweep.support import (
     ACCOUNT,
+    FAST,
     INVENTORY,
     Hooks,
     cognito,
@@ -310,3 +312,136 @@ def test_assumed_role_credentials_renew_before_they_expire(moto: None, hooks: Ho
     credentials._expiry_time = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2)
     assert sts.get_caller_identity()["Account"] == MEMBERS[0]
     assert len(calls) == 2 and calls[1]["ExternalId"] == "ext-42"
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+
+def test_a_region_named_twice_is_read_once(moto: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from m2m_guard.sweep.accounts import parse_regions
+
+    assert parse_regions(" eu-west-1,us-east-1, eu-west-1,,us-east-1 ") == ["eu-west-1", "us-east-1"]
+    idp = cognito("us-east-1")
+    m2m(idp, pool(idp, "orders"), "svc-orders")
+    run = sweep(capsys, "--regions", "us-east-1,us-east-1, us-east-1", "--format", "json", report="m2m.json")
+    summary = run.report["summary"]
+    assert (summary["regions"], summary["account_regions"], summary["m2m_clients"]) == (1, 1, 1)
+    # nor priced twice: one client at the default USD 6.00 a month, projected requests aside
+    assert main(["cost", "--live", *FAST, "--regions", "us-east-1,us-east-1", "--format", "json"]) == 0
+    (line,) = json.loads(capsys.readouterr().out)["pools"]
+    assert (line["m2m_clients"], line["clients_usd"]) == (1, 6.0)
+
+
+def test_the_options_of_a_sweep_are_deduplicated_too() -> None:
+    from m2m_guard.sweep import accounts, runner
+
+    options = runner.SweepOptions(regions=["eu-west-1", "eu-west-1"])
+    target = accounts.Target(ACCOUNT, session=None)
+    assert runner._regions(target, options, runner.SweepResult()) == ["eu-west-1"]
+
+
+class StubbedSession:
+    """A boto3 session whose EC2 client answers DescribeRegions from a botocore Stubber, which
+    checks request and response against the EC2 service model."""
+
+    region_name = "us-east-1"
+
+    def __init__(self, enabled: list[str]) -> None:
+        self.enabled = enabled
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        from botocore.stub import Stubber
+
+        made = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        ).client(service, **kwargs)
+        stubber = Stubber(made)
+        # Shape of DescribeRegions: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html
+        regions = [
+            {"RegionName": r, "Endpoint": f"ec2.{r}.amazonaws.com", "OptInStatus": "opt-in-not-required"}
+            for r in self.enabled
+        ]
+        stubber.add_response("describe_regions", {"Regions": regions}, {"AllRegions": False})
+        stubber.activate()
+        return made
+
+
+def test_enabled_regions_the_sdk_cannot_sweep_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from m2m_guard.sweep import accounts
+
+    known = accounts.sdk_regions()
+    monkeypatch.setattr(accounts, "cognito_regions", lambda partition=None: frozenset({"us-east-1"}))
+    # cn-north-1 belongs to another partition than the account's (moto lists such regions, AWS
+    # does not): left out without a word
+    session = StubbedSession(["us-east-1", "eu-north-1", "ap-newland-9", "cn-north-1"])
+    plan = accounts.region_plan(session, None, "aws")
+    assert "eu-north-1" in known["aws"] and "cn-north-1" in known["aws-cn"]
+    assert (plan.sweep, plan.unknown, plan.without_cognito) == (
+        ["us-east-1"],
+        ["ap-newland-9"],
+        ["eu-north-1"],
+    )
+    version = accounts.sdk_version()
+    assert plan.notes() == [
+        f"region ap-newland-9 is enabled but unknown to the installed AWS SDK ({version}), so it was not "
+        "swept; to sweep it, upgrade boto3, or name it with --regions and --allow-unknown-regions",
+        f"region eu-north-1 is enabled but the installed AWS SDK ({version}) lists no Cognito user pools "
+        "there, so it was not swept; if Cognito is offered there now, upgrade boto3, or name it with "
+        "--regions and --allow-unknown-regions",
+    ]
+
+
+def test_an_enabled_region_the_sdk_cannot_sweep_is_a_warning_said_once(
+    moto: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from m2m_guard.sweep import accounts, runner
+
+    plan = accounts.RegionPlan(sweep=["us-east-1"], unknown=["ap-newland-9"], without_cognito=[])
+    monkeypatch.setattr(accounts, "region_plan", lambda *_, **__: plan)
+    idp = cognito("us-east-1")
+    m2m(idp, pool(idp, "orders"), "svc-orders")
+    run = sweep(capsys, "--format", "json", report="m2m.json")
+    assert run.code == 0, run.err  # a warning, not a failure: the regions it could read were read
+    (note,) = plan.notes()
+    assert run.err.count("ap-newland-9") == 1 and note in run.err
+    assert [(n["level"], n["message"]) for n in run.report["notifications"]] == [("warning", note)]
+    assert run.report["summary"]["m2m_clients"] == 1
+    # many accounts: still one warning per region
+    out = runner.SweepResult()
+    for account in MEMBERS:
+        target = accounts.Target(account, boto3.Session(region_name="us-east-1"))
+        assert runner._regions(target, runner.SweepOptions(), out) == ["us-east-1"]
+    assert [p.message for p in out.problems] == [note]
+
+
+def test_every_region_that_offers_cognito_today_is_known_to_the_sdk() -> None:
+    from m2m_guard.sweep.accounts import cognito_regions
+
+    # The regions botocore 1.42.60 (the aws extra's floor) lists for cognito-idp in
+    # botocore/data/endpoints.json; ap-east-2 and ap-southeast-6 first appear in that release,
+    # eusc-de-east-1 in 1.42.29, mx-central-1 in 1.39.10, ap-southeast-7 in 1.39.11.
+    today = {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+        "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+        "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+        "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "us-gov-east-1", "us-gov-west-1", "eusc-de-east-1",
+    }  # fmt: skip
+    assert today <= cognito_regions()
+    assert cognito_regions("aws-us-gov") == {"us-gov-east-1", "us-gov-west-1"}
+
+
+def test_the_aws_extra_asks_for_that_sdk() -> None:
+    """boto3 X.Y.Z requires botocore X.Y.Z or later (its wheel metadata), so the floor of boto3 is
+    the floor of botocore: 1.42.60 for the regions above, 1.43.19 for ListUserPoolReplicas."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    (line,) = re.findall(r'^aws = \["([^"]+)"\]$', pyproject, re.M)  # tomllib is Python 3.11+
+    boto3 = Requirement(line)
+    assert boto3.name == "boto3"
+    floor = min(Version(s.version) for s in boto3.specifier if s.operator == ">=")
+    assert floor >= Version("1.43.19")

@@ -121,3 +121,82 @@ def test_categories_are_limited_separately(cognito_limits: None) -> None:
         limiter.acquire("ListUserPoolClients", "pool-b")
     # UserPoolRead (10 at 10/s) and UserPoolClientRead (20 at 10/s) did not wait on each other
     assert clock.now - start == pytest.approx(1.9)
+
+
+# --- Cognito's quota categories -------------------------------------------------------------
+# "Amazon Cognito user pools API operation categories and request rate quotas"
+# (https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html): UserPoolRead 15 RPS,
+# UserPoolClientRead 15 RPS, UserPoolResourceRead 20 RPS per account and region, none adjustable;
+# footnote 1 holds each operation of UserPoolClientRead and UserPoolResourceRead to 5 RPS on one
+# user pool. Service Quotas: "Rate of UserPoolResourceRead requests per account" (20) and "...
+# per user pool" (5).
+
+
+@pytest.mark.parametrize(
+    ("operation", "category"),
+    [
+        ("ListUserPools", "UserPoolRead"),
+        ("DescribeUserPool", "UserPoolRead"),
+        ("ListUserPoolClients", "UserPoolClientRead"),
+        ("DescribeUserPoolClient", "UserPoolClientRead"),
+        ("ListResourceServers", "UserPoolResourceRead"),
+        ("ListUserPoolClientSecrets", "UserPoolClientRead"),  # not in AWS's table yet
+        ("ListUserPoolReplicas", "UserPoolRead"),  # not in AWS's table yet
+    ],
+)
+def test_operations_are_in_the_categories_aws_names(operation: str, category: str) -> None:
+    assert ratelimit.CATEGORY[operation] == category
+
+
+def test_category_rates_are_awss_capped_by_max_rps() -> None:
+    assert ratelimit.CATEGORY_RPS == {
+        "UserPoolRead": 15,
+        "UserPoolClientRead": 15,
+        "UserPoolResourceRead": 20,
+    }
+    assert ratelimit.category_rate("UserPoolResourceRead", 100) == 20
+    assert ratelimit.category_rate("UserPoolClientRead", 100) == 15
+    assert ratelimit.category_rate("UserPoolResourceRead", 10) == 10  # --max-rps stays a cap
+
+
+def sweep_rate(limiter: RegionLimiter, clock: Clock, operation: str, pools: list[str], n: int) -> list[float]:
+    times = []
+    for i in range(n):
+        limiter.acquire(operation, pools[i % len(pools)] if pools else None)
+        times.append(clock.now)
+    return times
+
+
+@pytest.mark.parametrize(
+    ("operation", "pools", "expected"),
+    [
+        pytest.param("ListResourceServers", [f"pool-{i}" for i in range(8)], 20, id="resource-read-20"),
+        pytest.param("DescribeUserPoolClient", [f"pool-{i}" for i in range(8)], 15, id="client-read-15"),
+        pytest.param("ListUserPools", [], 15, id="pool-read-15"),
+        pytest.param("ListResourceServers", ["pool-a"], 5, id="resource-read-5-on-one-pool"),
+        pytest.param("ListUserPoolClientSecrets", ["pool-a"], 5, id="client-read-5-on-one-pool"),
+        # UserPoolRead has no per-pool limit in AWS's table
+        pytest.param("DescribeUserPool", ["pool-a"], 15, id="pool-read-no-per-pool-limit"),
+        # an operation m2m-guard has no category for: --max-rps, and the per-pool limit
+        pytest.param("DescribeSomethingNew", ["pool-a"], 5, id="unlisted-held-per-pool"),
+        pytest.param("DescribeSomethingNew", [], 100, id="unlisted-at-max-rps"),
+    ],
+)
+def test_with_a_high_max_rps_each_category_runs_at_awss_rate(
+    cognito_limits: None, operation: str, pools: list[str], expected: int
+) -> None:
+    clock = Clock()
+    limiter = RegionLimiter(100, clock=clock, sleep=clock.sleep)
+    assert busiest_second(sweep_rate(limiter, clock, operation, pools, 3 * expected)) == expected
+
+
+def test_resource_servers_do_not_wait_for_app_clients(cognito_limits: None) -> None:
+    clock = Clock()
+    limiter = RegionLimiter(100, clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for i in range(20):
+        limiter.acquire("ListResourceServers", f"pool-{i}")
+        if i < 15:
+            limiter.acquire("DescribeUserPoolClient", f"pool-{i}")
+    # 20 at 20/s and 15 at 15/s in separate buckets: about a second, not the 1.9 s of one bucket
+    assert clock.now - start < 1.2

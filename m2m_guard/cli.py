@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,10 +252,11 @@ def _sweep_options(args: argparse.Namespace) -> Any:
     )
 
 
-def _export_usage(clients: Sequence[Any], window_days: int) -> str:
+def _export_usage(clients: Sequence[Any], window_days: int, seen: Mapping[str, int]) -> str:
     """The usage-file format `scan --usage` reads: by ClientId, and by ClientName where exactly
-    one swept client has that name (and its usage is known)."""
-    counts: dict[str, int] = {}
+    one swept client has that name (and its usage is known); ``seen`` adds the clients of other
+    accounts that the trail's log group shows making requests."""
+    counts: dict[str, int] = dict(seen)
     by_name: dict[str, list[Any]] = {}
     for client in clients:
         name = client.record.get("ClientName")
@@ -324,7 +325,11 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int, 
         for p in swept.problems
     ]
     if args.export_usage:
-        _write(Path(args.export_usage), _export_usage(clients, options.lookback_days), "usage file")
+        _write(
+            Path(args.export_usage),
+            _export_usage(clients, options.lookback_days, swept.used_clients()),
+            "usage file",
+        )
     read = Coverage(**dataclasses.asdict(swept.counts()))  # the same fields, by name
     return clients, notifications, options.lookback_days, read
 

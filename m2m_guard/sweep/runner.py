@@ -96,6 +96,21 @@ class SweepResult:
         sources = (self.usage.get((account, None)), self.usage.get((account, region)))
         return client_usage(sources, region, client_id)
 
+    def used_clients(self) -> dict[str, int]:
+        """Successful token requests by client id, for every client the account-wide sources
+        (Logs Insights over a trail's log group) saw, swept or not: an organization trail in a
+        logging account names the clients of every account. Only clients seen succeeding: that
+        a client no swept account holds made no request cannot be told from here."""
+        used: dict[str, int] = {}
+        for (_, scope), count in self.usage.items():
+            if scope is not None or count.error:
+                continue
+            for clients in count.tallies.values():
+                for client_id, tally in clients.items():
+                    if client_id and tally.succeeded:
+                        used[client_id] = used.get(client_id, 0) + tally.succeeded
+        return used
+
 
 def _targets(base: Any, options: SweepOptions, out: SweepResult) -> list[accounts.Target]:
     try:

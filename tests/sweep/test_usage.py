@@ -931,3 +931,39 @@ def test_zeros_of_inventories_counted_from_the_body_only_are_not_trusted(
     report = json.loads(Path("again.json").read_text())
     found = {f["subject"] for f in report["findings"] if f["rule_type"] == "unused_client_credentials"}
     assert found == ({"1example23456789"} if is_unused else set())
+
+
+def test_export_carries_the_clients_of_other_accounts_that_the_trail_shows(
+    moto: None, hooks: Hooks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An organization trail's log group, read from the logging account, names the clients of
+    every account: their successful requests are exported for the other accounts' sweeps (as
+    ``--usage``); a client of another account that made no request is not in the file (nothing
+    here proves it exists), so its usage stays unknown there."""
+    ids = clients()
+    elsewhere = "7otheraccount0client0id0example"  # a ClientId of another account ([\w+]+)
+    rows = [row(4, ids["svc-basic"]), row(9, elsewhere), row(2, elsewhere, "400")]
+    stub_service(
+        hooks,
+        "logs",
+        [
+            ("start_query", {"queryId": "q-1"}),
+            ("get_query_results", {"status": "Complete", "results": rows}),
+        ],
+    )
+    run = sweep(
+        capsys,
+        "--regions",
+        "us-east-1",
+        "--cloudtrail-log-group",
+        "aws-cloudtrail-logs",
+        "--export-usage",
+        "usage.json",
+        "--format",
+        "json",
+        report="m2m.json",
+    )
+    assert run.code == 0, run.err
+    exported = json.loads(Path("usage.json").read_text())["clients"]
+    assert exported[elsewhere] == 9  # successful requests only
+    assert exported[ids["svc-basic"]] == 4 and exported[ids["svc-idle"]] == 0

@@ -371,3 +371,294 @@ def test_real_corpus_scans_without_crashing() -> None:
     assert report["findings"], "the corpus has client_credentials clients; some must be reported"
     for note in report["notifications"]:
         assert "\n" not in note["message"]
+
+
+# --- what is read: regular files only, bounded; folders that cannot be listed; file names ----
+
+
+@pytest.fixture
+def no_hang() -> Any:
+    """Fails a test that blocks (a FIFO opened for reading waits for a writer) instead of
+    hanging the suite."""
+    import signal
+
+    if not hasattr(signal, "SIGALRM"):
+        pytest.skip("needs SIGALRM")
+
+    def expired(*_: Any) -> None:
+        raise TimeoutError("blocked reading an input")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def notes_for(report: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    return [n for n in report["notifications"] if n["path"] == path]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_never_opened_for_reading(
+    repo: Path, capsys: pytest.CaptureFixture[str], no_hang: None
+) -> None:
+    os.mkfifo(repo / "x.yaml")
+    # found in a walk: not IaC, skipped with a warning; the run still passes or fails on findings
+    code, report, _ = scan_json(capsys)
+    assert code == 1
+    assert_good_still_reported(report)
+    (note,) = notes_for(report, "x.yaml")
+    assert note["level"] == "warning" and not note["fatal"]
+    assert note["message"] == "a FIFO, not a regular file: skipped"
+    # named on the command line: an error, one line, exit 2
+    code, report, err = scan_json(capsys, "x.yaml", "good.yaml")
+    assert code == 2
+    assert_good_still_reported(report)
+    (note,) = notes_for(report, "x.yaml")
+    assert note["fatal"] and note["message"] == "a FIFO, not a regular file: not read"
+    assert err.count("x.yaml") == 1
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_committed_symlink_to_a_device_is_not_read(
+    repo: Path, capsys: pytest.CaptureFixture[str], no_hang: None
+) -> None:
+    (repo / "z.json").symlink_to("/dev/zero")
+    code, report, _ = scan_json(capsys)
+    assert code == 1
+    assert_good_still_reported(report)
+    (note,) = notes_for(report, "z.json")  # named by the link, not by /dev/zero
+    assert note["message"] == "a device, not a regular file: skipped" and not note["fatal"]
+    code, report, _ = scan_json(capsys, "z.json")
+    assert code == 2
+    assert notes_for(report, "z.json")[0]["message"] == "a device, not a regular file: not read"
+    # nor as a usage file, which a pull request can commit too
+    assert main(["scan", "good.yaml", "--usage", "z.json"]) == 2
+    assert "z.json: cannot read usage file: a device, not a regular file" in capsys.readouterr().err
+
+
+def test_at_most_the_size_limit_and_one_byte_is_read(tmp_path: Path) -> None:
+    from m2m_guard.inputs import read_input
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b"x" * 1000)
+    assert read_input(big, limit=10) == b"x" * 11  # enough to tell it is too large
+    assert read_input(big, limit=5000) == b"x" * 1000
+    (tmp_path / "empty.json").write_bytes(b"")
+    assert read_input(tmp_path / "empty.json") == b""
+
+
+def test_a_file_over_the_limit_is_reported_not_read_whole(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "policy.yaml").write_text("version: 1\nrules: []\n")
+    (repo / "huge.yaml").write_text("Type: AWS::Cognito::UserPoolClient\n" + "x: 1\n" * 100_000)
+    monkeypatch.setattr(document, "MAX_BYTES", 1024)
+    read: list[int] = []
+    real_read = os.read
+
+    def counted(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "read", counted)
+    code, report, _ = scan_json(capsys, "huge.yaml", "--policy", "policy.yaml")
+    assert code == 2
+    (note,) = notes_for(report, "huge.yaml")
+    assert note["fatal"] and note["message"].startswith("file is larger than")
+    assert sum(read) <= 1025 + len("version: 1\nrules: []\n")  # not the whole 500 KB
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_file_swapped_for_a_fifo_after_the_check_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_hang: None
+) -> None:
+    """The type is checked again on the opened descriptor, and the open does not wait for a
+    writer: a FIFO put in place between the check and the open is refused at once."""
+    from m2m_guard.inputs import NotRegularFile, read_input
+
+    regular = tmp_path / "regular.yaml"
+    regular.write_text("a: 1\n")
+    fifo = tmp_path / "x.yaml"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "stat", lambda path, *a, **k: real_stat(regular))  # the check saw a file
+        with pytest.raises(NotRegularFile) as caught:
+            read_input(fifo)
+    assert caught.value.kind == "a FIFO"
+
+
+def test_a_folder_that_cannot_be_listed_fails_the_run(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = repo / "infra" / "locked"
+    locked.mkdir(parents=True)
+    (locked / "auth.yaml").write_text(TEMPLATE)
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path).name == "locked":  # what chmod 000 does, also when the tests run as root
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, report, err = scan_json(capsys)
+    assert code == 2
+    assert_good_still_reported(report)
+    (note,) = notes_for(report, "infra/locked")
+    assert note["fatal"] and note["message"] == "cannot list folder: Permission denied"
+    assert "infra/locked: cannot list folder: Permission denied" in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root lists any folder")
+def test_a_folder_without_permission_fails_the_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked = repo / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        code, report, _ = scan_json(capsys)
+    finally:
+        locked.chmod(0o755)
+    assert code == 2
+    assert notes_for(report, "locked")[0]["message"] == "cannot list folder: Permission denied"
+
+
+def _non_utf8(folder: Path, name: bytes, text: str) -> Path:
+    path = os.path.join(os.fsencode(folder), name)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(text.encode())
+    except (OSError, UnicodeError):
+        pytest.skip("the file system refuses file names that are not UTF-8")
+    return Path(os.fsdecode(path))
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "json", "text"])
+def test_a_file_name_that_is_not_utf8_is_reported_safely(
+    repo: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    from tests.reporters.support import schema_errors
+
+    _non_utf8(repo, b"caf\xe9.yaml", TEMPLATE)  # Latin-1, as an old tool would write it
+    (repo / b"d\xffir".decode("utf-8", "surrogateescape")).mkdir()
+    _non_utf8(repo / b"d\xffir".decode("utf-8", "surrogateescape"), b"auth.yaml", TEMPLATE)
+    code = main(["scan", "--format", fmt])
+    out, err = capsys.readouterr()
+    assert code == 1, err  # never 3: every file read, every finding reported
+    assert "internal error" not in err
+    out.encode("utf-8")  # valid UTF-8 text throughout
+    if fmt == "sarif":
+        log = json.loads(out)
+        assert schema_errors(log) == []
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in log["runs"][0]["results"]
+        }
+        # the shown name (backslash escapes), percent-encoded as RFC 3986 asks
+        assert {"caf%5Cxe9.yaml", "d%5Cxffir/auth.yaml", "good.yaml"} <= uris
+    elif fmt == "json":
+        paths = {f["path"] for f in json.loads(out)["findings"] if f["rule_id"] == "M2M-TTL-MAX"}
+        assert paths == {"caf\\xe9.yaml", "d\\xffir/auth.yaml", "good.yaml"}
+    else:
+        assert "caf\\xe9.yaml:" in out and "d\\xffir/auth.yaml:" in out
+
+
+def test_a_broken_file_with_a_name_that_is_not_utf8_is_named_safely(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _non_utf8(repo, b"bad\x80.yaml", "Resources:\n  X: !Ref [\n  Type: AWS::Cognito::UserPoolClient\n")
+    code, report, err = scan_json(capsys)
+    assert code == 2
+    assert_good_still_reported(report)
+    (note,) = notes_for(report, "bad\\x80.yaml")
+    assert note["fatal"] and "bad\\x80.yaml:4: invalid YAML" in err
+
+
+def test_safe_path() -> None:
+    from m2m_guard.inputs import safe_path
+
+    assert safe_path("infra/auth.yaml") == "infra/auth.yaml"
+    assert safe_path("café/auth.yaml") == "café/auth.yaml"
+    assert safe_path(os.fsdecode(b"caf\xe9.yaml")) == "caf\\xe9.yaml"
+    assert safe_path("lone\ud800.yaml") == "lone\\ud800.yaml"  # a Windows name with a lone surrogate
+
+
+# --- saved sweeps: their age and completeness ------------------------------------------------
+
+
+def _saved_sweep(root: Path, swept_at: str | None, errors: list[str] | None = None) -> Path:
+    document: dict[str, Any] = {
+        "m2mGuardInventory": 1,
+        "account": "111111111111",
+        "region": "eu-west-1",
+        **({"sweptAt": swept_at} if swept_at is not None else {}),
+        **({"errors": errors} if errors else {}),
+        "usage": {"countVersion": 2, "windowDays": 30, "sources": [], "tokenRequests": {}},
+        "userPools": [
+            {
+                "Id": "eu-west-1_Pool1",
+                "Name": "orders",
+                "Arn": "arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Pool1",
+                "ResourceServers": ["orders"],
+                "AppClients": [
+                    {
+                        "ClientId": "1example23456789",
+                        "ClientName": "svc",
+                        "UserPoolId": "eu-west-1_Pool1",
+                        "AllowedOAuthFlows": ["client_credentials"],
+                        "AllowedOAuthScopes": ["orders/read"],
+                        "AllowedOAuthFlowsUserPoolClient": True,
+                        "GenerateSecret": True,
+                        "AccessTokenValidity": 1,
+                    }
+                ],
+            }
+        ],
+    }
+    path = root / "inv" / "111111111111" / "eu-west-1.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def test_scan_warns_about_saved_sweeps_older_than_a_day(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    from m2m_guard.inputs import collect
+
+    shown = "inv/111111111111/eu-west-1.json"
+    _saved_sweep(repo, "2026-11-01T05:17:00Z")
+    now = dt.datetime(2026, 11, 4, 6, 0, tzinfo=dt.timezone.utc)
+    (note,) = collect(["inv"], repo, now=now).notifications
+    assert (note.path, note.level.value, note.fatal) == (shown, "warning", False)
+    assert note.message.startswith("saved sweep is 3 days old (swept 2026-11-01T05:17:00Z)")
+    assert collect(["inv"], repo, now=now - dt.timedelta(days=2, hours=12)).notifications == []
+    # through the command line: a warning on stderr and in the report, not an error
+    _saved_sweep(repo, "2020-01-01T00:00:00Z")
+    code, report, err = scan_json(capsys, "inv")
+    assert code == 0 and f"warning: {shown}: saved sweep is " in err
+    assert [(n["level"], n["fatal"]) for n in report["notifications"]] == [("warning", False)]
+    # a file that does not say when it was swept is of unknown age
+    _saved_sweep(repo, None)
+    (note,) = collect(["inv"], repo, now=now).notifications
+    assert note.message.startswith("saved sweep of unknown age") and not note.fatal
+
+
+def test_scan_warns_about_an_incomplete_saved_sweep(repo: Path) -> None:
+    import datetime as dt
+
+    from m2m_guard.inputs import collect
+
+    _saved_sweep(repo, "2026-11-01T05:17:00Z", errors=["cannot list the clients of user pool x: denied"])
+    now = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc)
+    (note,) = collect(["inv"], repo, now=now).notifications
+    assert note.message == (
+        "incomplete saved sweep: it could not read everything there: "
+        "cannot list the clients of user pool x: denied"
+    )
+    assert not note.fatal

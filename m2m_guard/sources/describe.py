@@ -24,6 +24,7 @@ https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -36,7 +37,8 @@ from m2m_guard.sources.normalize import SECRET_KEYS, normalize
 _HINT_KEYS = ("AllowedOAuthFlows", "ExplicitAuthFlows", "AccessTokenValidity", "ClientName")
 #: All that a list-user-pool-clients entry holds.
 _SUMMARY_KEYS = frozenset({"ClientId", "UserPoolId", "ClientName"})
-_CLIENT_ID_KEY = re.compile(r'"ClientId"\s*:\s*')
+#: ``"ClientId":`` and, when it is a string, its value (group 1).
+_CLIENT_ID_VALUE = re.compile(r'"ClientId"\s*:\s*("(?:[^"\\]|\\.)*")?')
 _ANY_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
 
@@ -62,7 +64,9 @@ def _is_bare_client(data: Mapping[str, Any]) -> bool:
 
 
 def load(doc: Document) -> list[AppClient]:
+    """The app clients of a describe document; ``doc.data`` is consumed (see ``_entries``)."""
     locator = _Locator(doc)
+    shared = _Shared()
     clients: list[AppClient] = []
     summaries = 0
     for raw in _entries(doc.data):
@@ -72,7 +76,7 @@ def load(doc: Document) -> list[AppClient]:
         if raw.keys() <= _SUMMARY_KEYS:
             summaries += 1
             continue
-        clients.append(_client(doc, raw, client_id, locator))
+        clients.append(_client(doc, raw, client_id, locator, shared))
     if clients:
         return clients
     if summaries:
@@ -84,19 +88,73 @@ def load(doc: Document) -> list[AppClient]:
 
 
 def _entries(data: Any) -> Iterator[Any]:
-    """Candidate client objects in document order (unchecked)."""
-    for item in data if isinstance(data, list) else [data]:
+    """Candidate client objects in document order (unchecked).
+
+    The lists read are emptied on the way (``doc.data`` is consumed): the raw objects of a dump
+    of a quarter of a million clients are freed as their clients are built, instead of all
+    staying alive beside them until the end.
+    """
+    for item in _consumed(data) if isinstance(data, list) else [data]:
         if isinstance(item, dict) and "UserPoolClient" in item:
             yield item["UserPoolClient"]
         elif isinstance(item, dict) and isinstance(item.get("UserPoolClients"), list):
-            yield from item["UserPoolClients"]
+            yield from _consumed(item["UserPoolClients"])
         else:
             yield item
 
 
-def _client(doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Locator) -> AppClient:
-    fields = {k: v for k, v in raw.items() if k not in SECRET_KEYS}
-    secrets = [v for k, v in raw.items() if k in SECRET_KEYS]
+def _consumed(items: list[Any]) -> Iterator[Any]:
+    for index, item in enumerate(items):
+        items[index] = None
+        yield item
+
+
+class _Shared:
+    """One object for each value many clients repeat (their pool, flows, scopes, units): a dump
+    of a quarter of a million clients holds each of them once, not once per client."""
+
+    LIMIT = 10_000  # distinct values kept; a file of unique values gains nothing from more
+
+    def __init__(self) -> None:
+        self.pools: dict[str, Pool] = {}
+        self.values: dict[Any, Any] = {}
+
+    def pool(self, pool_id: str) -> Pool:
+        pool = self.pools.get(pool_id)
+        if pool is None:
+            pool = Pool(key=pool_id, label=pool_id, names=(pool_id,))
+            if len(self.pools) < self.LIMIT:
+                self.pools[pool_id] = pool
+        return pool
+
+    def value(self, value: Any) -> Any:
+        if not isinstance(value, (str, tuple)):
+            return value
+        try:
+            known = self.values.get(value)
+        except TypeError:  # a tuple holding a mapping
+            return value
+        if known is not None:
+            return known
+        if len(self.values) < self.LIMIT:
+            self.values[value] = value
+        return value
+
+
+#: Keys whose values are one client's own: never worth sharing.
+_OWN_KEYS = frozenset({"ClientId", "ClientName"})
+
+
+def _client(
+    doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Locator, shared: _Shared
+) -> AppClient:
+    fields: dict[str, Any] = {}
+    secrets = []
+    for key, value in raw.items():
+        if key in SECRET_KEYS:
+            secrets.append(value)
+        else:
+            fields[key] = value
     if secrets:
         # Describe output carries the secret itself, never GenerateSecret; only its presence
         # is kept. A scrubbed value ("***") still means the client has one.
@@ -105,11 +163,15 @@ def _client(doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Loc
         # A ClientSecretArn (the secret kept in Secrets Manager) also means a secret; the model
         # reads it (AppClient.has_secret), so it is kept as it is.
         fields["GenerateSecret"] = False
-    record = normalize(fields)
+    record = {k: v if k in _OWN_KEYS else shared.value(v) for k, v in normalize(fields).items()}
     line, lines = locator.locate(raw, client_id)
+    if all(v == line for v in lines.values()):
+        # a client written on one line (a dump made with `jq -c`) needs no line per key:
+        # AppClient.line_of falls back to the client's own line
+        lines = {}
     pool_id = raw.get("UserPoolId")
     if isinstance(pool_id, str) and pool_id:
-        pool = Pool(key=pool_id, label=pool_id, names=(pool_id,))
+        pool = shared.pool(pool_id)
     else:
         pool = Pool(key=f"{doc.path}#{client_id}:pool", label="unknown user pool (UserPoolId missing)")
     return AppClient(
@@ -121,55 +183,147 @@ def _client(doc: Document, raw: Mapping[str, Any], client_id: str, locator: _Loc
 
 
 class _Locator:
-    """Line numbers of clients and their keys, found in document order.
+    """Line numbers of clients and their keys, found in document order, in time linear in the
+    size of the text.
 
-    YAML documents carry key lines (LineDict). In JSON text each client is found by its
-    ``"ClientId": "<id>"`` after the previous one, so a dump of thousands of clients is read
-    in one pass instead of being searched from the top for each client.
+    YAML documents carry key lines (LineDict). In JSON text every ``"ClientId": ...`` is found
+    in one pass of one pattern; each client takes the next one holding its id, and the keys of
+    its object are those between its neighbours' (those written before ``ClientId``: the last
+    one of each name; after it: the first). Line numbers come from a cursor that counts the
+    newlines it moves over, so no index of every line is built.
     """
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.cursor = 0
+        self._anchors: list[tuple[int, int, str | None]] | None = None  # (start, end, id)
+        self._next = 0  # index of the first anchor after the cursor
+        self._by_id: dict[str, list[int]] | None = None  # id -> anchor indexes, on a miss only
+        self._line_offset = 0
+        self._line = 1
+        #: ((start, end), last offset of each key) of the text after the previous ClientId
+        self._gap: tuple[tuple[int, int], dict[str, int]] | None = None
+        self._needles: dict[Any, str] = {}  # key -> '"key":'
 
     def locate(self, raw: Mapping[str, Any], client_id: str) -> tuple[int | None, dict[str, int]]:
         key_lines = getattr(raw, "key_lines", None)
         if not self.doc.is_json or key_lines is not None:
             lines = {k: v for k, v in (key_lines or {}).items() if isinstance(k, str)}
             return lines.get("ClientId", getattr(raw, "line", None)), lines
-        anchor = self._find_client_id(client_id)
-        if anchor is None:
+        index = self._find_client_id(client_id)
+        if index is None:
             return None, {}
-        start, end = anchor
+        anchors = self._all_anchors()
+        start, end, _ = anchors[index]
         # The next client's ClientId bounds this object's trailing keys.
-        following = _CLIENT_ID_KEY.search(self.doc.text, end)
-        stop = following.start() if following else len(self.doc.text)
-        before = self._key_offsets(self.cursor, start, last=True)
-        after = self._key_offsets(end, stop, last=False)
+        stop = anchors[index + 1][0] if index + 1 < len(anchors) else len(self.doc.text)
+        if self._on_one_line(raw, min(self.cursor, start), start, end, stop):
+            self.cursor, self._gap = end, None
+            return self._line_at(start), {}  # every key on the ClientId's line
+        if self._gap is not None and self._gap[0] == (self.cursor, start):
+            before = self._gap[1]  # the text between two ClientIds, read once for both
+        else:
+            before = _key_offsets(self.doc.text, min(self.cursor, start), start)[1]
+        after, last = _key_offsets(self.doc.text, end, stop)
+        self._gap = ((end, stop), last)
         self.cursor = end
-        lines = {"ClientId": self.doc.line_at(start)}
-        offsets = before  # keys are in text order: those listed before ClientId precede it
+        offsets = {"ClientId": start}
+        found = before  # keys are in text order: those listed before ClientId precede it
         for key in raw:
             if key == "ClientId":
-                offsets = after
-            elif isinstance(key, str) and key in offsets:
-                lines[key] = self.doc.line_at(offsets[key])
+                found = after
+            elif isinstance(key, str) and key in found:
+                offsets[key] = found[key]
+        lines = {key: self._line_at(offset) for key, offset in sorted(offsets.items(), key=lambda kv: kv[1])}
         return lines["ClientId"], lines
 
-    def _find_client_id(self, client_id: str) -> tuple[int, int] | None:
-        pattern = re.compile(_CLIENT_ID_KEY.pattern + re.escape(json.dumps(client_id)))
-        match = pattern.search(self.doc.text, self.cursor) or pattern.search(self.doc.text)
-        return (match.start(), match.end()) if match else None
-
-    def _key_offsets(self, start: int, end: int, last: bool) -> dict[str, int]:
-        """Offset of each ``"key":`` in [start, end): the last one before the ClientId (keys
-        that open this object), or the first one after it."""
-        offsets: dict[str, int] = {}
-        for match in _ANY_KEY.finditer(self.doc.text, start, max(start, end)):
-            try:
-                key = json.loads(f'"{match.group(1)}"')
-            except ValueError:
+    def _on_one_line(self, raw: Mapping[str, Any], low: int, start: int, end: int, stop: int) -> bool:
+        """Whether every key of ``raw`` is written on the line of its ClientId (at
+        ``start``..``end``), as in a dump made with ``jq -c``: then no key needs a line of its
+        own, and the object's text need not be searched key by key."""
+        text = self.doc.text
+        newline = text.rfind("\n", low, start)
+        head = newline + 1 if newline >= 0 else low
+        newline = text.find("\n", end, stop)
+        tail = newline if newline >= 0 else stop
+        region = (head, start)
+        for key in raw:
+            if key == "ClientId":
+                region = (end, tail)
                 continue
-            if last or key not in offsets:
-                offsets[key] = match.start()
-        return offsets
+            needle = self._needles.get(key)
+            if needle is None:
+                if not isinstance(key, str) or "\\" in key or '"' in key:
+                    return False
+                needle = self._needles[key] = f'"{key}":'
+            if text.find(needle, *region) < 0:
+                return False  # elsewhere, or written `"key" :`: searched the careful way
+        return True
+
+    def _all_anchors(self) -> list[tuple[int, int, str | None]]:
+        if self._anchors is None:
+            self._anchors = [
+                (m.start(), m.end(), _json_string(m.group(1)) if m.group(1) is not None else None)
+                for m in _CLIENT_ID_VALUE.finditer(self.doc.text)
+            ]
+        return self._anchors
+
+    def _find_client_id(self, client_id: str) -> int | None:
+        """The first ``"ClientId": "<client_id>"`` after the cursor (else anywhere): in a dump
+        read in order, the very next one."""
+        anchors = self._all_anchors()
+        while self._next < len(anchors) and anchors[self._next][0] < self.cursor:
+            self._next += 1
+        if self._next < len(anchors) and anchors[self._next][2] == client_id:
+            self._next += 1
+            return self._next - 1
+        if self._by_id is None:  # out of order (or absent): look it up instead of searching
+            self._by_id = {}
+            for number, (_, _, value) in enumerate(anchors):
+                if value is not None:
+                    self._by_id.setdefault(value, []).append(number)
+        candidates = self._by_id.get(client_id)
+        if not candidates:
+            return None
+        later = bisect.bisect_left(candidates, self._next)
+        return candidates[later] if later < len(candidates) else candidates[0]
+
+    def _line_at(self, offset: int) -> int:
+        """1-based line of ``offset``, counted from the last offset asked about (the offsets of
+        one client are near each other, and clients come in text order)."""
+        text = self.doc.text
+        if offset >= self._line_offset:
+            newlines = text.count("\n", self._line_offset, offset)
+        else:
+            newlines = -text.count("\n", offset, self._line_offset)
+        if newlines:  # else the same int object: a one-line client's keys share it
+            self._line += newlines
+        self._line_offset = offset
+        return self._line
+
+
+def _json_string(token: str) -> str | None:
+    """The value of a JSON string token (with its quotes)."""
+    if "\\" not in token:
+        return token[1:-1]
+    try:
+        value = json.loads(token)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _key_offsets(text: str, start: int, end: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Offsets of each ``"key":`` in [start, end): the first one of each name (keys after a
+    ClientId, in its object) and the last one (keys before the next ClientId, in its object)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for match in _ANY_KEY.finditer(text, start, max(start, end)):
+        raw = match.group(1)
+        key = raw if "\\" not in raw else _json_string(f'"{raw}"')
+        if key is None:
+            continue
+        offset = match.start()
+        first.setdefault(key, offset)
+        last[key] = offset
+    return first, last

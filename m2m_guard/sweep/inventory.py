@@ -7,7 +7,10 @@ secret exists; ``ClientSecretArn``, where Cognito keeps a secret in Secrets Mana
 ``SecretUnknown`` names the M2M clients for which that could not be told), plus the user pools'
 resource servers, the token requests counted, and when the account-region was read
 (``sweptAt``: of several saved inventories of one account-region, the newest counts; see
-m2m_guard/sources/inventory.py). A region without user pools has no file.
+m2m_guard/sources/inventory.py), and ``errors``, what could not be read there when the sweep
+read only part of it. A region without user pools, or whose user pools could not be listed at
+all, has no file: the sweep removes the one an earlier sweep left, which a later ``scan`` would
+otherwise trust.
 A replicated pool is written in its primary's region, with ``Replicas``; a secondary replica is
 only listed (``secondaryReplicas``), its app clients being the primary's.
 """
@@ -106,6 +109,9 @@ def render(
         "account": inventory.account,
         "region": inventory.region,
         **({"sweptAt": inventory.swept_at} if inventory.swept_at else {}),
+        # what could not be read there (a pool, a client): the file is then incomplete, and
+        # a later scan of it says so
+        **({"errors": list(inventory.errors)} if inventory.errors else {}),
         "usage": {
             "countVersion": COUNT_VERSION,
             "windowDays": window_days,

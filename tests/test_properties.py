@@ -1,7 +1,8 @@
 """Property-based tests (hypothesis) for the loaders: no exception escapes, unknowns stay unknown.
 
 Random documents and mutations of the real fixtures go through the CloudFormation, Terraform
-plan and policy loaders, and random bytes through the whole CLI. Runs are deterministic
+plan and policy loaders, and random bytes through the whole CLI. Hostile names, file names and
+messages go through every report format, and edited reports through ``merge``. Runs are deterministic
 (``derandomize``, no example database); ``M2M_GUARD_HYPOTHESIS_EXAMPLES`` raises the number of
 examples per test for a longer local run.
 """
@@ -22,13 +23,25 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from m2m_guard.cli import main
+from m2m_guard.merge import MergeError, merge
 from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.policy import Policy, PolicyLoadError, load_policy
+from m2m_guard.reporters import REPORTERS
+from m2m_guard.reporters.safe import UNSAFE, dump_json
 from m2m_guard.rules import RULES
 from m2m_guard.sources import cloudformation, load, parse, terraform_plan
 from m2m_guard.sources.document import LineDict, LineList, SourceError
 from m2m_guard.sources.normalize import CONVERTERS, normalize
 from tests.invariants import assert_normalized
+from tests.reporters.support import (
+    check_cost_formats,
+    check_scan_formats,
+    hostile_result,
+    iac_result,
+    live_result,
+    schema_errors,
+    unsafe_strings,
+)
 
 # The recursive strategies print as a long repr when hypothesis describes a failing example.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -1149,3 +1162,180 @@ def test_yaml_renderer_round_trips() -> None:
             "C": {"Fn::GetAtt": ["X", "Y"]},
         }
         assert isinstance(parsed, LineDict) and isinstance(parsed["B"], LineList)
+
+
+# --- names from pull requests, in every report format ------------------------------------------
+
+_HOSTILE_PIECES = st.sampled_from(
+    [
+        "\x1b[31m",
+        "\x1b[2J",
+        "\x1b]8;;http://x\x07",
+        "\x9b",
+        "\x85",
+        "\u202e",
+        "\u2066",
+        "\u200f",
+        "\u061c",
+        "\u2028",
+        "\n",
+        "\n\n",
+        "\r",
+        "\t",
+        "\x00",
+        "`",
+        "```",
+        "|",
+        "\\",
+        "<img src=x onerror=alert(1)>",
+        "[l](http://x)",
+        "@org/team",
+        "=",
+        "+",
+        "-",
+        "@",
+        " ",
+        "#",
+        "\udcff",  # a file-name byte that is not UTF-8
+    ]
+)
+#: Names, file names and messages as a pull request could write them.
+NAMES = st.lists(st.one_of(_HOSTILE_PIECES, st.text(max_size=4)), min_size=1, max_size=6).map("".join)
+
+
+@PROFILE
+@given(name=NAMES.filter(bool))
+def test_scan_reports_show_any_name_safely(name: str) -> None:
+    """Text, JSON and SARIF: no raw control or bidi character, the same lines, valid SARIF."""
+    check_scan_formats(name)
+
+
+@PROFILE
+@given(name=NAMES.filter(bool), live=st.booleans())
+def test_cost_reports_show_any_name_safely(name: str, live: bool) -> None:
+    """Every cost format: no raw control or bidi character; the markdown outside its code spans
+    and the CSV rows and columns are those of a plain name; formulas prefixed."""
+    check_cost_formats(name, live)
+
+
+def _template(name: str) -> str:
+    client = {
+        "Type": "AWS::Cognito::UserPoolClient",
+        "Properties": {
+            "UserPoolId": {"Ref": f"P{name}"},
+            "ClientName": name,
+            "GenerateSecret": True,
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": [f"{name}/read"],
+            "AccessTokenValidity": 5,
+            "TokenValidityUnits": {"AccessToken": "minutes"},
+        },
+    }
+    resources = {f"P{name}": {"Type": "AWS::Cognito::UserPool"}, f"C{name}": client}
+    return json.dumps({"Resources": resources})
+
+
+_COMMANDS = [
+    ["scan", "--format", "text"],
+    ["scan", "--format", "json"],
+    ["scan", "--format", "sarif"],
+    ["cost", "--format", "text"],
+    ["cost", "--format", "json"],
+    ["cost", "--format", "csv"],
+    ["cost", "--format", "markdown"],
+]
+
+
+@PROFILE
+@given(name=NAMES, command=st.sampled_from(_COMMANDS))
+def test_hostile_file_names_and_logical_ids_never_reach_a_reader_raw(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    command: list[str],
+) -> None:
+    """A template whose file name, logical ids and client name are ``name``, and a broken file
+    named after it: whatever the command and format, stdout and stderr hold no raw control or
+    bidi character."""
+    folder = tmp_path_factory.mktemp("names")
+    (folder / ".git").mkdir()
+    monkeypatch.chdir(folder)
+    stem = name.replace("/", "_").replace("\x00", "_")[:60]
+    good, bad = f"./{stem}.json", f"./{stem}-broken.json"
+    # A logical id holding a lone surrogate is another matter: only file names are bytes.
+    Path(good).write_text(_template(name.replace("\udcff", "")), encoding="utf-8")
+    Path(bad).write_text('{"Resources": {"C": {"Type": "AWS::Cognito::UserPoolClient"', encoding="utf-8")
+    code = main([command[0], good, bad, *command[1:]])
+    out, err = capsys.readouterr()
+    assert code == 2, err  # the broken file
+    assert "Traceback" not in err and "internal error" not in err
+    assert UNSAFE.search(out.replace("\n", "")) is None
+    assert UNSAFE.search(err.replace("\n", "")) is None
+    assert "invalid JSON" in out + err  # the text report says it on stdout
+    if command[-1] in ("json", "sarif"):
+        assert unsafe_strings(json.loads(out), help_lines=True) == []
+
+
+# --- merge inputs ----------------------------------------------------------------------------------
+
+_MERGE_SOURCES = {
+    fmt: [json.loads(REPORTERS[fmt](result)) for result in (iac_result(), live_result(), hostile_result())]
+    for fmt in ("sarif", "json")
+}
+
+
+def _no_constant(name: str) -> Any:
+    raise AssertionError(f"{name} written")
+
+
+@st.composite
+def merge_inputs(draw: st.DrawFn) -> tuple[list[tuple[str, str]], bool]:
+    """(name, text) of one to three reports, each as written, edited, or nested deep somewhere;
+    and whether every one is as m2m-guard wrote it."""
+    fmt = draw(st.sampled_from(sorted(_MERGE_SOURCES)))
+    texts, pristine = [], True
+    for i in range(draw(st.integers(1, 3))):
+        document = draw(st.sampled_from(_MERGE_SOURCES[fmt]))
+        how = draw(st.integers(0, 3))
+        if how == 1:
+            document = draw(mutated(document))
+        elif how == 2:
+            document = copy.deepcopy(document)
+            nodes = _nodes(document)
+            container, key = nodes[draw(st.integers(0, len(nodes) - 1))]
+            deep = container[key]
+            for _ in range(draw(st.sampled_from([3, 70, 600]))):
+                deep = [deep]
+            container[key] = deep
+        elif how == 3:
+            fmt_other = "json" if fmt == "sarif" else "sarif"
+            document = draw(st.sampled_from(_MERGE_SOURCES[fmt_other]))
+        pristine = pristine and how == 0
+        texts.append((f"r{i}.{fmt}", json.dumps(document)))
+    return texts, pristine
+
+
+@PROFILE
+@given(inputs=merge_inputs())
+def test_merge_never_crashes_and_writes_json_a_reader_can_print(
+    inputs: tuple[list[tuple[str, str]], bool],
+) -> None:
+    texts, pristine = inputs
+    try:
+        merged = merge(texts)
+    except MergeError as exc:
+        message = str(exc)
+        assert "\n" not in message and message.startswith(("r0.", "r1.", "r2.", "cannot merge"))
+        assert not pristine
+        return
+    out = dump_json(merged.document)
+    document = json.loads(out, parse_constant=_no_constant)
+    assert unsafe_strings(document, help_lines=True) == []
+    if pristine and merged.kind == "sarif":
+        assert schema_errors(document) == []
+    # the same reports again add nothing, and the merged report merges into itself
+    twice = merge(texts + [(f"again-{name}", text) for name, text in texts])
+    assert twice.document == merged.document
+    assert merge([("m", out), ("m2", out)]).document == merge([("m", out)]).document

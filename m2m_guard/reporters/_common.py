@@ -12,9 +12,14 @@ def artifact_uri(path: str) -> str:
     """A display path as a SARIF ``uri-reference``.
 
     Spaces and other reserved characters are percent-encoded; a URI that is not a valid
-    ``uri-reference`` failed upload-sarif's validation (ossf/scorecard-action#1149).
+    ``uri-reference`` failed upload-sarif's validation (ossf/scorecard-action#1149). A file name
+    that is not UTF-8 (Python's surrogate escapes) keeps its bytes (``%FF``); any other lone
+    surrogate, which no file name on disk can hold, is written as its escape (``%5Cud800``).
     """
-    return quote(path, safe="/")
+    try:
+        return quote(path, safe="/", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(path, safe="/", errors="backslashreplace")
 
 
 def start_line(line: int | None) -> int:

@@ -6,13 +6,20 @@ requests is a lower bound too: every format says "at least" (json and csv in a f
 Pools and clients read from a sweep are named with their pool name or ClientName beside the ids,
 and the account and region. Every format says which price table was used (m2m-guard's defaults
 with the date they were checked, or the policy's) and which default figures are unconfirmed.
+
+Names come from pull requests (logical ids, Terraform ``for_each`` keys, client and file names),
+and the markdown is meant for a pull-request comment, so each format shows them through
+:mod:`m2m_guard.reporters.safe`: text with control and bidi characters escaped; markdown with
+every name from the inputs (pool, client, account, region, policy file) in a code span it cannot
+leave, pipes escaped in table cells; csv with text cells that start like a formula prefixed with
+``'`` (numbers stay numbers); json scrubbed, with ``null`` for a number that is not finite.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +34,10 @@ from m2m_guard.cost import (
     usd,
 )
 from m2m_guard.model import human_duration, plural
+from m2m_guard.reporters.safe import csv_text, dump_json, finite, markdown_cell, markdown_code, printable
+
+#: How one format shows a name from the inputs.
+Name = Callable[[str], str]
 
 COLUMNS = (
     "pool",
@@ -49,6 +60,11 @@ COLUMNS = (
     "caching_usd",
     "price_table",
 )
+
+
+def _named(pricing: Pricing, name: Name) -> Pricing:
+    """``pricing`` with its policy's file name shown as ``name`` shows names."""
+    return dataclasses.replace(pricing, policy=name(pricing.policy)) if pricing.policy else pricing
 
 
 def _price_table(pricing: Pricing) -> str:
@@ -105,7 +121,7 @@ def render_json(report: CostReport) -> str:
             "description": _price_table(pricing),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(document, sort_keys=False)
 
 
 def render_csv(report: CostReport) -> str:
@@ -120,9 +136,15 @@ def render_csv(report: CostReport) -> str:
 
 
 def _cell(value: Any) -> Any:
+    """What m2m-guard computes (counts, amounts, true/false) as a number or word; every text,
+    which may hold names from the inputs, through :func:`csv_text`."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        value = finite(value)
     if value is None:
         return ""
-    return str(value).lower() if isinstance(value, bool) else value
+    return csv_text(value) if isinstance(value, str) else value
 
 
 def _requests(line: PoolLine) -> str:
@@ -139,7 +161,8 @@ def _pool(line: PoolLine) -> str:
     return f"{place.name} ({line.pool.label})" if place and place.name else line.pool.label
 
 
-def _table(report: CostReport) -> tuple[list[str], list[list[str]]]:
+def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
+    """The heading and rows, names shown by ``name`` and everything else m2m-guard's own text."""
     live = any(line.place for line in report.pools)
     head = ["Pool", *(["Account", "Region"] if live else [])]
     head += ["M2M clients", "Token requests/month", "Basis", "Clients", "Requests", "Total", "Budget"]
@@ -149,10 +172,11 @@ def _table(report: CostReport) -> tuple[list[str], list[list[str]]]:
             "" if line.budget_usd is None else usd(line.budget_usd) + (" (over)" if line.over_budget else "")
         )
         place = line.place
+        where = [name(place.account), name(place.region)] if place else ["", ""]
         rows.append(
             [
-                _pool(line),
-                *([place.account if place else "", place.region if place else ""] if live else []),
+                name(_pool(line)),
+                *(where if live else []),
                 str(line.cost.client_count),
                 _requests(line),
                 line.basis.replace("+", " + "),
@@ -175,12 +199,12 @@ def _grand_total(report: CostReport) -> str:
     return f"Total: {at_least}{usd(report.total_usd)} a month for {plural(clients, 'M2M client')}."
 
 
-def _savings(report: CostReport, code: Callable[[str], str]) -> list[str]:
+def _savings(report: CostReport, show: Name) -> list[str]:
     items = []
     for line in report.pools:
-        plan, name = line.plan, code(_pool(line))
+        plan, name = line.plan, show(_pool(line))
         if plan.unused:
-            names = ", ".join(code(client_label(c)) for c in plan.unused)
+            names = ", ".join(show(client_label(c)) for c in plan.unused)
             items.append(
                 f"{name}: delete {plural(len(plan.unused), 'unused client')} ({names}): "
                 f"saves {usd(plan.unused_usd)}"
@@ -209,7 +233,7 @@ def _savings(report: CostReport, code: Callable[[str], str]) -> list[str]:
 def render_text(report: CostReport) -> str:
     if not report.pools:
         return "No M2M app clients found.\n"
-    head, rows = _table(report)
+    head, rows = _table(report, printable)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def fmt(cells: list[str]) -> str:
@@ -220,10 +244,10 @@ def render_text(report: CostReport) -> str:
 
     lines = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
     lines.append("\n" + _grand_total(report))
-    savings = _savings(report, str)
+    savings = _savings(report, printable)
     if savings:
         lines += ["", "Savings:", *(f"  - {item}" for item in savings)]
-    lines.append(_footnote(report))
+    lines.append(_footnote(report, printable))
     return "\n".join(lines) + "\n"
 
 
@@ -231,25 +255,21 @@ def render_markdown(report: CostReport) -> str:
     if not report.pools:
         return "No M2M app clients found.\n"
 
-    def code(text: str) -> str:
-        return "`" + text.replace("`", "'") + "`"
-
-    head, rows = _table(report)
+    head, rows = _table(report, markdown_code)
     align = ["---:" if h in NUMERIC else "---" for h in head]
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
     for row in rows:
-        row[0] = code(row[0])
-        out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+        out.append("| " + " | ".join(markdown_cell(cell) for cell in row) + " |")
     out.append(f"\n**{_grand_total(report)}**")
-    savings = _savings(report, code)
+    savings = _savings(report, markdown_code)
     if savings:
         out += ["", "Savings:", "", *(f"- {item}" for item in savings)]
-    out.append("\n" + _footnote(report))
+    out.append("\n" + _footnote(report, markdown_code))
     return "\n".join(out) + "\n"
 
 
-def _footnote(report: CostReport) -> str:
-    pricing = report.pricing
+def _footnote(report: CostReport, name: Name) -> str:
+    pricing = _named(report.pricing, name)
     price = "tiered" if pricing.token_request_tiers else f"${pricing.token_request_usd:g} per token request"
     unconfirmed = pricing.unconfirmed()
     caveat = (

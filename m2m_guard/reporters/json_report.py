@@ -41,15 +41,20 @@ waiver, so scripts filter and count by rule, and ``summary`` matches the SARIF r
 
 Findings are in the SARIF order (path, line, rule id, fingerprint); notifications in the SARIF
 order too; rules in policy order. Keys are sorted and the text ends with a newline, so outputs diff cleanly.
+
+Every string is written through :func:`m2m_guard.reporters.safe.scrub`: control characters,
+bidi controls and line breaks in names, paths and messages become visible escapes (``\\x1b``,
+``\\u202e``, ``\\n``), so a script that prints a message prints no escape sequence; a number
+that is not finite would be ``null`` (the JSON text never holds ``NaN`` or ``Infinity``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from m2m_guard.model import Finding, Notification, RuleInfo, RunResult, Severity
 from m2m_guard.reporters._common import sorted_findings, sorted_notifications, summary, swept
+from m2m_guard.reporters.safe import dump_json
 
 REPORT_VERSION = 1
 TOOL_NAME = "m2m-guard"
@@ -57,7 +62,7 @@ TOOL_NAME = "m2m-guard"
 
 def render(result: RunResult, *, color: bool = False) -> str:
     """The JSON report for ``result`` (``color`` is ignored)."""
-    return json.dumps(report(result), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return dump_json(report(result))
 
 
 def report(result: RunResult) -> dict[str, Any]:

@@ -5,12 +5,14 @@ The output validates against the OASIS SARIF 2.1.0 errata 01 schema (vendored in
 https://docs.github.com/en/code-security/reference/code-scanning/sarif-files/sarif-support-for-code-scanning
 
 Everything here is deterministic: sorted keys, sorted results, no timestamps, no absolute
-paths, so two runs over the same inputs give byte-identical files.
+paths, so two runs over the same inputs give byte-identical files. Every string goes through
+:func:`m2m_guard.reporters.safe.scrub` (messages first, so that the 1,024-character cut counts
+the escapes): a viewer that prints a message or a logical name prints no control character,
+escape sequence or bidi control; only the rules' help keeps its newlines.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -24,6 +26,7 @@ from m2m_guard.reporters._common import (
     swept,
     truncate,
 )
+from m2m_guard.reporters.safe import dump_json, printable
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # The project's home page (its README); the package is not on a package index.
@@ -44,7 +47,7 @@ MAX_NAME = 255
 
 def render(result: RunResult, *, color: bool = False) -> str:
     """The SARIF log for ``result`` as JSON text ending in a newline (``color`` is ignored)."""
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return dump_json(sarif_log(result))
 
 
 def sarif_log(result: RunResult) -> dict[str, Any]:
@@ -114,8 +117,8 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": truncate(pascal_case(rule.type), MAX_NAME),
-        "shortDescription": {"text": truncate(rule.summary, MAX_TEXT)},
-        "fullDescription": {"text": truncate(rule.description or rule.summary, MAX_TEXT)},
+        "shortDescription": {"text": truncate(printable(rule.summary), MAX_TEXT)},
+        "fullDescription": {"text": truncate(printable(rule.description or rule.summary), MAX_TEXT)},
         # GitHub requires help.text and shows help.markdown instead when present.
         "help": {"text": markdown_to_text(markdown), "markdown": markdown},
         "defaultConfiguration": {"level": Severity(rule.level).value},
@@ -145,7 +148,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": Severity(finding.level).value,
-        "message": {"text": truncate(finding.message, MAX_TEXT)},
+        "message": {"text": truncate(printable(finding.message), MAX_TEXT)},
         # Only locations[0] is read by GitHub, and it must have a physicalLocation or the
         # whole upload is rejected ("expected a physical location").
         "locations": [location],
@@ -194,7 +197,7 @@ def _invocation(result: RunResult) -> dict[str, Any]:
 def _notification(notification: Notification) -> dict[str, Any]:
     out: dict[str, Any] = {
         "level": Severity(notification.level).value,
-        "message": {"text": truncate(notification.message, MAX_TEXT)},
+        "message": {"text": truncate(printable(notification.message), MAX_TEXT)},
     }
     if notification.path:
         physical: dict[str, Any] = {

@@ -15,20 +15,21 @@ note naming those rules; the summary still counts one finding per rule, as JSON 
 Live clients are named with their ClientName, pool, account and region beside the ids.
 
 Colour (ANSI SGR) only when the caller asks for it (the CLI does on a TTY); without it the
-output has no escape sequences at all, and text from inputs is escaped so a crafted file
-cannot inject any either.
+output has no escape sequences at all. Text from the inputs goes through
+:func:`m2m_guard.reporters.safe.printable` before it is painted, so a crafted file can inject
+no escape sequence, line break or bidi control.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 
 from m2m_guard.model import Finding, Notification, RunResult, Severity, plural
 from m2m_guard.reporters._common import sorted_findings, sorted_notifications, start_line
+from m2m_guard.reporters.safe import printable
 
 _RESET = "\033[0m"
 _STYLES = {
@@ -40,9 +41,6 @@ _STYLES = {
     "summary": "\033[1m",
 }
 _LABEL_WIDTH = len("warning")
-# C0 controls, DEL and C1 controls: an ESC in a message read from a scanned file would
-# otherwise reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 Paint = Callable[[str, str], str]
 
@@ -153,21 +151,21 @@ def _lines(findings: list[Finding]) -> list[_Line]:
 
 def _file_block(path: str, findings: list[Finding], paint: Paint) -> str:
     lines = _lines(findings)
-    wheres = [f"{_clean(path)}:{start_line(line.finding.location.line)}:" for line in lines]
+    wheres = [f"{printable(path)}:{start_line(line.finding.location.line)}:" for line in lines]
     where_width = max(len(w) for w in wheres)
-    rule_width = max(len(line.rule_column) for line in lines)
+    rule_width = max(len(printable(line.rule_column)) for line in lines)
     out = []
     for where, line in zip(wheres, lines, strict=True):
         f = line.finding
-        text = f"{_clean(line.message)} [{_clean(_subject(f))}]"
+        text = f"{printable(line.message)} [{printable(_subject(f))}]"
         if f.undetermined and f.unknown is None:  # "Cannot check ..." says so already
             text += " (undetermined)"
         if f.suppression is not None:
-            text += f" (waived: {_clean(f.suppression)})"
+            text += f" (waived: {printable(f.suppression)})"
         out.append(
             f"{paint('path', where)}{' ' * (where_width - len(where))}  "
             f"{paint(line.label, line.label.ljust(_LABEL_WIDTH))}  "
-            f"{_clean(line.rule_column).ljust(rule_width)}  {text}"
+            f"{printable(line.rule_column).ljust(rule_width)}  {text}"
         )
     return "\n".join(out)
 
@@ -190,8 +188,8 @@ def _notification_line(n: Notification, base: str, paint: Paint) -> str:
     level = Severity(n.level).value
     where = ""
     if n.path:
-        where = _clean(relative_to(n.path, base)) + (f":{n.line}" if n.line is not None else "") + ": "
-    return f"{paint(level, level)}: {where}{_clean(n.message)}"
+        where = printable(relative_to(n.path, base)) + (f":{n.line}" if n.line is not None else "") + ": "
+    return f"{paint(level, level)}: {where}{printable(n.message)}"
 
 
 def _and(items: tuple[str, ...]) -> str:
@@ -203,8 +201,3 @@ def _painter(color: bool) -> Paint:
         return f"{_STYLES[style]}{text}{_RESET}" if color else text
 
     return paint
-
-
-def _clean(text: str) -> str:
-    """One line of printable text: control characters shown as escapes (``\\x1b``, ``\\n``)."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

@@ -6,7 +6,10 @@ engine, the sources or a policy file.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -16,7 +19,22 @@ from typing import Any
 
 from jsonschema.validators import validator_for
 
-from m2m_guard.model import Coverage, Finding, Location, Notification, RuleInfo, RunResult, Severity
+from m2m_guard.cost import CostReport
+from m2m_guard.model import (
+    Coverage,
+    Finding,
+    Location,
+    Notification,
+    Pool,
+    RuleInfo,
+    RunResult,
+    Severity,
+    Usage,
+)
+from m2m_guard.reporters import REPORTERS
+from m2m_guard.reporters.cost import COLUMNS, RENDERERS
+from m2m_guard.reporters.safe import UNSAFE, csv_text, printable
+from tests.reporters.markdown import skeleton
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCHEMA_PATH = DATA / "sarif-schema-2.1.0.json"
@@ -72,7 +90,7 @@ POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Ab12Cd
 
 
 def fingerprint(*identity: str) -> str:
-    return hashlib.sha256("\0".join(identity).encode()).hexdigest()[:32]
+    return hashlib.sha256("\0".join(identity).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def finding(
@@ -363,3 +381,168 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _is_absolute(text: str) -> bool:
     return text.startswith(("/", "file:")) or bool(re.match(r"[A-Za-z]:[\\/]", text))
+
+
+# --- names from pull requests ----------------------------------------------------------------
+
+#: A Terraform for_each key (or logical id, client name, file name) written to attack each reader:
+#: the terminal (SGR, screen clear, an OSC 8 hyperlink, the one-byte C1 CSI, a bidi override, a
+#: lone surrogate from a file name that is not UTF-8), a markdown comment (blank lines, HTML,
+#: a link, an image, a mention, backticks that would end a code span, pipes that would split a
+#: table row, a trailing backslash) and a spreadsheet (a leading formula).
+HOSTILE = (
+    '=HYPERLINK("http://x")\x1b[31mred\x1b[2J\x1b]8;;http://evil\x07click\x1b]8;;\x07\x9b1m'
+    "\u202eevil\u2066\u200f\u061c\n\n# heading <img src=x onerror=alert(1)> [link](http://x) "
+    "![i](http://x/i.png) @org/team ``` ` | a\\|b \r\t\udcff\\"
+)
+#: Each reader's other classic: a pipe-only name, a name that is all backticks, one made of
+#: blank lines, the CSV formula starts.
+HOSTILE_NAMES = (
+    HOSTILE,
+    "|",
+    "``",
+    " `x` ",
+    "\n\n\n",
+    "+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "<script>alert(1)</script>",
+)
+
+
+def hostile_result(name: str = HOSTILE) -> RunResult:
+    """A run whose every text from the inputs is ``name``: file name, subject, message, waiver,
+    notification message and path."""
+    path = f"infra/{name}"  # a file of the repository, whatever its name
+    findings = (
+        finding(TTL_MAX, path, 3, name, f"AccessTokenValidity of {name} is 24 hours.", field=name),
+        finding(TTL_MAX, path, 9, f"{name}2", name, suppression=name),
+        finding(
+            UNUSED, AUTH, 4, name, name, client_id=name, client_name=name, arn=f"{POOL_ARN}/client/{name}"
+        ),
+    )
+    notifications = (
+        Notification(f"invalid YAML: {name}", path=path, line=2, fatal=True),
+        Notification(name, level=Severity.WARNING),
+    )
+    return RunResult(
+        rules=RULES,
+        findings=findings,
+        notifications=notifications,
+        category="iac",
+        tool_version="0.1.0",
+        coverage=Coverage(app_clients=3, m2m_clients=3, files=2, files_with_m2m=2),
+    )
+
+
+def named_cost_report(name: str, *, live: bool = False, policy: str | None = None) -> CostReport:
+    """A cost report of two pools whose every name from the inputs is ``name``: the pool (and
+    its account and region when ``live``), its two unused clients, the policy file."""
+    from m2m_guard.engine import cost_report
+    from m2m_guard.policy import load_policy
+    from tests.rules.clients import m2m
+
+    clients = []
+    for i in (1, 2):
+        where = name.replace(":", "")  # an account or region cannot hold the ARN's separator
+        arn = f"arn:aws:cognito-idp:{where}:{where}:userpool/{name}{i}" if live else None
+        pool = Pool(
+            key=f"{name}#{i}",
+            label=f"{name}{i}" if live else name,
+            names=(f"{name}{i}", name) if live else (name,),
+            location=Location("infra/auth.yaml", 1, logical_id=name, arn=arn),
+        )
+        for j in (1, 2):
+            client_arn = f"{arn}/client/{j}" if arn else None
+            clients.append(
+                m2m(ClientName=name, ClientId=f"{name}{j}", pool=pool, logical_id=name, usage=Usage(0, 30))
+                if not live
+                else dataclasses.replace(
+                    m2m(ClientName=name, ClientId=f"{name}{j}", pool=pool, usage=Usage(0, 30)),
+                    location=Location(INVENTORY, 5, client_id=f"{name}{j}", arn=client_arn),
+                )
+            )
+    pricing_policy = "version: 1\npricing: {app_client_month_usd: 5.0}\nrules: []\n"
+    return cost_report(load_policy(policy or name, pricing_policy), clients)
+
+
+# --- what every format must do with such names ------------------------------------------------
+
+
+def _all_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (k, *_all_strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in _all_strings(item)]
+    return []
+
+
+def unsafe_strings(document: Any, *, help_lines: bool = False) -> list[str]:
+    """The strings of a parsed JSON document that hold a character a reader must not get raw
+    (with ``help_lines``, a SARIF rule's help may hold newlines)."""
+    found = []
+    for text in _all_strings(document):
+        if UNSAFE.search(text.replace("\n", "") if help_lines else text):
+            found.append(text)
+    return found
+
+
+def check_scan_formats(name: str) -> None:
+    """Text, JSON and SARIF show ``name`` (in every place a scan puts text from the inputs)
+    with no unsafe character, and keep the shape they have for a plain name."""
+    benign = REPORTERS["text"](hostile_result("name"))
+    text = REPORTERS["text"](hostile_result(name))
+    assert UNSAFE.search(text.replace("\n", "")) is None
+    assert text.count("\n") == benign.count("\n")  # a name adds no line
+    assert printable(name) in text
+
+    report = json.loads(REPORTERS["json"](hostile_result(name)))
+    assert unsafe_strings(report) == []
+    assert printable(name) in {f["subject"] for f in report["findings"]}
+    assert {n["message"] for n in report["notifications"]} >= {printable(name)}
+
+    raw = REPORTERS["sarif"](hostile_result(name))
+    log = json.loads(raw)
+    # (a message may start like an absolute path: the name is all it says)
+    problems = [p for p in github_problems(log) if not p.startswith("absolute path or URI")]
+    assert schema_errors(log) == [] and problems == []
+    assert unsafe_strings(log, help_lines=True) == []
+    messages = {r["message"]["text"] for r in log["runs"][0]["results"]}
+    assert printable(name) in messages
+
+
+def check_cost_formats(name: str, live: bool) -> None:
+    """Every cost format shows ``name`` safely and keeps the shape it has for a plain name."""
+    report, plain = named_cost_report(name, live=live), named_cost_report("n", live=live)
+    shown = printable(name)
+
+    text = RENDERERS["text"](report)
+    assert UNSAFE.search(text.replace("\n", "")) is None
+    assert text.count("\n") == RENDERERS["text"](plain).count("\n") and shown in text
+
+    lines, spans = skeleton(RENDERERS["markdown"](report))
+    plain_lines, plain_spans = skeleton(RENDERERS["markdown"](plain))
+    # outside its code spans the comment is the same as for a plain name: no HTML, link,
+    # heading, extra row or cell, and no span that the name ended early
+    assert lines == plain_lines
+    assert len(spans) == len(plain_spans) and spans[0].startswith(shown)
+    assert all(UNSAFE.search(span) is None for span in spans)
+
+    rows = list(csv.reader(io.StringIO(RENDERERS["csv"](report))))
+    assert [len(row) for row in rows] == [len(COLUMNS)] * 3
+    cells = [cell for row in rows[1:] for cell in row]
+    assert all(UNSAFE.search(cell) is None for cell in cells)
+    for cell in cells:  # a cell that starts like a formula is a number m2m-guard wrote
+        if cell[:1] in ("=", "+", "-", "@"):
+            float(cell)
+    pools = dict(zip(COLUMNS, rows[1], strict=True))
+    assert pools["pool_name" if live else "pool"] == csv_text(name)
+
+    data = json.loads(RENDERERS["json"](report))
+    assert unsafe_strings(data) == []
+    assert data["pools"][0]["pool_name" if live else "pool"] == shown
+    assert data["pricing"]["policy"] == shown

@@ -5,7 +5,10 @@ Format (written by ``m2m-guard sweep --export-usage``)::
     {"window_days": 30, "clients": {"<ClientId|ClientName|logical id|address>": 1234}}
 
 Every problem is reported at once, one line each, as ``file:line: key: message`` like policy
-errors.
+errors. Numbers are bounded so that no count or window can make a cost infinite or not a number:
+``window_days`` from one hour (1/24) to ten years (3,653 days, CloudWatch Logs' longest
+retention), counts whole numbers from 0 to 10**15 (beyond any real month of token requests, and
+still exact as a float).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Usage
+from m2m_guard.model import MAX_REQUESTS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS, AppClient, Usage, is_secret_key
 
 KEYS = ("clients", "window_days")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -78,11 +81,20 @@ def _key_lines(text: str) -> tuple[dict[str, int], dict[str, int]]:
     return top, clients
 
 
+def _within(value: Any, least: float, most: float) -> bool:
+    """A JSON number (not a boolean), finite, from ``least`` to ``most``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and least <= value <= most
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
         return "a list"
+    if type(value) is int and value.bit_length() > 64:
+        return f"a number of {len(str(value))} digits"
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:36] + '..."'
 
@@ -139,13 +151,13 @@ def parse_usage(source: str, text: str) -> UsageData:
                 None,
                 "'window_days' is missing (the number of days the counts cover, e.g. \"window_days\": 30)",
             )
-    elif (
-        isinstance(window, bool)
-        or not isinstance(window, (int, float))
-        or not math.isfinite(window)
-        or window <= 0
-    ):
-        problems.add("window_days", None, f"must be a positive number of days, not {_shown(window)}")
+    elif not _within(window, MIN_WINDOW_DAYS, MAX_WINDOW_DAYS):
+        problems.add(
+            "window_days",
+            None,
+            f"must be a positive number of days, from 0.042 (one hour) to {MAX_WINDOW_DAYS:,} "
+            f"(ten years), not {_shown(window)}",
+        )
     clients = data.get("clients")
     if "clients" not in data:
         if "clients" not in explained:
@@ -154,7 +166,9 @@ def parse_usage(source: str, text: str) -> UsageData:
         problems.add("clients", None, f"must map client keys to token request counts, not {_shown(clients)}")
     else:
         for key, count in clients.items():
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                problems.add("clients", key, f"must be a whole number of requests, not {_shown(count)}")
+            if type(count) is not int or not 0 <= count <= MAX_REQUESTS:
+                # a key named like a client secret may hold one: its value is not repeated
+                shown = "the value given" if is_secret_key(key) else _shown(count)
+                problems.add("clients", key, f"must be a whole number of requests (0 to 10**15), not {shown}")
     problems.raise_any()
     return UsageData(float(window), dict(clients), f"usage file {source}")

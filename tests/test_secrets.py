@@ -213,3 +213,146 @@ def test_the_canary_appears_in_no_report_and_no_file_written(
     assert "no client secret" not in everything
     # the ARN is not shown in reports either
     assert "secretsmanager" not in everything
+
+
+# --- any spelling, any depth, every source; conditions; parse errors ---------------------------------
+
+
+def _hostile_inputs(folder: Path) -> None:
+    """The canary under secret keys in spellings and places the sources must all catch."""
+    (folder / "template.yaml").write_text(
+        "Resources:\n"
+        "  Pool:\n    Type: AWS::Cognito::UserPool\n"
+        "  Client:\n    Type: AWS::Cognito::UserPoolClient\n    Properties:\n"
+        "      UserPoolId: !Ref Pool\n      GenerateSecret: true\n"
+        f"      CLIENTSECRET: {CANARY}\n"
+        f"      clientSecret: !Sub '{CANARY}'\n"
+        f"      Extra: {{ClientSecret: {CANARY}, deeper: [{{Client-Secret: {CANARY}}}]}}\n"
+        f"      TokenValidityUnits: {{AccessToken: hours, clientsecret: {CANARY}}}\n"
+        "      AllowedOAuthFlowsUserPoolClient: true\n"
+        "      AllowedOAuthFlows: [client_credentials]\n"
+        "      AllowedOAuthScopes: [orders/read]\n"
+        "      AccessTokenValidity: 48\n"
+    )
+    (folder / "main.tf").write_text(
+        'resource "aws_cognito_user_pool" "p" {\n  name = "p"\n}\n'
+        'resource "aws_cognito_user_pool_client" "c" {\n'
+        '  name = "svc-tf"\n  user_pool_id = aws_cognito_user_pool.p.id\n  generate_secret = true\n'
+        f'  client_secret = "{CANARY}"\n'
+        f'  CLIENTSECRET = "{CANARY}"\n'
+        f'  extra = {{ ClientSecret = "{CANARY}", keep = 1 }}\n'
+        '  allowed_oauth_flows_user_pool_client = true\n  allowed_oauth_flows = ["client_credentials"]\n'
+        '  allowed_oauth_scopes = ["orders/read"]\n  access_token_validity = 48\n'
+        '  token_validity_units {\n    access_token = "hours"\n  }\n}\n'
+    )
+    describe = {
+        "UserPoolClient": {
+            "UserPoolId": "eu-west-1_Rp4s8TbQ2",
+            "ClientName": "svc-describe",
+            "ClientId": "5m2n8b4v6c1x3z9l7k5j3h1g0f",
+            "CLIENTSECRET": CANARY,
+            "clientSecret": CANARY,
+            "Extra": {"ClientSecret": CANARY, "keep": 1},
+            "TokenValidityUnits": {"AccessToken": "days", "CLIENT_SECRET": CANARY},
+            "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": ["orders/read"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "GenerateSecret": True,
+            "AccessTokenValidity": 2,
+        }
+    }
+    (folder / "describe.json").write_text(json.dumps(describe))
+    plan = (FIXTURES / "terraform" / "existing_clients_with_secret.plan.json").read_text()
+    (folder / "plan.json").write_text(plan.replace("CANARY-tfplan-7f3e91c2b8d54a06", CANARY))
+    (folder / ".m2m-guard.yaml").write_text(
+        "version: 1\nrules:\n"
+        "  - {id: TTL, type: max_access_token_ttl, max: 1h}\n"
+        # each prints the value it finds: a mapping that held a secret, in any spelling
+        "  - {id: C-EXTRA, type: condition, key: Extra, op: absent}\n"
+        "  - {id: C-EXTRA-TF, type: condition, key: extra, op: absent}\n"
+        "  - {id: C-UNITS, type: condition, key: TokenValidityUnits, op: absent}\n"
+        "  - {id: C-UNITS-EQ, type: condition, key: TokenValidityUnits, op: equals, value: {}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "--format", "text"],
+        ["scan", "--format", "json"],
+        ["scan", "--format", "sarif"],
+        ["cost", "--format", "text"],
+        ["cost", "--format", "json"],
+        ["cost", "--format", "csv"],
+        ["cost", "--format", "markdown"],
+    ],
+    ids=lambda argv: "-".join(argv[::2]),
+)
+def test_secret_keys_in_any_spelling_and_depth_reach_no_output(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    _hostile_inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code = main([*argv, "--output", "report.out"])
+    printed = capsys.readouterr()
+    written = (tmp_path / "report.out").read_text()
+    assert code in (0, 1), printed.err  # every input was read
+    assert CANARY not in printed.out + printed.err + written
+    if argv[0] == "scan":  # the conditions fired and printed what they found, without the secret
+        assert code == 1
+        for name in ("Client", "aws_cognito_user_pool_client.c", "5m2n8b4v6c1x3z9l7k5j3h1g0f"):
+            assert name in written
+        assert "C-EXTRA" in written and "C-UNITS" in written
+
+
+_PARSE_ERRORS = {
+    "int.yaml": f"      ClientSecret: !!int {CANARY}\n",
+    "float.yaml": f"      client_secret: !!float {CANARY}\n",
+    "bool.yaml": f"      ClientSecretValue: !!bool {CANARY}\n",
+    "nested.yaml": f"      ClientSecret:\n        inner: [!!int {CANARY}]\n",
+    "tag.yaml": f"      CLIENTSECRET: !<tag:{CANARY}> x\n",
+    "python.yaml": f"      clientSecret: !!python/name:{CANARY} x\n",
+}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_parse_errors_never_quote_the_value_of_a_secret_key(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    head = "Resources:\n  C:\n    Type: AWS::Cognito::UserPoolClient\n    Properties:\n"
+    for name, line in _PARSE_ERRORS.items():
+        (tmp_path / name).write_text(head + line)
+    (tmp_path / "usage.json").write_text(json.dumps({"window_days": 30, "clients": {"ClientSecret": CANARY}}))
+    monkeypatch.chdir(tmp_path)
+    code = main(["scan", "--format", fmt, "--output", "report.out"])
+    printed = capsys.readouterr()
+    written = (tmp_path / "report.out").read_text()
+    assert code == 2
+    assert CANARY not in printed.out + printed.err + written
+    for name in _PARSE_ERRORS:  # each file is reported, with the line of the value
+        assert f"{name}:{6 if name == 'nested.yaml' else 5}: invalid YAML: " in printed.err, printed.err
+    assert "the value of a secret key (not shown) is not a valid int" in printed.err
+    assert main(["scan", "--usage", "usage.json"]) == 2
+    printed = capsys.readouterr()
+    assert CANARY not in printed.out + printed.err
+    assert (
+        "clients['ClientSecret']: must be a whole number of requests (0 to 10**15), not the value given"
+        in (printed.err)
+    )
+
+
+def test_a_value_that_is_not_a_secret_is_still_quoted(tmp_path: Path) -> None:
+    from m2m_guard.sources import SourceError, parse
+
+    with pytest.raises(SourceError) as caught:
+        parse("x.yaml", "a:\n  AccessTokenValidity: !!int soon\n")
+    assert caught.value.message == "invalid YAML: 'soon' is not a valid int"
+
+
+def test_secret_keys_are_dropped_inside_the_mappings_the_normalizer_converts() -> None:
+    record = normalize(
+        {"TokenValidityUnits": {"AccessToken": "hours", "ClientSecret": CANARY, "cLiEnT_sEcReT": 1}}
+    )
+    assert record["TokenValidityUnits"] == {"AccessToken": "hours"}

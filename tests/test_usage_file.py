@@ -19,10 +19,24 @@ MISSING_WINDOW = (
 )
 
 
+WINDOW = (
+    "u.json:1: window_days: must be a positive number of days, from 0.042 (one hour) to 3,653 "
+    "(ten years), not"
+)
+
+COUNT = "u.json:1: clients['svc']: must be a whole number of requests (0 to 10**15), not"
+
+
 def problems(text: str) -> list[str]:
     with pytest.raises(UsageError) as caught:
         parse_usage("u.json", text)
     return str(caught.value).splitlines()
+
+
+@pytest.mark.parametrize(("window", "count"), [(1 / 24, 0), (3653, 10**15), (1, 1)])
+def test_the_bounds_are_accepted(window: float, count: int) -> None:
+    usage = parse_usage("u.json", json.dumps({"window_days": window, "clients": {"svc": count}}))
+    assert (usage.window_days, usage.counts["svc"]) == (window, count)
 
 
 def test_a_valid_file() -> None:
@@ -59,19 +73,47 @@ def test_a_valid_file() -> None:
         ),
         (
             '{"window_days": 0, "clients": {}}',
-            ["u.json:1: window_days: must be a positive number of days, not 0"],
+            [f"{WINDOW} 0"],
         ),
         (
             '{"window_days": "30", "clients": {}}',
-            ['u.json:1: window_days: must be a positive number of days, not "30"'],
+            [f'{WINDOW} "30"'],
         ),
         (
             '{"window_days": NaN, "clients": {}}',
-            ["u.json:1: window_days: must be a positive number of days, not NaN"],
+            [f"{WINDOW} NaN"],
         ),
         (
             '{"window_days": true, "clients": {}}',
-            ["u.json:1: window_days: must be a positive number of days, not true"],
+            [f"{WINDOW} true"],
+        ),
+        (
+            '{"window_days": Infinity, "clients": {}}',
+            [f"{WINDOW} Infinity"],
+        ),
+        (
+            '{"window_days": 1e-320, "clients": {}}',
+            [f"{WINDOW} 1e-320"],
+        ),
+        (
+            '{"window_days": 0.04, "clients": {}}',
+            [f"{WINDOW} 0.04"],
+        ),
+        (
+            '{"window_days": 3654, "clients": {}}',
+            [f"{WINDOW} 3654"],
+        ),
+        (
+            '{"window_days": 30, "clients": {"svc": 1000000000000001}}',
+            [f"{COUNT} 1000000000000001"],
+        ),
+        (  # a count too large for a float used to crash the cost report
+            '{"window_days": 30, "clients": {"svc": 1' + "0" * 400 + "}}",
+            [f"{COUNT} a number of 401 digits"],
+        ),
+        (
+            '{"window_days": 30, "clients": {"svc": NaN}}',
+            [f"{COUNT} NaN"],
         ),
         (
             '{"window_days": 30, "clients": ["svc"]}',
@@ -103,9 +145,10 @@ def test_every_problem_at_once_sorted_by_line() -> None:
 """
     assert problems(text) == [
         MISSING_WINDOW,
-        "u.json:4: clients['aws_cognito_user_pool_client.a']: must be a whole number of requests, not -1",
-        "u.json:5: clients['Legacy\u00e9']: must be a whole number of requests, not 1.5",
-        "u.json:6: clients['window_days']: must be a whole number of requests, "
+        "u.json:4: clients['aws_cognito_user_pool_client.a']: must be a whole number of requests "
+        "(0 to 10**15), not -1",
+        "u.json:5: clients['Legacy\u00e9']: must be a whole number of requests (0 to 10**15), not 1.5",
+        "u.json:6: clients['window_days']: must be a whole number of requests (0 to 10**15), "
         'not "nested keys are no top-level keys"',
         "u.json:8: extra: unknown key 'extra' (allowed: clients, window_days)",
     ]
@@ -127,7 +170,7 @@ def test_scan_exits_2_with_every_problem(
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         "u.json:1: windows: unknown key 'windows' (did you mean 'window_days'?)",
-        "u.json:2: clients['svc']: must be a whole number of requests, not -1",
+        "u.json:2: clients['svc']: must be a whole number of requests (0 to 10**15), not -1",
     ]
 
 

@@ -47,6 +47,7 @@ from m2m_guard.policy import (
     discover,
     load_policy,
 )
+from m2m_guard.reporters.safe import printable_lines
 from m2m_guard.rules import RULES
 from m2m_guard.sources import SourceError, decode, load, parse
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
@@ -119,7 +120,8 @@ def bridge_policy() -> Policy:
         try:
             _POLICIES[key] = _read_policy(key[0], Path(key[1]))
         except BridgeError as exc:
-            sys.stderr.write(f"m2m-guard: {exc}\n")
+            # the policy is a file of the repository checkov scans: say it as every report does
+            sys.stderr.write(f"m2m-guard: {printable_lines(str(exc))}\n")
             _BROKEN[key] = str(exc)
             raise
     return _POLICIES[key]

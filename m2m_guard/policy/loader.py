@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
+import sys
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -297,6 +299,8 @@ def _value_message(kind: str, instance: Any, schema: dict[str, Any], expected: A
         return "must not be empty"
     if kind == "minimum":
         return "must not be negative" if expected == 0 else f"must be at least {expected}"
+    if kind == "maximum":
+        return f"{_shown(instance)} is more than m2m-guard accepts here (at most {expected:,})"
     # every keyword the generated schema uses is worded above (a test checks the list)
     return f"{_shown(instance)} is not allowed here"
 
@@ -312,8 +316,46 @@ WORDED_KEYWORDS = frozenset(
         "minLength",
         "minItems",
         "minimum",
+        "maximum",
     }
 )
+
+#: No number a policy holds (a price, a budget, a count of days or requests) is this large.
+MAX_NUMBER = 10**15
+
+
+def _number_problem(value: Any) -> str | None:
+    """What makes a number unusable whatever its key: not finite, too close to zero to compute
+    with (a subnormal float such as 1e-320), or beyond any price, budget or count."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return "must be a number, not .nan"
+    if isinstance(value, float) and math.isinf(value):
+        return f"must be a finite number, not {'-' if value < 0 else ''}.inf"
+    if isinstance(value, float) and 0 < abs(value) < sys.float_info.min:
+        return f"{value!r} is too close to zero to compute with; write 0 or a larger number"
+    if abs(value) > MAX_NUMBER:
+        shown = f"a number of {len(str(int(value)))} digits" if abs(value) >= 10**60 else _shown(value)
+        return f"{shown} is more than m2m-guard accepts anywhere in a policy (at most 10**15)"
+    return None
+
+
+def _check_numbers(data: Any, report: _Report, path: Path_ = ()) -> None:
+    """Every number of the policy, at any depth, before the schema (which lets NaN through:
+    no comparison with NaN is false)."""
+    if isinstance(data, dict):
+        items: list[tuple[Any, Any]] = list(data.items())
+    elif isinstance(data, list):
+        items = list(enumerate(data))
+    else:
+        return
+    for key, value in items:
+        problem = _number_problem(value)
+        if problem is not None:
+            report.error((*path, key), problem, claim=True)
+        else:
+            _check_numbers(value, report, (*path, key))
 
 
 _Message = tuple[Path_, str, Path_, Path_ | None]
@@ -452,6 +494,7 @@ def load_policy(source: str, text: str) -> Policy:
         where = f"{source}:{exc.line}" if exc.line else source
         raise PolicyLoadError([f"{where}: {exc.message}"]) from None
     report = _Report(source, data)
+    _check_numbers(data, report)
     if _check_structure(data, report):
         _check_schema(data, report)
     rules: list[RuleConfig | None] = []

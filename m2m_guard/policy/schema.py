@@ -18,6 +18,10 @@ SCHEMA_ID = "https://raw.githubusercontent.com/m2m-guard/m2m-guard/main/m2m_guar
 ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 DURATION_PATTERN = "^[0-9]+[smhd]$"
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: Upper bounds of the pricing figures (README, "Policy reference").
+MAX_CLIENT_USD = 1000
+MAX_REQUEST_USD = 1
+MAX_REQUESTS = 10**15
 
 _GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMON = {
@@ -74,8 +78,10 @@ def build_schema() -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "app_client_month_usd": {"type": "number", "minimum": 0},
-                    "token_request_usd": {"type": "number", "minimum": 0},
+                    # bounds far above any list price (USD 6.00 and 0.00225): they catch
+                    # absurd figures, not typos
+                    "app_client_month_usd": {"type": "number", "minimum": 0, "maximum": MAX_CLIENT_USD},
+                    "token_request_usd": {"type": "number", "minimum": 0, "maximum": MAX_REQUEST_USD},
                     "token_request_tiers": {
                         "type": "array",
                         "minItems": 1,
@@ -84,8 +90,8 @@ def build_schema() -> dict[str, Any]:
                             "additionalProperties": False,
                             "required": ["usd"],
                             "properties": {
-                                "up_to": {"type": "integer", "minimum": 1},
-                                "usd": {"type": "number", "minimum": 0},
+                                "up_to": {"type": "integer", "minimum": 1, "maximum": MAX_REQUESTS},
+                                "usd": {"type": "number", "minimum": 0, "maximum": MAX_REQUEST_USD},
                             },
                         },
                     },

@@ -40,7 +40,8 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
         "type": "object",
         "additionalProperties": False,
         "required": ["monthly_usd"],
-        "properties": {"monthly_usd": {"type": "number", "minimum": 0}},
+        # a billion dollars a month: far beyond any pool's M2M bill, it only catches absurd figures
+        "properties": {"monthly_usd": {"type": "number", "minimum": 0, "maximum": 1_000_000_000}},
     },
     scope="pool",
     security_severity="3.5",

@@ -21,14 +21,28 @@ from m2m_guard.rules._registry import Params, PolicyError, rule
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 FIELD = "AccessTokenValidity"
+#: The longest duration a policy may write: a year, far above Cognito's 1-day maximum lifetime.
+MAX_DURATION_SECONDS = 365 * 86400
+
+
+def _quoted(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else f"{text[:16]!r}... ({len(text)} characters)"
 
 
 def parse_duration(text: str) -> int:
-    """``"15m"`` -> 900 seconds."""
+    """``"15m"`` -> 900 seconds; at most :data:`MAX_DURATION_SECONDS`."""
     match = _DURATION.match(text)
     if not match:
-        raise PolicyError(f"{text!r} is not a duration like 300s, 15m, 1h or 1d")
-    return int(match.group(1)) * _UNIT[match.group(2)]
+        raise PolicyError(f"{_quoted(text)} is not a duration like 300s, 15m, 1h or 1d")
+    digits = match.group(1).lstrip("0")
+    # int() of thousands of digits is refused (or slow): no duration under a year has more than 8
+    if len(digits) > 8 or int(digits or "0") * _UNIT[match.group(2)] > MAX_DURATION_SECONDS:
+        raise PolicyError(
+            f"{_quoted(text)} is longer than m2m-guard accepts (at most 365d; access tokens live "
+            "at most 1 day)"
+        )
+    return int(digits or "0") * _UNIT[match.group(2)]
 
 
 def _prepare(key: str) -> Any:
@@ -145,6 +159,15 @@ def access_token_validity_range(client: AppClient, p: Params) -> Iterator[Violat
           type: access_token_validity_range
           severity: error
     """
+    validity = client.get(FIELD)
+    if type(validity) is int and validity <= 0:
+        # no lifetime at all, in any unit (the other TTL rules give a note): certainly refused
+        yield Violation(
+            f"AccessTokenValidity is {validity}, not a lifetime Cognito accepts "
+            f"({human_duration(MIN_VALID_TTL_SECONDS)} to {human_duration(MAX_VALID_TTL_SECONDS)}).",
+            FIELD,
+        )
+        return
     ttl = _ttl(client)
     if not MIN_VALID_TTL_SECONDS <= ttl <= MAX_VALID_TTL_SECONDS:
         yield Violation(

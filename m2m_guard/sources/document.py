@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from m2m_guard.sources.normalize import SECRET_KEYS
+
 try:  # libyaml is several times faster; the pure-Python parser is the fallback.
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -106,7 +108,39 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
 
 
 class _Loader(_BaseLoader):
-    """Safe loader producing LineDict/LineList and long-form CloudFormation intrinsics."""
+    """Safe loader producing LineDict/LineList and long-form CloudFormation intrinsics.
+
+    Error messages quote a value the loader cannot construct, except under a key named like a
+    client secret (``ClientSecret``, ``client_secret``, ...): those nodes are marked as the map
+    is built, and their errors say where, never what.
+    """
+
+    _hidden: set[int]
+
+    def _hide(self, node: yaml.Node) -> None:
+        """Mark ``node`` and everything under it (each node once: aliases share nodes)."""
+        if not hasattr(self, "_hidden"):
+            self._hidden = set()
+        todo = [node]
+        while todo:
+            item = todo.pop()
+            if id(item) in self._hidden:
+                continue
+            self._hidden.add(id(item))
+            if isinstance(item, yaml.MappingNode):
+                todo.extend(part for pair in item.value for part in pair)
+            elif isinstance(item, yaml.SequenceNode):
+                todo.extend(item.value)
+
+    def _is_hidden(self, node: yaml.Node) -> bool:
+        return id(node) in getattr(self, "_hidden", ())
+
+    def construct_undefined(self, node: yaml.Node) -> Any:
+        if self._is_hidden(node):  # the tag may be the secret itself (`!<CANARY...> x`)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a tag m2m-guard does not read, under a secret key (not shown)", node.start_mark
+            )
+        return super().construct_undefined(node)
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
         data = LineDict()
@@ -117,6 +151,8 @@ class _Loader(_BaseLoader):
         construct = self.construct_object
         for key_node, value_node in node.value:
             key = construct(key_node, deep=False)
+            if key in SECRET_KEYS:
+                self._hide(value_node)
             if type(key) is not str:
                 try:
                     hash(key)
@@ -154,12 +190,16 @@ class _Loader(_BaseLoader):
         try:
             value = construct(self, node)
         except (ValueError, IndexError, KeyError, OverflowError):
+            shown = (
+                "the value of a secret key (not shown)" if self._is_hidden(node) else repr(node.value[:40])
+            )
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value[:40]!r} is not a valid {kind}", node.start_mark
+                None, None, f"{shown} is not a valid {kind}", node.start_mark
             ) from None
         if type(value) is int and value.bit_length() > MAX_INT_BITS:
+            shown = "the value of a secret key" if self._is_hidden(node) else f"{node.value[:40]!r}..."
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value[:40]!r}... is too large a number", node.start_mark
+                None, None, f"{shown} is too large a number", node.start_mark
             )
         return value
 
@@ -188,6 +228,7 @@ class _Loader(_BaseLoader):
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 _Loader.add_multi_constructor("!", _Loader.construct_cfn_tag)
+_Loader.add_constructor(None, _Loader.construct_undefined)
 # Timestamps stay strings: CloudFormation treats them as strings, and an impossible date
 # (2027-02-30) must be a validation message, not a constructor crash. (The stubs cannot tell
 # that the inherited SafeConstructor method fits the subclass.)
@@ -208,10 +249,21 @@ _Loader.add_constructor("tag:yaml.org,2002:omap", _Loader.construct_yaml_seq)
 _Loader.add_constructor("tag:yaml.org,2002:pairs", _Loader.construct_yaml_seq)
 
 
-def _yaml_error(exc: yaml.YAMLError) -> SourceError:
+#: A key named like a client secret, as YAML writes it (the loader's errors may quote input).
+_SECRET_KEY_TEXT = re.compile(r"client[_-]?secret(?:[_-]?value)?[\"']?\s*:", re.IGNORECASE)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str = "") -> SourceError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     line = mark.line + 1 if mark is not None else None
+    if line is not None and not problem.startswith("the value of a secret key"):
+        # The pure-Python parser quotes what it could not read (an alias name, an escape): on the
+        # line of a secret key, that may be the secret itself.
+        lines = text.splitlines()[max(0, line - 2) : line]
+        if any(_SECRET_KEY_TEXT.search(each) for each in lines):
+            problem = _QUOTED.sub("(not shown)", problem)
     return SourceError(f"invalid YAML: {problem}", line)
 
 
@@ -300,7 +352,7 @@ def _load_yaml(text: str) -> Any:
     except SourceError:
         raise
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc) from None
+        raise _yaml_error(exc, text) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply") from None
     except (ValueError, TypeError, OverflowError, IndexError, KeyError) as exc:

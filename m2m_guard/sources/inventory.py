@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Unknown, Usage
+from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Unknown, Usage, usage_in_bounds
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
 
@@ -152,7 +152,12 @@ def load(doc: Document) -> list[AppClient]:
                         doc.path, line, client_id=client_id, arn=f"{arn}/client/{client_id}" if arn else None
                     ),
                     pool=identity,
-                    usage=Usage(count, float(window), source) if isinstance(count, int) and window else None,
+                    # a saved sweep is a file like any other: numbers out of bounds are unknown usage
+                    usage=(
+                        Usage(count, float(window), source)
+                        if isinstance(count, int) and usage_in_bounds(count, window)
+                        else None
+                    ),
                 )
             )
     return clients

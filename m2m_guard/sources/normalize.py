@@ -13,26 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from m2m_guard.model import Unknown
-
-
-def _folded(name: str) -> str:
-    return name.replace("_", "").replace("-", "").casefold()
-
-
-#: Keys that hold a client secret's value, compared without case, ``_`` or ``-``:
-#: DescribeUserPoolClient's ``ClientSecret``, Terraform's ``client_secret``, and the
-#: ``ClientSecretValue`` of AddUserPoolClientSecret (also the ``clientSecretValue`` field of the
-#: Secrets Manager secret Cognito manages). ``ClientSecretArn`` names where a secret is kept and
-#: is not one of them.
-_SECRET_NAMES = frozenset({"clientsecret", "clientsecretvalue"})
+from m2m_guard.model import Unknown, is_secret_key
 
 
 class _SecretKeys:
-    """``key in SECRET_KEYS``: whether a key holds a secret value, in any spelling."""
+    """``key in SECRET_KEYS``: whether a key holds a secret value, in any spelling
+    (:func:`m2m_guard.model.is_secret_key`)."""
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and _folded(key) in _SECRET_NAMES
+        return is_secret_key(key)
 
 
 SECRET_KEYS = _SecretKeys()
@@ -111,7 +100,9 @@ def to_units(key: str, value: Any) -> Any:
         return value
     if not isinstance(value, Mapping):
         return Unknown(f"{key} is {_describe(value)}, not a mapping")
-    return {k: to_str(f"{key}.{k}", v) for k, v in value.items() if isinstance(k, str)}
+    return {
+        k: to_str(f"{key}.{k}", v) for k, v in value.items() if isinstance(k, str) and k not in SECRET_KEYS
+    }
 
 
 _LISTS = (

@@ -11,6 +11,8 @@ import json
 import threading
 from typing import Any
 
+from m2m_guard.model import is_secret_key
+
 #: Service -> the only operations a sweep may call. All of them read.
 READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetCallerIdentity", "AssumeRole"}),
@@ -68,21 +70,6 @@ def _guard(model: Any = None, **_: Any) -> None:
     service = model.service_model.service_name
     if model.name not in READ_ONLY_OPERATIONS.get(service, frozenset()):
         raise WriteRefused(f"m2m-guard sweeps are read-only; refused to call {service}:{model.name}")
-
-
-def _folded(name: str) -> str:
-    return name.replace("_", "").replace("-", "").casefold()
-
-
-#: Keys holding a client secret's value, compared without case, ``_`` or ``-``:
-#: DescribeUserPoolClient's ``ClientSecret``, and ``ClientSecretValue`` (AddUserPoolClientSecret;
-#: also the field of the Secrets Manager secret that Cognito manages). ``ClientSecretArn`` is
-#: where a secret is kept, not a secret.
-SECRET_NAMES = frozenset({"clientsecret", "clientsecretvalue"})
-
-
-def is_secret_key(key: object) -> bool:
-    return isinstance(key, str) and _folded(key) in SECRET_NAMES
 
 
 def without_secrets(value: Any) -> tuple[Any, bool]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from m2m_guard.cost import client_cost
 from m2m_guard.model import Undetermined
 from m2m_guard.rules import PolicyError
 from tests.rules.clients import check, m2m, params, unknown
@@ -110,7 +111,6 @@ def test_min_ttl_message_counts_requests_per_month(validity: int, unit: str, mes
         pytest.param(299, "seconds", "299 seconds", id="299-seconds"),
         pytest.param(25, "hours", "25 hours", id="25-hours"),
         pytest.param(2, "days", "2 days", id="2-days"),
-        pytest.param(0, "hours", "0 seconds", id="zero"),
     ],
 )
 def test_validity_range_rejects_what_cognito_rejects(validity: int, unit: str, words: str) -> None:
@@ -119,6 +119,36 @@ def test_validity_range_rejects_what_cognito_rejects(validity: int, unit: str, w
         f"AccessTokenValidity is {words}, outside Cognito's range of 5 minutes to 1 day."
     )
     assert violation.field == "AccessTokenValidity"
+
+
+NO_LIFETIMES = [
+    pytest.param(0, "hours", id="zero"),
+    pytest.param(0, None, id="zero-default-unit"),
+    pytest.param(-5, "minutes", id="negative"),
+    pytest.param(0, unknown("var.unit has no default"), id="zero-unit-unknown"),
+]
+
+
+@pytest.mark.parametrize(("validity", "unit"), NO_LIFETIMES)
+def test_validity_range_rejects_a_lifetime_of_zero_or_below(validity: int, unit: Any) -> None:
+    [violation] = check("access_token_validity_range", ttl_client(validity, unit))
+    assert violation.message == (
+        f"AccessTokenValidity is {validity}, not a lifetime Cognito accepts (5 minutes to 1 day)."
+    )
+    assert violation.field == "AccessTokenValidity"
+
+
+@pytest.mark.parametrize(("validity", "unit"), NO_LIFETIMES[:3])
+@pytest.mark.parametrize("rule_type", ["max_access_token_ttl", "min_access_token_ttl"])
+def test_a_lifetime_of_zero_or_below_cannot_be_checked(rule_type: str, validity: int, unit: Any) -> None:
+    # not "within any maximum", nor "below any minimum": it is no lifetime at all (a note)
+    raw = {"max": "1h"} if rule_type.startswith("max") else {"min": "15m"}
+    with pytest.raises(Undetermined) as caught:
+        check(rule_type, ttl_client(validity, unit), **raw)
+    assert caught.value.reason == (
+        f"AccessTokenValidity is {validity} {unit or 'hours'}, not a valid lifetime "
+        "(Cognito accepts 5 minutes to 1 day)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -185,7 +215,14 @@ def test_unknown_unit_does_not_matter_when_validity_is_unset(rule_type: str, raw
 
 @pytest.mark.parametrize(
     ("key", "text", "seconds"),
-    [("max", "300s", 300), ("max", "15m", 900), ("max", "1h", 3600), ("min", "1d", 86400)],
+    [
+        ("max", "300s", 300),
+        ("max", "15m", 900),
+        ("max", "1h", 3600),
+        ("min", "1d", 86400),
+        ("max", "365d", 365 * 86400),
+        ("max", "0" * 5000 + "1h", 3600),  # leading zeros are no size
+    ],
 )
 def test_prepare_turns_durations_into_seconds(key: str, text: str, seconds: int) -> None:
     prepared = params(f"{key}_access_token_ttl", **{key: text})
@@ -196,6 +233,16 @@ def test_prepare_turns_durations_into_seconds(key: str, text: str, seconds: int)
     ("text", "message"),
     [
         ("0m", "must be longer than zero"),
+        ("366d", "'366d' is longer than m2m-guard accepts (at most 365d; access tokens live at most 1 day)"),
+        (
+            "8761h",
+            "'8761h' is longer than m2m-guard accepts (at most 365d; access tokens live at most 1 day)",
+        ),
+        (  # int() refuses over 4300 digits: this used to crash the policy loader
+            "9" * 5000 + "s",
+            "'9999999999999999'... (5001 characters) is longer than m2m-guard accepts (at most 365d; "
+            "access tokens live at most 1 day)",
+        ),
         ("1w", "'1w' is not a duration like 300s, 15m, 1h or 1d"),
         ("1.5h", "'1.5h' is not a duration like 300s, 15m, 1h or 1d"),
     ],
@@ -205,3 +252,11 @@ def test_prepare_rejects_bad_durations_with_the_key(text: str, message: str) -> 
         params("max_access_token_ttl", max=text)
     assert caught.value.message == message
     assert caught.value.path == ("max",)
+
+
+@pytest.mark.parametrize(("validity", "unit"), NO_LIFETIMES[:3])
+def test_a_lifetime_of_zero_or_below_projects_no_requests(validity: int, unit: Any) -> None:
+    # unknown requests (the total is "at least"), never "projected, 0 requests"
+    cost = client_cost(ttl_client(validity, unit))
+    assert (cost.basis, cost.requests_month) == ("unknown", None)
+    assert "not a valid lifetime" in cost.reason

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.model import Undetermined
-from m2m_guard.rules import PolicyError
+from m2m_guard.rules import RULES, PolicyError
 from m2m_guard.rules.value import OPERATORS
 from tests.rules.clients import check, m2m, params, unknown
 
@@ -239,3 +239,84 @@ def test_prepare_rejects_a_bad_regular_expression() -> None:
 @pytest.mark.parametrize("op", ["present", "absent"])
 def test_prepare_accepts_presence_operators_without_a_value(op: str) -> None:
     assert params("condition", key="ClientName", op=op)["op"] == op
+
+
+# --- `matches` is bounded in time ----------------------------------------------------------------
+
+
+def test_a_catastrophic_pattern_gives_notes_not_a_stalled_scan() -> None:
+    import time
+
+    from m2m_guard.rules import value as value_rule
+
+    prepared = params("condition", key="ClientName", op="matches", value="(x+x+)+y")
+    slow = m2m(ClientName="x" * 5000)
+    started = time.monotonic()
+    outcomes = []
+    for _ in range(value_rule.MAX_TIMEOUTS + 5):
+        with pytest.raises(Undetermined) as caught:
+            list(RULES["condition"].func(slow, prepared))
+        outcomes.append(caught.value.reason)
+    elapsed = time.monotonic() - started
+    # each match stops after MATCH_SECONDS; after MAX_TIMEOUTS the pattern is not tried again
+    assert elapsed < value_rule.MATCH_SECONDS * value_rule.MAX_TIMEOUTS + 2
+    assert outcomes[0] == "the pattern '(x+x+)+y' took longer than 0.1 s on this value (simplify it)"
+    assert outcomes[-1].endswith("; it was not tried again")
+    # a value the pattern decides quickly still gets its verdict (until the pattern is given up)
+    fresh = params("condition", key="ClientName", op="matches", value="(x+x+)+y")
+    assert check_prepared(m2m(ClientName="xxy"), fresh) == []
+    assert len(check_prepared(m2m(ClientName="svc"), fresh)) == 1
+
+
+def check_prepared(client: Any, prepared: dict[str, Any]) -> list[Any]:
+    return list(RULES["condition"].func(client, prepared))
+
+
+def test_matches_needs_a_string_pattern() -> None:
+    with pytest.raises(PolicyError) as caught:
+        params("condition", key="ClientName", op="matches", value=5)
+    assert caught.value.message == "operator 'matches' needs a regular expression (a string)"
+
+
+# --- a condition never shows a secret --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["ClientSecret", "clientSecret", "CLIENTSECRET", "client_secret", "Extra.ClientSecretValue"]
+)
+def test_a_condition_cannot_name_a_secret(key: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        params("condition", key=key, op="absent")
+    secret = key.split(".")[-1]
+    assert caught.value.message == (
+        f"{secret} is never read: m2m-guard drops client secrets as it reads a file (to ask whether a "
+        "client has one, use GenerateSecret or ClientSecretArn with present or absent)"
+    )
+    assert caught.value.path == ("key",)
+
+
+CANARY = "CANARYq9" + "Zk4Xw2" * 6
+ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret/cognito-idp/eu-west-1_Rp4s8TbQ2/client-AbC123"
+
+
+@pytest.mark.parametrize(
+    ("key", "op", "value", "shown"),
+    [
+        # a record built without the sources' filter: the rule hides the value all the same
+        ("Extra", "absent", None, '{"ClientSecret": "(not shown)", "keep": 1}'),
+        ("Extra", "equals", {}, '{"ClientSecret": "(not shown)", "keep": 1}'),
+        ("Deep", "absent", None, '[{"a": {"client_secret": "(not shown)"}}]'),
+        ("ClientSecretArn", "absent", None, "not shown"),
+        ("ClientSecretArn", "matches", "x", "not shown"),
+    ],
+)
+def test_a_condition_message_never_shows_a_secret(key: str, op: str, value: Any, shown: str) -> None:
+    client = m2m(
+        Extra={"ClientSecret": CANARY, "keep": 1},
+        Deep=[{"a": {"client_secret": CANARY}}],
+        ClientSecretArn=ARN,
+    )
+    raw = {"key": key, "op": op} if value is None else {"key": key, "op": op, "value": value}
+    [violation] = check("condition", client, **raw)
+    assert CANARY not in violation.message and "secretsmanager" not in violation.message
+    assert f"({key} is {shown}; policy ID.)" in violation.message

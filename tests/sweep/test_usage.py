@@ -967,3 +967,29 @@ def test_export_carries_the_clients_of_other_accounts_that_the_trail_shows(
     exported = json.loads(Path("usage.json").read_text())["clients"]
     assert exported[elsewhere] == 9  # successful requests only
     assert exported[ids["svc-basic"]] == 4 and exported[ids["svc-idle"]] == 0
+
+
+@pytest.mark.parametrize(
+    "usage_block",
+    [
+        {"countVersion": 2, "windowDays": 30, "tokenRequests": {"1example23456789": 10**400}},
+        {"countVersion": 2, "windowDays": float("nan"), "tokenRequests": {"1example23456789": 0}},
+        {"countVersion": 2, "windowDays": 1e-320, "tokenRequests": {"1example23456789": 5}},
+        {"countVersion": 2, "windowDays": 30, "tokenRequests": {"1example23456789": -3}},
+    ],
+    ids=["huge-count", "nan-window", "tiny-window", "negative-count"],
+)
+def test_numbers_out_of_bounds_in_a_saved_sweep_are_unknown_usage(
+    usage_block: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A saved sweep is a file like any other: its numbers are checked like a usage file's, and
+    one out of bounds is unknown usage (never unused, never priced, never a crash)."""
+    saved_inventory(usage_block)
+    assert main(["scan", "inv", "--format", "json", "--output", "again.json"]) == 0
+    report = json.loads(Path("again.json").read_text())
+    assert not [f for f in report["findings"] if f["rule_type"] == "unused_client_credentials"]
+    assert main(["cost", "inv", "--format", "json", "--output", "cost.json"]) == 0
+    text = Path("cost.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    (pool,) = json.loads(text)["pools"]
+    assert pool["requests_basis"] != "observed"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from m2m_guard.cost import CostReport, PoolLine, pool_cost, savings_plan
 from m2m_guard.model import (
@@ -85,6 +86,48 @@ def m2m_clients(clients: Sequence[AppClient]) -> list[tuple[AppClient, Unknown |
     return out
 
 
+def applies_if(client: AppClient | None, doubt: Unknown) -> str:
+    """The doubt on a possibly-M2M client's finding: whether it exists, whether it is M2M."""
+    doubts = []
+    if client is not None and client.may_not_exist is not None:
+        doubts.append(f"exists, which is {client.may_not_exist}")
+    flows = client.m2m_flows if client is not None else doubt
+    if isinstance(flows, Unknown) or not doubts:
+        doubts.append(f"is M2M, which is {flows if isinstance(flows, Unknown) else doubt}")
+    return f"Applies if the client {', and '.join(doubts)}."
+
+
+def blocking_field(client: AppClient, reason: str) -> str | None:
+    """The record key holding the unknown value that a rule could not check past.
+
+    Rules quote the unknown value in their reason (``AccessTokenValidity is unknown (...)``),
+    so the key is the one holding an unknown value the reason quotes; when several do, the one
+    the reason names first. A reason that quotes none (a value of the wrong kind) is about the
+    key it names first, if any.
+    """
+    holding: list[tuple[int, int, str]] = []
+    named: list[tuple[int, int, str]] = []
+    for order, (key, value) in enumerate(client.record.items()):
+        found = re.search(rf"\b{re.escape(key)}\b", reason)
+        position = found.start() if found else len(reason)
+        if any(str(u) in reason for u in _unknowns(value)):
+            holding.append((position, order, key))
+        elif found:
+            named.append((position, order, key))
+    return min(holding or named)[2] if holding or named else None
+
+
+def _unknowns(value: object, depth: int = 0) -> Iterator[Unknown]:
+    if isinstance(value, Unknown):
+        yield value
+    elif depth < 8 and isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _unknowns(item, depth + 1)
+    elif depth < 8 and isinstance(value, Mapping):
+        for item in value.values():
+            yield from _unknowns(item, depth + 1)
+
+
 def _rule_info(rule: RuleConfig) -> RuleInfo:
     spec = rule.spec
     help_markdown = (
@@ -135,9 +178,15 @@ class _Evaluation:
         if isinstance(outcome, Undetermined):
             level, field, unknown = Severity.NOTE, None, outcome.reason
             message = f"Cannot check {rule.id}: {outcome.reason}."
+            # The note points at the property holding the unknown value; its fingerprint keeps
+            # no field, so that it stays the same finding when that property moves.
+            if client is not None:
+                location = dataclasses.replace(
+                    location, line=client.line_of(blocking_field(client, outcome.reason))
+                )
         elif doubt is not None:
             level, field = Severity.NOTE, outcome.field
-            message = f"{outcome.message} (Applies if the client is M2M, which is {doubt}.)"
+            message = f"{outcome.message} ({applies_if(client, doubt)})"
         else:
             level, field, message = rule.severity, outcome.field, outcome.message
         if client is not None and field:

@@ -31,6 +31,42 @@ DEFAULT_ACCESS_TOKEN_SECONDS = 3600
 #: Cognito accepts access-token lifetimes from 5 minutes to 1 day.
 MIN_VALID_TTL_SECONDS = 300
 MAX_VALID_TTL_SECONDS = 86400
+#: Why a lifetime of zero or below is no lifetime (the reason of its Unknown).
+INVALID_TTL = "not a valid lifetime (Cognito accepts 5 minutes to 1 day)"
+
+#: Bounds of observed usage (usage files, saved sweeps): one hour to ten years of window (a
+#: shorter one scales a handful of requests into absurd monthly figures, and 1e-320 days into an
+#: infinite one; nothing keeps token counts for longer), and at most 10^15 requests.
+MIN_WINDOW_DAYS = 1 / 24
+MAX_WINDOW_DAYS = 3653
+MAX_REQUESTS = 10**15
+
+
+def usage_in_bounds(requests: object, window_days: object) -> bool:
+    """Whether a request count and its window are numbers m2m-guard computes with."""
+    if type(requests) is not int or not 0 <= requests <= MAX_REQUESTS:
+        return False
+    if isinstance(window_days, bool) or not isinstance(window_days, (int, float)):
+        return False
+    return MIN_WINDOW_DAYS <= window_days <= MAX_WINDOW_DAYS  # NaN compares false
+
+
+#: Keys that hold a client secret's value, compared without case, ``_`` or ``-``:
+#: DescribeUserPoolClient's ``ClientSecret``, Terraform's ``client_secret``, and the
+#: ``ClientSecretValue`` of AddUserPoolClientSecret (also the ``clientSecretValue`` field of the
+#: Secrets Manager secret Cognito manages). ``ClientSecretArn`` names where a secret is kept and
+#: is not one of them.
+SECRET_KEY_NAMES = frozenset({"clientsecret", "clientsecretvalue"})
+
+
+def folded_key(name: str) -> str:
+    """A key compared the way secret keys are: without case, ``_`` or ``-``."""
+    return name.replace("_", "").replace("-", "").casefold()
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a mapping key holds a client secret's value, in any spelling."""
+    return isinstance(key, str) and folded_key(key) in SECRET_KEY_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +123,22 @@ def split_known(items: Iterable[Any]) -> tuple[list[Any], list[Unknown]]:
     for item in items:
         (unknown_items if isinstance(item, Unknown) else known_items).append(item)
     return known_items, unknown_items
+
+
+def m2m_verdict(oauth_flows: Any, explicit_auth_flows: Any) -> bool | Unknown:
+    """client_credentials in AllowedOAuthFlows or ALLOW_CLIENT_TOKEN_AUTH in ExplicitAuthFlows;
+    unknown when an unknown value could hold the marker that the known ones lack."""
+    doubt: Unknown | None = None
+    for value, marker in ((oauth_flows, M2M_FLOW), (explicit_auth_flows, M2M_AUTH_FLOW)):
+        if isinstance(value, Unknown):
+            doubt = doubt or value
+            continue
+        items, unknowns = split_known(value)
+        if marker in items:
+            return True
+        if unknowns:
+            doubt = doubt or unknowns[0]
+    return doubt if doubt is not None else False
 
 
 def plural(count: int, word: str) -> str:
@@ -205,6 +257,13 @@ class AppClient:
     #: 1-based line of each record key where the source knows it.
     field_lines: Mapping[str, int] = field(default_factory=dict)
     usage: Usage | None = None
+    #: Why the client may not exist at all, when the source cannot tell how many instances
+    #: there are (a Terraform ``count`` or ``for_each``, a CloudFormation ``Condition``, that it
+    #: cannot evaluate); None when it exists. Such a client is at most possibly M2M (is_m2m).
+    may_not_exist: Unknown | None = None
+    #: Whether the client is M2M, when the source can tell although its flows hold unknown
+    #: values (every branch of a CloudFormation ``Fn::If`` gives the same answer); else None.
+    m2m_decided: bool | None = None
 
     def get(self, key: str) -> Any:
         """A record value by key or dotted path (``TokenValidityUnits.AccessToken``)."""
@@ -254,21 +313,19 @@ class AppClient:
 
     @property
     def is_m2m(self) -> bool | Unknown:
+        """Whether this is an M2M client that exists: ``m2m_flows``, and unknown when the client
+        may not exist (``may_not_exist``)."""
+        verdict = self.m2m_flows
+        if verdict is False or self.may_not_exist is None:
+            return verdict
+        return verdict if isinstance(verdict, Unknown) else self.may_not_exist
+
+    @property
+    def m2m_flows(self) -> bool | Unknown:
         """client_credentials in AllowedOAuthFlows or ALLOW_CLIENT_TOKEN_AUTH in ExplicitAuthFlows."""
-        doubt: Unknown | None = None
-        for value, marker in (
-            (self.oauth_flows, M2M_FLOW),
-            (self.explicit_auth_flows, M2M_AUTH_FLOW),
-        ):
-            if isinstance(value, Unknown):
-                doubt = doubt or value
-                continue
-            items, unknowns = split_known(value)
-            if marker in items:
-                return True
-            if unknowns:
-                doubt = doubt or unknowns[0]
-        return doubt if doubt is not None else False
+        if self.m2m_decided is not None:
+            return self.m2m_decided
+        return m2m_verdict(self.oauth_flows, self.explicit_auth_flows)
 
     @property
     def access_token_ttl(self) -> int | Unknown:
@@ -285,6 +342,10 @@ class AppClient:
             return Unknown(f"TokenValidityUnits.AccessToken is {unit}")
         if unit not in UNIT_SECONDS:
             return Unknown(f"TokenValidityUnits.AccessToken {unit!r} is not a known unit")
+        if int(validity) <= 0:
+            # Cognito refuses it (AccessTokenValidity is at least 1): no lifetime to check or
+            # project, rather than one token request a month or a lifetime of no time
+            return Unknown(f"AccessTokenValidity is {validity} {unit}, {INVALID_TTL}")
         return int(validity) * UNIT_SECONDS[unit]
 
     @property
@@ -383,7 +444,8 @@ class Coverage:
     app_clients: int = 0
     #: Clients the rules were evaluated on: the M2M clients, possibly-M2M ones included.
     m2m_clients: int = 0
-    #: Of those, the clients whose M2M status depends on an unknown value.
+    #: Of those, the clients whose M2M status depends on an unknown value (or that may not
+    #: exist at all).
     possibly_m2m: int = 0
     #: Scans: input files read, and how many of them define the clients checked.
     files: int | None = None

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from m2m_guard.engine import evaluate
+from m2m_guard.engine import blocking_field, cost_report, evaluate
 from m2m_guard.model import AppClient, Coverage, Location, Pool, Severity, Tally, Unknown
 from m2m_guard.policy import load_policy
 from m2m_guard.usage import UsageData
@@ -202,3 +202,108 @@ def test_findings_carry_client_and_pool_names() -> None:
     by_rule = {f.rule_id: f for f in result.findings}
     assert (by_rule["TTL"].client_name, by_rule["TTL"].pool_name) == ("svc", "orders-pool")
     assert (by_rule["BUDGET"].client_name, by_rule["BUDGET"].pool_name) == (None, "orders-pool")
+
+
+# --- clients that may not exist, and where "cannot check" points ---------------------------------
+
+MAYBE = Unknown("for_each: for expressions are not evaluated")
+
+
+def test_client_that_may_not_exist_gets_notes_never_a_verdict() -> None:
+    c = dataclasses.replace(client("Svc", AccessTokenValidity=24), may_not_exist=MAYBE)
+    (finding,) = evaluate(policy(TTL), [c], today=TODAY).findings
+    assert finding.level is Severity.NOTE and finding.undetermined
+    assert finding.message == (
+        "AccessTokenValidity is 1 day; policy TTL allows at most 1 hour. (Applies if the client exists, "
+        "which is unknown (for_each: for expressions are not evaluated).)"
+    )
+    assert finding.location.line == 13  # still the property at fault
+    # Both doubts at once are both said.
+    both = dataclasses.replace(
+        c, record={**c.record, "AllowedOAuthFlows": Unknown("var.flows has no default")}
+    )
+    (note,) = evaluate(policy(TTL), [both], today=TODAY).findings
+    assert note.message.endswith(
+        "(Applies if the client exists, which is unknown (for_each: for expressions are not evaluated), "
+        "and is M2M, which is unknown (var.flows has no default).)"
+    )
+
+
+def test_client_that_may_not_exist_and_is_not_m2m_is_not_checked() -> None:
+    web = dataclasses.replace(client("Web", AllowedOAuthFlows=("code",)), may_not_exist=MAYBE)
+    result = evaluate(policy(TTL), [web], today=TODAY)
+    assert (result.findings, result.coverage.m2m_clients) == ((), 0)
+
+
+def test_client_that_may_not_exist_is_uncertain_in_budgets_and_costs() -> None:
+    rules = "  - {id: BUDGET, type: pool_budget, monthly_usd: 10}\n"
+    sure = client("Sure", AccessTokenValidity=1)
+    maybe = dataclasses.replace(client("Maybe", AccessTokenValidity=1), may_not_exist=MAYBE)
+    result = evaluate(policy(rules), [sure, maybe], today=TODAY)
+    assert (result.coverage.m2m_clients, result.coverage.possibly_m2m) == (2, 1)
+    # 1 certain client: 6.00 + 730 tokens × 0.00225 = 7.64, under the budget of 10
+    assert result.findings == ()
+    (line,) = cost_report(policy(rules), [sure, maybe]).pools
+    assert (line.cost.client_count, line.uncertain) == (1, 1)
+    # A client that may not exist, and an undetermined rule: nothing certain to say.
+    unknown_ttl = dataclasses.replace(
+        client("Ttl", AccessTokenValidity=Unknown("known after apply")), may_not_exist=MAYBE
+    )
+    assert evaluate(policy(TTL), [unknown_ttl], today=TODAY).findings == ()
+
+
+def test_cannot_check_points_at_the_property_holding_the_unknown_value() -> None:
+    rules = TTL + "  - {id: SCOPES, type: required_scopes, any_of: ['billing/*']}\n"
+    c = dataclasses.replace(
+        client(
+            "Svc",
+            AccessTokenValidity=Unknown("coalesce() is not evaluated"),
+            AllowedOAuthScopes=("orders/read", Unknown("var.scope has no default")),
+            TokenValidityUnits={"AccessToken": "minutes"},
+        ),
+        field_lines={"AccessTokenValidity": 14, "AllowedOAuthScopes": 17, "TokenValidityUnits": 20},
+    )
+    notes = {f.rule_id: f for f in evaluate(policy(rules), [c], today=TODAY).findings}
+    assert (
+        notes["TTL"].message
+        == "Cannot check TTL: AccessTokenValidity is unknown (coalesce() is not evaluated)."
+    )
+    assert notes["TTL"].location.line == 14
+    assert notes["SCOPES"].location.line == 17
+    # Fingerprints keep no line and no field: moving the property changes neither.
+    moved = dataclasses.replace(c, field_lines={"AccessTokenValidity": 40})
+    again = {f.rule_id: f for f in evaluate(policy(rules), [moved], today=TODAY).findings}
+    assert again["TTL"].location.line == 40
+    assert again["TTL"].fingerprint == notes["TTL"].fingerprint and again["TTL"].field is None
+
+
+def test_cannot_check_names_the_field_the_reason_names_when_several_hold_the_unknown() -> None:
+    same = Unknown("var.x has no default")
+    c = dataclasses.replace(
+        client("Svc", AccessTokenValidity=24, TokenValidityUnits={"AccessToken": same}),
+        field_lines={"AccessTokenValidity": 14, "TokenValidityUnits": 16, "ClientName": 11},
+        record={
+            **client("Svc").record,
+            "ClientName": same,
+            "AccessTokenValidity": 24,
+            "TokenValidityUnits": {"AccessToken": same},
+        },
+    )
+    (note,) = evaluate(policy(TTL), [c], today=TODAY).findings
+    assert (
+        note.message == "Cannot check TTL: TokenValidityUnits.AccessToken is unknown (var.x has no default)."
+    )
+    assert note.location.line == 16
+    # A reason that quotes no value of the record stays on the resource line.
+    servers = "  - {id: UNDEF, type: undefined_scopes}\n"
+    unknown_pool = dataclasses.replace(POOL, resource_servers=None)
+    (undefined,) = evaluate(policy(servers), [client("Svc", pool=unknown_pool)], today=TODAY).findings
+    assert undefined.undetermined and undefined.location.line == 10
+
+
+def test_a_reason_quoting_no_unknown_value_is_about_the_key_it_names() -> None:
+    c = client("Svc", AccessTokenValidity=0)
+    assert blocking_field(c, "AccessTokenValidity 0 is not a valid lifetime") == "AccessTokenValidity"
+    assert blocking_field(c, "the resource servers of Pool are not in the scanned inputs") is None
+    # a key named only as part of a longer word is not named
+    assert blocking_field(c, "AccessTokenValidityX is odd") is None

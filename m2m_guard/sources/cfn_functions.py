@@ -28,7 +28,7 @@ class Resolver(Protocol):
 
     def ref(self, name: Any) -> Any: ...
 
-    def condition(self, name: str) -> bool | None: ...
+    def branch(self, name: str) -> bool | None: ...
 
     def tick(self) -> None: ...
 
@@ -134,7 +134,7 @@ def _split(t: Resolver, arg: Any) -> Any:
 def _if(t: Resolver, arg: Any) -> Any:
     if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
         return Unknown("Fn::If needs [condition, value if true, value if false]")
-    verdict = t.condition(arg[0])
+    verdict = t.branch(arg[0])
     if verdict is not None:
         return t.resolve(arg[1] if verdict else arg[2])
     # Undecidable, but when both branches agree the answer does not depend on it.

@@ -9,6 +9,7 @@ naive recursion would walk for hours.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,6 +27,10 @@ SERVER_TYPE = "AWS::Cognito::UserPoolResourceServer"
 #: templates need far fewer steps than they have characters, so only shared (aliased) data
 #: can exceed the budget, and a large honest template is never refused for its size.
 STEP_BUDGET = 200_000
+#: every_branch tries at most this many undecidable conditions (2**6 = 64 combinations), and at
+#: most BRANCH_STEPS evaluation steps in all; beyond either, the value stays unknown.
+MAX_BRANCH_CONDITIONS = 6
+BRANCH_STEPS = 20_000
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -66,6 +71,11 @@ class Template:
         self._conditions_open: set[str] = set()
         self._server_memo: dict[str, str | Unknown] = {}
         self._servers_open: set[str] = set()
+        #: Conditions taken as decided while one client is evaluated: its own ``Condition``
+        #: (its properties matter only where it exists) and the combination every_branch tries.
+        self.assumed: dict[str, bool] = {}
+        #: The undecidable conditions that an Fn::If met since every_branch cleared it.
+        self.undecided: dict[str, None] = {}
 
     def _add_fragment(self, fragment: Mapping[Any, Any]) -> None:
         for section, target in (
@@ -153,6 +163,13 @@ class Template:
     def server_identifier(self, logical_id: str) -> str | Unknown:
         if logical_id in self._server_memo:
             return self._server_memo[logical_id]
+        if self.assumed:  # an identifier under assumed conditions is not the template's own
+            return self._server_identifier(logical_id)
+        value = self._server_identifier(logical_id)
+        self._server_memo[logical_id] = value
+        return value
+
+    def _server_identifier(self, logical_id: str) -> str | Unknown:
         if logical_id in self._servers_open:
             return Unknown(f"Ref cycle through resource server {logical_id}")
         self._servers_open.add(logical_id)
@@ -165,7 +182,6 @@ class Template:
                 value = Unknown(f"resource server {logical_id} has no Identifier")
         finally:
             self._servers_open.discard(logical_id)
-        self._server_memo[logical_id] = value
         return value
 
     def properties(self, node: Any) -> Any:
@@ -178,7 +194,7 @@ class Template:
             return node
         function, arg = call
         if function == "Fn::If" and isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
-            verdict = self.condition(arg[0])
+            verdict = self.branch(arg[0])
             if verdict is None:
                 return Unknown(f"condition {arg[0]} cannot be decided from parameter defaults")
             return self.properties(arg[1] if verdict else arg[2])
@@ -188,9 +204,43 @@ class Template:
 
     # -- conditions -------------------------------------------------------------------------
 
+    def branch(self, name: str) -> bool | None:
+        """Which branch an ``Fn::If`` on condition ``name`` takes; None when undecidable."""
+        if name in self.assumed:
+            return self.assumed[name]
+        verdict = self.condition(name)
+        if verdict is None:
+            self.undecided[name] = None
+        return verdict
+
+    def every_branch(self, compute: Callable[[], _R]) -> list[_R] | None:
+        """``compute()`` under every combination of the undecidable conditions whose ``Fn::If``
+        it meets (each taken as true, then false); None beyond the bounds above.
+
+        Each condition is free, though one may imply another: that adds combinations that
+        cannot happen, never hides one that can, so results that agree are the answer.
+        """
+        base = self.assumed
+        self.undecided = {}
+        start = self.steps
+        first = compute()
+        names = [name for name in self.undecided if name not in base]
+        if not names:
+            return [first]
+        if len(names) > MAX_BRANCH_CONDITIONS or (self.steps - start) << len(names) > BRANCH_STEPS:
+            return None
+        results = []
+        try:
+            for values in itertools.product((True, False), repeat=len(names)):
+                self.assumed = {**base, **dict(zip(names, values, strict=True))}
+                results.append(compute())
+        finally:
+            self.assumed = base
+        return results
+
     def not_created(self, resource: Resource) -> bool:
         # An undecidable Condition keeps the resource: it may exist, and a client that may
-        # exist must be checked (its findings carry the doubt only through unknown values).
+        # exist is checked as possibly M2M (AppClient.may_not_exist).
         name = resource.body.get("Condition")
         return isinstance(name, str) and self.condition(name) is False
 

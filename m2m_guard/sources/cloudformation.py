@@ -5,6 +5,11 @@ names already are DescribeUserPoolClient keys, so the work is resolving intrinsi
 template decides them, and everything else is :class:`Unknown` with a reason, never a guess.
 Only the Cognito resources are evaluated (plus what they reference), within a step budget.
 
+A client whose ``Condition`` cannot be decided may not exist (``AppClient.may_not_exist``);
+where it exists its condition holds, so its own ``Fn::If`` on it take the true branch. When
+its flows depend on undecidable conditions, every combination of them is tried (within
+bounds): if all agree, whether it is M2M is certain (``AppClient.m2m_decided``).
+
 This module finds the templates and builds the clients; the rest is split by what it holds:
 
 * cfn_template.py: the sections, Ref, parameters, conditions and the step budget;
@@ -19,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Unknown
+from m2m_guard.model import AppClient, Location, Unknown, m2m_verdict
 from m2m_guard.sources.cfn_lines import Lines
 from m2m_guard.sources.cfn_pools import PoolRef, Pools
 from m2m_guard.sources.cfn_template import (
@@ -102,14 +107,29 @@ def load(doc: Document) -> list[AppClient]:
 
 
 def _client(template: Template, pools: Pools, lines: Lines, resource: Resource) -> AppClient:
-    props = guarded(template.properties, resource.body.get("Properties"))
-    if isinstance(props, Mapping):
+    # A client whose Condition cannot be decided may not exist; where it does, its Condition
+    # holds, so its own Fn::If on that condition take their true branch.
+    condition = resource.body.get("Condition")
+    may_not_exist = None
+    if isinstance(condition, str) and template.condition(condition) is None:
+        may_not_exist = Unknown(f"condition {condition} cannot be decided from parameter defaults")
+        template.assumed = {condition: True}
+    try:
+        props = guarded(template.properties, resource.body.get("Properties"))
         raw: dict[Any, Any] = {}
-        for key, value in props.items():
-            if key not in SECRET_KEYS:
-                resolved = guarded(template.resolve, value)
-                if resolved is not NO_VALUE:
-                    raw[key] = resolved
+        if isinstance(props, Mapping):
+            for key, value in props.items():
+                if key not in SECRET_KEYS:
+                    resolved = guarded(template.resolve, value)
+                    if resolved is not NO_VALUE:
+                        raw[key] = resolved
+        record = normalize(raw)
+        decided = None
+        if isinstance(props, Mapping) and isinstance(_m2m(record), Unknown):
+            decided = _m2m_in_every_branch(template, props)
+    finally:
+        template.assumed = {}
+    if isinstance(props, Mapping):
         ref = pools.pool_ref_of(props)
     else:
         # Every value the rules read is unknown rather than absent: absent would make the
@@ -118,13 +138,37 @@ def _client(template: Template, pools: Pools, lines: Lines, resource: Resource) 
             reason = props.reason
         else:
             reason = f"Properties is {describe(props)}, not a mapping"
-        raw = {key: Unknown(reason) for key in _RULE_KEYS}
+        record = normalize({key: Unknown(reason) for key in _RULE_KEYS})
         ref = PoolRef("unknown", reason)
         props = {}
     names = [k for k in props if isinstance(k, str) and k not in SECRET_KEYS]
     return AppClient(
-        record=normalize(raw),
+        record=record,
         location=Location(template.path, template.line, logical_id=resource.logical_id),
         pool=pools.pool(ref, resource.logical_id),
         field_lines=lines.properties(resource, props, names),
+        may_not_exist=may_not_exist,
+        m2m_decided=decided,
     )
+
+
+def _m2m(record: Mapping[str, Any]) -> bool | Unknown:
+    return m2m_verdict(record.get("AllowedOAuthFlows", ()), record.get("ExplicitAuthFlows", ()))
+
+
+def _m2m_in_every_branch(template: Template, props: Mapping[Any, Any]) -> bool | None:
+    """Whether the client is M2M when its flows depend on undecidable conditions, if every
+    combination of them gives the same answer (``[code, !If [C, implicit, !Ref AWS::NoValue]]``
+    is never M2M); None when they differ, or a flow is unknown for another reason."""
+    keys = [key for key in ("AllowedOAuthFlows", "ExplicitAuthFlows") if key in props]
+
+    def verdict() -> bool | Unknown:
+        raw = {key: guarded(template.resolve, props[key]) for key in keys}
+        return _m2m(normalize({k: v for k, v in raw.items() if v is not NO_VALUE}))
+
+    verdicts = template.every_branch(verdict)
+    if verdicts and all(v is True for v in verdicts):
+        return True
+    if verdicts and all(v is False for v in verdicts):
+        return False
+    return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from m2m_guard.model import is_secret_key
 from m2m_guard.sources import hcl_ast as ast
 from m2m_guard.sources.document import SourceError
 from m2m_guard.sources.hcl_templates import Directive, Flat, assemble, unescape
@@ -165,17 +166,34 @@ class _Parser:
             if following[0] == "=":
                 self.pos += 1
                 self.skip_lines()
-                items.append(ast.Attribute(token[1], self.expression(), token[2]))
-            elif following[0] in (IDENT, OPEN_QUOTE, "{"):
+                items.append(self.attribute(token, end))
+                continue
+            if following[0] in (IDENT, OPEN_QUOTE, "{"):
                 items.append(self.block(token))
             else:
                 raise self.unexpected(following)
-            # An item ends its line (a one-line block's item ends at its "}").
-            after = self.peek()
-            if after[0] not in (NEWLINE, end, "}"):
-                raise self.unexpected(after)
+            self.end_item(end)
         self.skip_newlines = saved
         return ast.Body(tuple(items))
+
+    def end_item(self, end: str) -> None:
+        # An item ends its line (a one-line block's item ends at its "}").
+        after = self.peek()
+        if after[0] not in (NEWLINE, end, "}"):
+            raise self.unexpected(after)
+
+    def attribute(self, name: Token, end: str) -> ast.Attribute:
+        try:
+            attribute = ast.Attribute(name[1], self.expression(), name[2])
+            self.end_item(end)
+        except SourceError as exc:
+            if not is_secret_key(name[1]):
+                raise
+            # the message would quote the value: never a client secret's
+            raise SourceError(
+                f"invalid HCL: the value of {name[1]} (not shown) cannot be read", exc.line
+            ) from None
+        return attribute
 
     def block(self, name: Token) -> ast.Block:
         labels: list[str] = []

@@ -110,7 +110,22 @@ def _heredoc(e: Evaluator, node: ast.Heredoc) -> Any:
 
 
 def _tuple(e: Evaluator, node: ast.TupleExpr) -> Any:
+    if len(node.items) == 1 and _interpolation_only(node.items[0]):
+        # Terraform 0.11 wrote a list-valued expression as ["${var.flows}"] and read it as the
+        # list itself (https://github.com/hashicorp/terraform/issues/19140); a list of one list
+        # is a type error for every list argument m2m-guard reads.
+        value = e.eval(node.items[0])
+        if isinstance(value, (list, Unknown)):
+            return value  # unknown: a string or a list of any length, so the list is unknown too
+        return [value]
     return [e.eval(item) for item in node.items]
+
+
+def _interpolation_only(node: ast.Expr) -> bool:
+    """``"${expr}"``: a string template that is one interpolation and nothing else."""
+    if not isinstance(node, ast.Template) or len(node.parts) != 1:
+        return False
+    return isinstance(node.parts[0], ast.Interpolation)
 
 
 def _object(e: Evaluator, node: ast.ObjectExpr) -> Any:

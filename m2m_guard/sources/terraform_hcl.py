@@ -26,7 +26,12 @@ applies Cognito's defaults (access token 60 minutes, unit hours).
 ``aws_cognito_user_pool_client.NAME``, without an instance key, standing for all its instances
 (so a budget counts it once: a lower bound); values that depend on ``count.index`` or
 ``each.*`` are unknown. A resource (or module call) whose ``count`` is known to be 0, or whose
-``for_each`` is known to be empty, is not created and not checked.
+``for_each`` is known to be empty, is not created and not checked; one whose ``count`` or
+``for_each`` is not known (a function call, a ``for`` expression, a data source) may have no
+instance at all: its clients carry :attr:`~m2m_guard.model.AppClient.may_not_exist`, so they are
+at most possibly M2M (notes, never a certain verdict, and not counted in budgets).
+
+Terraform 0.11 list interpolation, ``["${var.flows}"]`` with a list ``var.flows``, is that list.
 
 Pools: ``user_pool_id = aws_cognito_user_pool.main.id`` (with or without an index) ties the
 client to that pool resource (key ``"<root folder>#<address>"``); a literal id (or a variable
@@ -55,7 +60,6 @@ from m2m_guard.sources.terraform_expr import (
     Step,
     apply,
     evaluate,
-    is_number,
     plain,
     render,
     unknown_of,
@@ -244,7 +248,7 @@ class Loader:
         uncertain: set[str] = set()
         for scope in scopes:
             for block in scope.module.cognito:
-                if block.labels[0] == SERVER_TYPE and scope.created(block):
+                if block.labels[0] == SERVER_TYPE and scope.exists(block) is not False:
                     ref = scope.pool_of(block)
                     if ref.known:
                         identifier = scope.attribute(block, "identifier")
@@ -253,12 +257,13 @@ class Loader:
                         else:
                             uncertain.add(ref.key)  # this pool's server list is not fully known
         ids = {key: tuple(found) for key, found in servers.items()}
-        return [
-            scope.client(block, ids, uncertain)
-            for scope in scopes
-            for block in scope.module.cognito
-            if block.labels[0] == CLIENT_TYPE and scope.created(block)
-        ]
+        clients = []
+        for scope in scopes:
+            for block in scope.module.cognito:
+                exists = scope.exists(block) if block.labels[0] == CLIENT_TYPE else False
+                if exists is not False:
+                    clients.append(scope.client(block, ids, uncertain, exists))
+        return clients
 
 
 def _is_local(source: str) -> bool:
@@ -312,6 +317,7 @@ class _Scope:
         args: dict[str, Callable[[], Any]] | None,
         stack: tuple[str, ...],
         root: _Root,
+        may_not_exist: Unknown | None = None,
     ) -> None:
         self.loader = loader
         self.module = module
@@ -319,6 +325,8 @@ class _Scope:
         self.args = args
         self.stack = stack
         self.root = root
+        #: Why this module instance may not exist (a module call's count or for_each unknown).
+        self.may_not_exist = may_not_exist
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._children: dict[str, _Scope | Unknown] = {}
 
@@ -394,8 +402,12 @@ class _Scope:
             return Unknown(f"module.{name} calls itself")
         if len(self.stack) > MAX_MODULE_DEPTH or self.root.instances >= MAX_MODULE_INSTANCES:
             return Unknown(f"module.{name} is nested too deeply")
-        if not self.created(call):
+        exists = self.exists(call)
+        if exists is False:
             return Unknown(f"module.{name} is not created ({call.repeat()} is empty)")
+        doubt = self.may_not_exist
+        if doubt is None and isinstance(exists, Unknown):
+            doubt = Unknown(f"module.{name} {exists.reason}")
         self.root.instances += 1
         rep = call.repeat()
         args: dict[str, Callable[[], Any]] = {
@@ -410,6 +422,7 @@ class _Scope:
             args,
             (*self.stack, folder.path),
             self.root,
+            doubt,
         )
 
     def output(self, call: str, name: str) -> Any:
@@ -424,15 +437,25 @@ class _Scope:
         )
 
     # Resources.
-    def created(self, block: _Block) -> bool:
-        """False when ``count`` is known to be 0 or ``for_each`` known to be empty."""
-        if "count" in block.attrs:
-            count = self.eval(block.attrs["count"].expr, None)
-            return not (is_number(count) and count == 0)
-        if "for_each" in block.attrs:
-            items = self.eval(block.attrs["for_each"].expr, None)
-            return not (isinstance(items, (list, dict)) and not items)
-        return True
+    def exists(self, block: _Block) -> bool | Unknown:
+        """Whether the block makes any instance: False when ``count`` is known to be 0 or
+        ``for_each`` known to be empty, unknown when they are not known (it may make none)."""
+        rep = block.repeat()
+        if rep is None:
+            return True
+        value: Any = self.eval(block.attrs[rep].expr, None)
+        if rep == "count":
+            if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+                return value.strip("0 ") != ""  # Terraform converts a numeric string
+            whole = type(value) is int or isinstance(value, float) and value.is_integer()
+            if whole and value >= 0:
+                return bool(value > 0)
+            reason = unknown_of(value, "not a whole number").reason
+        elif isinstance(value, (list, dict)):
+            return bool(value)
+        else:
+            reason = unknown_of(value, "not a map or a set").reason
+        return Unknown(f"{rep}: {reason}")
 
     def address(self, block: _Block) -> str:
         return f"{self.prefix}{'.'.join(block.labels)}"
@@ -491,7 +514,13 @@ class _Scope:
         )
         return _PoolRef(f"{block.path}#{address}:pool", f"unknown user pool ({why})", known=False)
 
-    def client(self, block: _Block, servers: Mapping[str, tuple[str, ...]], uncertain: set[str]) -> AppClient:
+    def client(
+        self,
+        block: _Block,
+        servers: Mapping[str, tuple[str, ...]],
+        uncertain: set[str],
+        exists: bool | Unknown = True,
+    ) -> AppClient:
         raw: dict[str, Any] = {}
         lines: dict[str, int] = {}
         for name, attr in block.attrs.items():
@@ -524,7 +553,12 @@ class _Scope:
         pool = Pool(ref.key, ref.label, ref.names, ref.location, resource_servers)
         location = Location(block.path, block.line, address=self.address(block))
         field_lines = {k: v for k, v in lines.items() if k in record}
-        return AppClient(record=record, location=location, pool=pool, field_lines=field_lines)
+        # A client of a module instance that may not exist, or whose own count or for_each is
+        # unknown, may have no instance at all: it is checked as possibly M2M, never for certain.
+        doubt = self.may_not_exist or (exists if isinstance(exists, Unknown) else None)
+        return AppClient(
+            record=record, location=location, pool=pool, field_lines=field_lines, may_not_exist=doubt
+        )
 
     # Expressions.
 

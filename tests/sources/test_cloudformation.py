@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from m2m_guard.model import AppClient, Unknown
-from m2m_guard.sources import cloudformation
+from m2m_guard.engine import evaluate
+from m2m_guard.model import AppClient, Severity, Unknown
+from m2m_guard.policy import load_policy
+from m2m_guard.sources import cfn_template, cloudformation
 from m2m_guard.sources.document import SourceError, parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cloudformation"
@@ -185,9 +188,11 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "record": {
                 "UserPoolId": pool_ref("Pool"),
                 "AllowedOAuthFlows": ("client_credentials",),
-                "AllowedOAuthScopes": ("partner/read", undecided("HasPartner"), "partner/audit"),
+                # Its own Condition HasPartner holds wherever it exists: the Fn::If on it
+                # take their true branch.
+                "AllowedOAuthScopes": ("partner/read", "partner/admin", "partner/audit"),
                 "AccessTokenValidity": 1,
-                "RefreshTokenValidity": undecided("HasPartner"),
+                "RefreshTokenValidity": 1,
             },
             "field_lines": {
                 "UserPoolId": 49,
@@ -756,3 +761,68 @@ Resources:
     assert refresh == Unknown("RefreshTokenValidity is '²', not a whole number")
     (scope,) = client.scopes
     assert isinstance(scope, Unknown) and "past the end of the list" in scope.reason
+
+
+# --- Fn::If on undecidable conditions, and clients that may not exist ---------------------------
+
+
+def fn_if_clients() -> dict[str, AppClient]:
+    return {c.location.logical_id or "": c for c in load("fn_if_branches.yaml")}
+
+
+def test_fn_if_whose_every_branch_decides_m2m_alike_gives_a_certain_verdict() -> None:
+    clients = fn_if_clients()
+    web = clients["WebClient"]
+    # [code, !If [UsePostman, implicit, !Ref AWS::NoValue]]: never M2M.
+    assert web.oauth_flows == ("code", undecided("UsePostman"))
+    assert (web.m2m_decided, web.is_m2m) == (False, False)
+    service = clients["ServiceClient"]
+    # client_credentials in one branch, ALLOW_CLIENT_TOKEN_AUTH in the other: always M2M, though
+    # each property alone is unknown.
+    assert service.oauth_flows == undecided("UsePostman")
+    assert (service.m2m_decided, service.is_m2m) == (True, True)
+
+
+def test_fn_if_whose_branches_disagree_or_are_too_many_stays_unknown() -> None:
+    clients = fn_if_clients()
+    assert clients["EitherClient"].m2m_decided is None
+    assert clients["EitherClient"].is_m2m == undecided("UsePostman")
+    # 7 conditions are 128 combinations, over the bound: unknown, not tried.
+    assert clients["ManyClient"].m2m_decided is None
+    assert clients["ManyClient"].is_m2m == undecided("C1")
+
+
+def test_client_whose_condition_is_undecidable_may_not_exist() -> None:
+    clients = fn_if_clients()
+    postman = clients["PostmanClient"]
+    assert postman.may_not_exist == undecided("UsePostman")
+    assert (postman.m2m_flows, postman.is_m2m) == (True, undecided("UsePostman"))
+    assert postman.record["AccessTokenValidity"] == 24  # its own condition holds where it exists
+    assert all(c.may_not_exist is None for name, c in clients.items() if name != "PostmanClient")
+
+
+def test_fn_if_verdicts_and_notes_on_the_property_line() -> None:
+    policy = load_policy("p.yaml", "version: 1\nrules:\n  - {id: TTL, type: max_access_token_ttl, max: 1h}\n")
+    result = evaluate(policy, load("fn_if_branches.yaml"), today=dt.date(2026, 11, 30))
+    by_client = {(f.subject, f.rule_id): f for f in result.findings}
+    assert sorted(by_client) == [("PostmanClient", "TTL"), ("ServiceClient", "TTL")]
+    # A certain M2M client with an unknown TTL: the note points at AccessTokenValidity.
+    service = by_client["ServiceClient", "TTL"]
+    assert (service.level, service.location.line) == (Severity.NOTE, 38)
+    assert service.message == (
+        "Cannot check TTL: AccessTokenValidity is unknown (Ref to parameter Ttl, which has no Default)."
+    )
+    # A client that may not exist: 24 hours is a note, never an error.
+    postman = by_client["PostmanClient", "TTL"]
+    assert (postman.level, postman.undetermined, postman.location.line) == (Severity.NOTE, True, 69)
+    assert postman.message.endswith(
+        "(Applies if the client exists, which is unknown (condition UsePostman cannot be decided from "
+        "parameter defaults).)"
+    )
+    assert (result.coverage.m2m_clients, result.coverage.possibly_m2m) == (4, 3)
+
+
+def test_fn_if_combinations_are_bounded_in_work_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cfn_template, "BRANCH_STEPS", 1)
+    web = fn_if_clients()["WebClient"]
+    assert (web.m2m_decided, web.is_m2m) == (None, undecided("UsePostman"))

@@ -420,3 +420,14 @@ def test_every_tf_file_of_the_corpus_parses() -> None:
     for path in files:
         body = parse(path.read_text(encoding="utf-8"))
         assert body.items, path
+
+
+@pytest.mark.parametrize(
+    "value", ["1CANARYq9secret", '"CANARYq9secret" "x"', "CANARYq9secret +", "[CANARYq9secret"]
+)
+def test_an_error_in_a_secret_attribute_never_quotes_its_value(value: str) -> None:
+    text = f'resource "aws_cognito_user_pool_client" "c" {{\n  client_secret = {value}\n}}\n'
+    with pytest.raises(SourceError) as caught:
+        parse(text)
+    assert "CANARY" not in caught.value.message
+    assert caught.value.message == "invalid HCL: the value of client_secret (not shown) cannot be read"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import posixpath
@@ -14,8 +15,11 @@ from typing import Any
 import pytest
 
 from m2m_guard.cli import main
+from m2m_guard.engine import cost_report, evaluate
 from m2m_guard.inputs import collect
-from m2m_guard.model import AppClient, Location, Pool, Unknown
+from m2m_guard.model import AppClient, Location, Pool, Severity, Unknown
+from m2m_guard.policy import load_policy
+from m2m_guard.policy.loader import builtin_packs
 from m2m_guard.sources.document import SourceError
 from m2m_guard.sources.terraform_hcl import Folder, load_module, parse
 
@@ -207,6 +211,95 @@ def test_count_and_for_each_give_one_client_per_block_with_instance_values_unkno
     assert tenants.record["AccessTokenValidity"] == Unknown("depends on each.value")
     assert tenants.record["TokenValidityUnits"] == {"AccessToken": "minutes"}
     assert tenants.access_token_ttl == Unknown("AccessTokenValidity is unknown (depends on each.value)")
+
+
+def test_unknown_instance_count_means_the_client_may_not_exist() -> None:
+    clients = load_case("unknown_instance_count")
+    doubts = {address: c.may_not_exist for address, c in clients.items()}
+    assert doubts == {
+        "aws_cognito_user_pool_client.by_for": Unknown("for_each: for expressions are not evaluated"),
+        "aws_cognito_user_pool_client.by_flag": Unknown("count: var.create has no default"),
+        "aws_cognito_user_pool_client.by_data": Unknown("count: length() is not evaluated"),
+        "aws_cognito_user_pool_client.by_function": Unknown("for_each: toset() is not evaluated"),
+        "aws_cognito_user_pool_client.two": None,
+        "aws_cognito_user_pool_client.legacy_syntax": None,
+        "module.svc.aws_cognito_user_pool_client.this": Unknown(
+            "module.svc for_each: toset() is not evaluated"
+        ),
+        "module.fixed.aws_cognito_user_pool_client.this": None,
+    }
+    by_for = clients["aws_cognito_user_pool_client.by_for"]
+    # Its flows are known: it is M2M if it exists, which is unknown.
+    assert (by_for.m2m_flows, by_for.is_m2m) == (True, Unknown("for_each: for expressions are not evaluated"))
+    assert clients["aws_cognito_user_pool_client.two"].is_m2m is True
+
+
+def test_terraform_0_11_list_interpolation_is_the_list() -> None:
+    client = load_case("unknown_instance_count")["aws_cognito_user_pool_client.legacy_syntax"]
+    assert client.record["AllowedOAuthFlows"] == ("client_credentials",)  # ["${var.flows}"]
+    assert client.record["ExplicitAuthFlows"] == ("ALLOW_REFRESH_TOKEN_AUTH",)  # ["${var.auth_flows[0]}"]
+    # ["${var.create}"]: a string or a list of any length, so the whole list is unknown.
+    assert client.record["AllowedOAuthScopes"] == Unknown("var.create has no default")
+    (other,) = load_module([("m.tf", CLIENT_WITH % 'allowed_oauth_scopes = ["${var.s}", "b"]')])
+    assert other.record["AllowedOAuthScopes"] == (Unknown("var.s is not declared"), "b")
+
+
+@pytest.mark.parametrize(
+    ("count", "exists"),
+    [
+        ("0", False),
+        ('"0"', False),
+        ("0.0", False),
+        ("1", True),
+        ('"3"', True),
+        ("2.0", True),
+        ("-1", Unknown("count: not a whole number")),
+        ("1.5", Unknown("count: not a whole number")),
+        ("true", Unknown("count: not a whole number")),
+        ("var.x", Unknown("count: var.x is not declared")),
+        ("max(1, 2)", Unknown("count: max() is not evaluated")),
+    ],
+)
+def test_count_values(count: str, exists: bool | Unknown) -> None:
+    clients = load_module([("m.tf", CLIENT_WITH % f"count = {count}")])
+    if exists is False:
+        assert clients == []
+    else:
+        (client,) = clients
+        assert client.may_not_exist == (None if exists is True else exists)
+
+
+CLIENT_WITH = 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n  %s\n}\n'
+
+
+def test_unknown_instance_count_gives_notes_and_cannot_check_points_at_the_property(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = FIXTURES / "unknown_instance_count"
+    for path in case.rglob("*.tf"):
+        write(repo, str(path.relative_to(case)), path.read_text(encoding="utf-8"))
+    code, report, _ = scan(capsys)
+    findings = [(f["level"], f["subject"], f["rule_id"], f["line"]) for f in report["findings"]]
+    maybe = {
+        "aws_cognito_user_pool_client.by_for",
+        "aws_cognito_user_pool_client.by_flag",
+        "aws_cognito_user_pool_client.by_data",
+        "aws_cognito_user_pool_client.by_function",
+        "module.svc.aws_cognito_user_pool_client.this",
+    }
+    assert [f for f in findings if f[1] in maybe and f[0] != "note"] == []
+    ttl = {f["subject"]: f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"}
+    assert ttl["aws_cognito_user_pool_client.by_for"]["message"].endswith(
+        "(Applies if the client exists, which is unknown (for_each: for expressions are not evaluated).)"
+    )
+    assert ttl["aws_cognito_user_pool_client.by_for"]["line"] == 34  # access_token_validity = 24
+    # access_token_validity = coalesce(...): the note points at that line, not at the resource.
+    two = ttl["aws_cognito_user_pool_client.two"]
+    assert (two["level"], two["line"]) == ("note", 71)
+    assert two["message"] == (
+        "Cannot check M2M-TTL-MAX: AccessTokenValidity is unknown (coalesce() is not evaluated)."
+    )
+    assert code == 1  # the certain clients still fail (module.fixed has no scopes, no secret)
 
 
 # --- pools ---------------------------------------------------------------------------------------
@@ -639,15 +732,15 @@ def test_unreadable_tf_exits_2(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(repo, "locked.tf", TWELVE_HOURS)
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.tf":
+    def open_file(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.fspath(path).endswith("locked.tf"):
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args, **kwargs)
 
     # (tests may run as root, for whom file modes deny nothing)
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     fails_in_one_line(capsys, ["locked.tf"], "error: locked.tf: cannot read: Permission denied")
     fails_in_one_line(capsys, ["."], "error: locked.tf: cannot read: Permission denied")
 
@@ -750,6 +843,24 @@ def test_real_terraform_corpus_scans_without_crashing() -> None:
     clients = collect([str(CORPUS)], CORPUS.parent).clients
     assert len(clients) >= 20, "the corpus defines dozens of app clients"
     assert sum(1 for c in clients if c.is_m2m is True) >= 5
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/terraform not present")
+def test_no_corpus_client_whose_instance_count_is_unknown_gets_a_certain_verdict() -> None:
+    # Each corpus file is a module of its own (the folder holds files of unrelated repositories).
+    clients = [c for path in sorted(CORPUS.glob("*.tf")) for c in collect([str(path)], CORPUS).clients]
+    maybe = {(c.location.path, c.location.address) for c in clients if c.may_not_exist is not None}
+    assert len(maybe) >= 8, "the corpus has clients with count or for_each m2m-guard cannot evaluate"
+    for pack in builtin_packs().values():
+        policy = load_policy(str(pack), pack.read_text(encoding="utf-8"))
+        result = evaluate(policy, clients, today=dt.date(2026, 11, 30))
+        theirs = [f for f in result.findings if (f.location.path, f.subject) in maybe]
+        assert [f for f in theirs if not f.undetermined or f.level is not Severity.NOTE] == [], pack.name
+        report = cost_report(policy, clients)
+        counted = {
+            (c.client.location.path, c.client.location.address) for p in report.pools for c in p.cost.clients
+        }
+        assert not counted & maybe, "a client that may not exist is never counted for certain"
 
 
 def test_hcl_reader_is_imported_only_when_a_tf_file_is_parsed(tmp_path: Path) -> None:

@@ -8,15 +8,19 @@ goes to a crash log, never to the terminal).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import gc
 import json
 import os
+import stat
 import sys
 import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +41,29 @@ class UsageProblem(Exception):
 
 
 def _err(message: str) -> None:
-    print(f"m2m-guard: {message}", file=sys.stderr)
+    _say(f"m2m-guard: {message}")
+
+
+def _say(text: str, *, stdout: bool = False) -> None:
+    """Print ``text`` as one line to stderr (or stdout) through the one sanitizer of reports:
+    names, paths and messages from the inputs reach the terminal with control characters,
+    line breaks, escape sequences and bidi controls shown as escapes (``\\x1b``, ``\\n``)."""
+    from m2m_guard.reporters.safe import printable
+
+    print(printable(text), file=sys.stdout if stdout else sys.stderr)
+
+
+def _say_lines(text: str) -> None:
+    """:func:`_say` for each line of a message of several lines (policy errors)."""
+    for line in text.split("\n"):
+        _say(line)
 
 
 def _read_text(path: str, what: str) -> str:
+    from m2m_guard.inputs import read_input  # regular files only, bounded in size
+
     try:
-        data = Path(path).read_bytes()
+        data = read_input(path)
     except OSError as exc:
         raise UsageProblem(f"{path}: cannot read {what}: {exc.strerror}") from None
     from m2m_guard.sources import SourceError, decode
@@ -90,7 +111,10 @@ def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Poli
     try:
         return load_policy(label, _read_text(str(path), "policy"))
     except PolicyLoadError as exc:
-        raise UsageProblem("\n".join(exc.lines)) from None
+        from m2m_guard.reporters.safe import printable
+
+        # one line per error, each escaped before joining, so that a name cannot add a line
+        raise UsageProblem("\n".join(printable(line) for line in exc.lines)) from None
 
 
 def _run_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Policy:
@@ -98,7 +122,7 @@ def _run_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Polic
     nothing, say) go to stderr and never fail the run."""
     policy = _load_policy(name, cwd, paths)
     for warning in policy.warnings:
-        print(warning, file=sys.stderr)
+        _say(warning)
     return policy
 
 
@@ -134,10 +158,7 @@ def _emit(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageProblem(f"{output}: cannot write report: {exc.strerror}") from None
+    _write(Path(output), text, "report")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -183,37 +204,105 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
     if args.format != "text" or args.output:
         # Reports on stdout or in a file still tell the person at the terminal what went wrong.
         for note in result.notifications:
-            print(f"{note.level.value}: {note}", file=sys.stderr)
+            _say(f"{note.level.value}: {note}")
     return _exit_code(result, args.fail_on)
 
 
 def _write(path: Path, text: str, what: str) -> None:
+    """Every file m2m-guard writes (reports, inventories, usage files) goes through here.
+
+    The text goes to a temporary file in the target's own folder, which then replaces the
+    target (``os.replace``, a rename): a symlink planted at the target (a repository can
+    commit ``live.sarif -> ~/.bashrc``) is replaced, never written through, and a reader never
+    sees half a file. The folders leading to the target are created.
+
+    A stream the user names (``/dev/stdout``, ``/dev/null``, a FIFO made with ``mkfifo``) is
+    written as it is: nothing can be renamed over it, and a repository cannot plant one (git
+    stores no FIFO, and nothing under ``/dev`` or ``/proc``).
+    """
     try:
+        if _is_stream(path):
+            with open(path, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            return
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, "is a folder")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        fd, temporary = tempfile.mkstemp(prefix=".m2m-guard-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+            os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it; mkstemp gives 0600
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
     except OSError as exc:
-        raise UsageProblem(f"{path}: cannot write {what}: {exc.strerror}") from None
+        raise UsageProblem(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
 
 
-#: Sweep options that must be positive: (option, value in args, smallest allowed).
-POSITIVE_OPTIONS = (
-    ("--concurrency", "concurrency", 1),
-    ("--region-workers", "region_workers", 1),
-    ("--max-rps", "max_rps", None),  # any rate above 0
-    ("--lookback-days", "lookback_days", 1),
-    ("--max-lookup-pages", "max_lookup_pages", 1),
+def _is_stream(path: Path) -> bool:
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
+    os.umask(mask)
+    return mask
+
+
+#: The sweep's numeric options: (option, value in args, smallest, largest allowed). The upper
+#: bounds are far above any useful value (Cognito's read quotas are 15 to 20 requests per second);
+#: they keep absurd numbers from reaching the sweep.
+NUMERIC_OPTIONS: tuple[tuple[str, str, float, float], ...] = (
+    ("--concurrency", "concurrency", 1, 256),
+    ("--region-workers", "region_workers", 1, 256),
+    ("--max-rps", "max_rps", 0.01, 1000),  # 0.01: one request every 100 seconds
+    # ten years: CloudWatch Logs' longest retention, and the longest window a usage file takes
+    ("--lookback-days", "lookback_days", 1, 3653),
+    ("--max-lookup-pages", "max_lookup_pages", 1, 100_000),
 )
+#: CloudTrail keeps 90 days of management events for LookupEvents ("Viewing events with
+#: CloudTrail Event history", AWS CloudTrail User Guide): a longer window would call clients
+#: unused on 90 days of events.
+LOOKUP_EVENTS_DAYS = 90
+
+
+def _number(value: float) -> str:
+    return f"a number of {len(str(value))} digits" if type(value) is int and value >= 10**16 else f"{value:g}"
+
+
+def _check_numeric_options(args: argparse.Namespace) -> None:
+    """Every numeric sweep option, in one place, before anything is read (argparse has made
+    them numbers: ``nan`` and ``inf`` are floats to it)."""
+    for option, dest, least, most in NUMERIC_OPTIONS:
+        value = getattr(args, dest)
+        if value != value:  # NaN compares false with everything
+            raise UsageProblem(f"{option} must be a number; got {value}")
+        if value < least:
+            wanted = "above 0" if value <= 0 and least < 1 else f"at least {least:g}"
+            raise UsageProblem(f"{option} must be {wanted}; got {_number(value)}")
+        if value > most:
+            raise UsageProblem(f"{option} must be at most {most:,}; got {_number(value)}")
+    if args.cloudtrail_lookup and args.lookback_days > LOOKUP_EVENTS_DAYS:
+        raise UsageProblem(
+            f"--lookback-days must be at most {LOOKUP_EVENTS_DAYS} with --cloudtrail-lookup (CloudTrail's "
+            f"LookupEvents keeps {LOOKUP_EVENTS_DAYS} days of events); got {args.lookback_days}"
+        )
 
 
 def _sweep_options(args: argparse.Namespace) -> Any:
     from m2m_guard.sweep.accounts import TargetError, parse_account_list, parse_regions, parse_shard
     from m2m_guard.sweep.runner import SweepOptions
 
-    for option, dest, least in POSITIVE_OPTIONS:
-        value = getattr(args, dest)
-        if (least is None and not value > 0) or (least is not None and value < least):
-            wanted = "above 0" if least is None else f"at least {least}"
-            raise UsageProblem(f"{option} must be {wanted}; got {value:g}")
+    _check_numeric_options(args)
     if (args.accounts or args.organization) and not args.role_name:
         raise UsageProblem(
             "--accounts and --organization need --role-name (the role to assume in each account)"
@@ -233,6 +322,16 @@ def _sweep_options(args: argparse.Namespace) -> Any:
         )
     except TargetError as exc:
         raise UsageProblem(str(exc)) from None
+    if args.cloudtrail_log_region is not None:
+        # the check of --regions, so that a misspelt region fails now, not after the sweep
+        try:
+            log_regions = parse_regions(args.cloudtrail_log_region, args.allow_unknown_regions)
+        except TargetError as exc:
+            raise UsageProblem(str(exc).replace("--regions", "--cloudtrail-log-region", 1)) from None
+        if len(log_regions) != 1:
+            raise UsageProblem("--cloudtrail-log-region takes one region name, e.g. eu-west-1")
+        args.cloudtrail_log_region = log_regions[0]
+    _check_outputs(args)
     return SweepOptions(
         regions=regions,
         role_name=args.role_name,
@@ -250,6 +349,42 @@ def _sweep_options(args: argparse.Namespace) -> Any:
         max_lookup_pages=args.max_lookup_pages,
         endpoint_url=args.endpoint_url,
     )
+
+
+def _remove_stale_inventory(path: Path, is_inventory: Any) -> None:
+    """Remove an inventory an earlier sweep wrote at ``path`` (a regular file that says it is
+    one; anything else there is left alone)."""
+    from m2m_guard.inputs import read_input
+
+    try:
+        if stat.S_ISREG(path.lstat().st_mode) and is_inventory(read_input(path, limit=200)):
+            path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot remove the stale inventory: {exc.strerror or exc}") from None
+
+
+def _write_inventory(folder: Path, path: Path, text: str) -> None:
+    """``folder/<account>/<region>.json``: the account folder is m2m-guard's own, so a symlink
+    found in its place (planted in a checked-out repository) is refused, not followed."""
+    if path.parent.is_symlink():
+        raise UsageProblem(f"{path.parent}: cannot write inventory: a symbolic link, not followed")
+    _write(path, text, "inventory")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Where a sweep will write, checked before it starts: an hour of sweeping must not end in
+    "is a folder"."""
+    for option, value in (
+        ("--output", args.output),
+        ("--sarif", getattr(args, "sarif", None)),
+        ("--export-usage", args.export_usage),
+    ):
+        if value is not None and Path(value).is_dir() and not Path(value).is_symlink():
+            raise UsageProblem(f"{option} {value}: is a folder; give a file name")
+    if Path(args.inventory_dir).exists() and not Path(args.inventory_dir).is_dir():
+        raise UsageProblem(f"--inventory-dir {args.inventory_dir}: is not a folder")
 
 
 def _export_usage(clients: Sequence[Any], window_days: int, seen: Mapping[str, int]) -> str:
@@ -287,7 +422,7 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int, 
     """Sweep, write the redacted inventory, and read it back: (clients, notifications, window,
     what the sweep read as a Coverage)."""
     _require_aws("cost --live" if args.command == "cost" else "sweep")
-    from m2m_guard.inputs import display_path, project_root
+    from m2m_guard.inputs import display_path, project_root, safe_path
     from m2m_guard.model import Coverage, Notification, Severity
     from m2m_guard.sources import inventory as inventory_source
     from m2m_guard.sources import parse
@@ -295,41 +430,45 @@ def _live_clients(args: argparse.Namespace) -> tuple[list[Any], list[Any], int, 
     from m2m_guard.sweep.runner import run_sweep
 
     options = _sweep_options(args)
-    progress = (lambda line: print(line, file=sys.stderr)) if sys.stderr.isatty() else None
+    progress = _say if sys.stderr.isatty() else None
     swept = run_sweep(options, progress=progress)
     root = project_root(Path.cwd()).resolve()
     clients = []
-    for inventory in swept.inventories:
-        if not inventory.readable:
-            continue
-        path = Path(args.inventory_dir) / relative_path(inventory)
-        if not inventory.pools:
-            # Nothing to point at, so no file; one left by an earlier sweep would now be stale.
-            try:
-                if path.is_file() and is_inventory(path.read_bytes()):
-                    path.unlink()
-            except OSError as exc:
-                raise UsageProblem(f"{path}: cannot remove the stale inventory: {exc.strerror}") from None
-            continue
-
-        def usage_for(
-            client_id: str, account: str = inventory.account, region: str = inventory.region
-        ) -> Any:
-            return swept.usage_for(account, region, client_id)
-
-        text = render(inventory, usage_for, options.lookback_days)
-        _write(path, text, "inventory")
-        clients.extend(inventory_source.load(parse(display_path(path.resolve(), root), text)))
     notifications = [
         Notification(p.message, Severity.ERROR if p.fatal else Severity.WARNING, fatal=p.fatal)
         for p in swept.problems
     ]
+    # From here on the sweep is done: a file that cannot be written is one more error in the
+    # report (exit 2), never the loss of the report itself.
+    for inventory in swept.inventories:
+        path = Path(args.inventory_dir) / relative_path(inventory)
+        try:
+            if not inventory.readable or not inventory.pools:
+                # Nothing read, or nothing to point at: no file. One left by an earlier sweep
+                # would now be stale, and a later scan would trust it.
+                _remove_stale_inventory(path, is_inventory)
+                continue
+            text = render(
+                inventory,
+                partial(swept.usage_for, inventory.account, inventory.region),
+                options.lookback_days,
+            )
+            _write_inventory(Path(args.inventory_dir), path, text)
+        except UsageProblem as exc:
+            notifications.append(Notification(safe_path(str(exc)), fatal=True))  # paths from argv
+            if not inventory.readable or not inventory.pools:
+                continue
+        # read back from the text, written or not: its findings still count
+        clients.extend(inventory_source.load(parse(display_path(path.resolve(), root), text)))
     if args.export_usage:
-        _write(
-            Path(args.export_usage),
-            _export_usage(clients, options.lookback_days, swept.used_clients()),
-            "usage file",
-        )
+        try:
+            _write(
+                Path(args.export_usage),
+                _export_usage(clients, options.lookback_days, swept.used_clients()),
+                "usage file",
+            )
+        except UsageProblem as exc:
+            notifications.append(Notification(safe_path(str(exc)), fatal=True))  # paths from argv
     read = Coverage(**dataclasses.asdict(swept.counts()))  # the same fields, by name
     return clients, notifications, options.lookback_days, read
 
@@ -378,24 +517,23 @@ def cmd_cost(args: argparse.Namespace) -> int:
     report = cost_report(policy, clients, usage)
     _emit(RENDERERS[args.format](report), args.output)
     for note in notifications:
-        print(f"{note.level.value}: {note}", file=sys.stderr)
+        _say(f"{note.level.value}: {note}")
     return EXIT_ERROR if any(n.fatal for n in notifications) else EXIT_OK
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from m2m_guard.merge import MergeError, merge
+    from m2m_guard.reporters.safe import dump_json
 
-    reports = []
-    for name in args.files:
-        try:
-            reports.append(json.loads(_read_text(name, "report")))
-        except (ValueError, RecursionError):
-            raise UsageProblem(f"{name}: not a JSON or SARIF report") from None
     try:
-        _, merged = merge(reports)
+        merged = merge([(name, _read_text(name, "report")) for name in args.files])
     except MergeError as exc:
         raise UsageProblem(str(exc)) from None
-    _emit(json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n", args.output)
+    # the merged text goes through the same scrub as every report: it is made of files anyone
+    # may have edited
+    _emit(dump_json(merged.document), args.output)
+    for warning in merged.warnings:
+        _say(f"warning: {warning}")
     return EXIT_OK
 
 
@@ -413,7 +551,10 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
         found = discover(cwd)
         if found:
             names = [os.path.relpath(found, cwd)]
-            print(f"Validating {names[0]}, the policy `m2m-guard scan` uses here (nearest .m2m-guard.yaml).")
+            _say(
+                f"Validating {names[0]}, the policy `m2m-guard scan` uses here (nearest .m2m-guard.yaml).",
+                stdout=True,
+            )
         else:
             names = [None]
             print(
@@ -429,20 +570,22 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
             else:
                 policy = _load_policy(name, cwd)
         except PolicyLoadError as exc:
-            print("\n".join(exc.diagnostics), file=sys.stderr)
+            for diagnostic in exc.diagnostics:
+                _say(diagnostic)
             status = EXIT_ERROR
             continue
         except UsageProblem as exc:
-            print(exc, file=sys.stderr)
+            _say_lines(str(exc))
             status = EXIT_ERROR
             continue
         for warning in policy.warnings:
-            print(warning, file=sys.stderr)
+            _say(warning)
         rules, waivers, warnings = len(policy.rules), len(policy.waivers), len(policy.warnings)
-        print(
+        _say(
             f"{policy.source}: valid policy, {rules} rule{'s' if rules != 1 else ''}, "
             f"{waivers} waiver{'s' if waivers != 1 else ''}"
-            + (f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else ".")
+            + (f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else "."),
+            stdout=True,
         )
     return status
 
@@ -615,8 +758,19 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     sweep.set_defaults(sweep_option_defaults=tuple(given))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors and help printed through the one sanitizer (an unrecognized
+    argument is echoed: a file name that pre-commit passes could hold an escape sequence)."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            from m2m_guard.reporters.safe import printable_lines
+
+            super()._print_message(printable_lines(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="m2m-guard",
         # hand-wrapped: argparse would break `describe-user-pool-client` at its hyphens
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -759,8 +913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageProblem as exc:
-        for line in str(exc).splitlines():
-            print(line, file=sys.stderr)
+        _say_lines(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         _err("interrupted")

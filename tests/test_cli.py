@@ -474,3 +474,89 @@ def test_policy_given_from_a_subfolder_is_named_from_the_repository_root(
     assert code == 0 and note["path"] == "policies/ci.yaml" and note["line"] == 4
     code, out, _ = run(capsys, "scan", "--policy", "../policies/ci.yaml")
     assert "../policies/ci.yaml:4:" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cloudtrail-log-region", "eu-wset-1"], "--cloudtrail-log-region: 'eu-wset-1' is not a region"),
+        (
+            ["--cloudtrail-log-region", "eu_west_1"],
+            "--cloudtrail-log-region: 'eu_west_1' is not an AWS region name",
+        ),
+        (["--cloudtrail-log-region", "eu-west-1,us-east-1"], "--cloudtrail-log-region takes one region name"),
+        (["--inventory-dir", "a-file"], "--inventory-dir a-file: is not a folder"),
+        (["--export-usage", "a-folder"], "--export-usage a-folder: is a folder; give a file name"),
+        (["--output", "a-folder"], "--output a-folder: is a folder; give a file name"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sweep"], ["cost", "--live"]])
+def test_where_a_sweep_writes_is_checked_before_it_starts(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    import m2m_guard.sweep.runner as runner
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the sweep started")
+
+    monkeypatch.setattr(runner, "run_sweep", never)
+    write(repo, "a-file", "not a folder\n")
+    (repo / "a-folder").mkdir()
+    code, out, err = run(capsys, *command, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_a_valid_cloudtrail_log_region_reaches_the_sweep(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import m2m_guard.sweep.runner as runner
+
+    seen = []
+
+    def record(options: runner.SweepOptions, **_: object) -> runner.SweepResult:
+        seen.append(options.log_region)
+        return runner.SweepResult()
+
+    monkeypatch.setattr(runner, "run_sweep", record)
+    run(capsys, "sweep", "--cloudtrail-log-group", "trail", "--cloudtrail-log-region", " eu-west-1 ")
+    assert seen == ["eu-west-1"]
+
+
+@pytest.mark.parametrize("option", ["--output", "--sarif"])
+def test_a_report_replaces_a_planted_symlink_instead_of_writing_through_it(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """A repository can commit `m2m.sarif -> ~/.bashrc`; the report replaces the link."""
+    victim = tmp_path_factory.mktemp("outside") / "victim"
+    victim.write_text("precious\n")
+    write(repo, "auth.yaml", LONG_TTL)
+    (repo / "out").mkdir()
+    (repo / "out" / "m2m.sarif").symlink_to(victim)
+    code, _, err = run(capsys, "scan", "--format", "sarif", option, "out/m2m.sarif")
+    assert code == 1, err
+    assert victim.read_text() == "precious\n"
+    report = repo / "out" / "m2m.sarif"
+    assert not report.is_symlink() and json.loads(report.read_text())["version"] == "2.1.0"
+    assert sorted(p.name for p in (repo / "out").iterdir()) == ["m2m.sarif"]  # no temporary file left
+
+
+def test_a_report_into_a_folder_is_one_line_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", GOOD)
+    (repo / "out").mkdir()
+    code, _, err = run(capsys, "scan", "--output", "out")
+    assert code == 2
+    assert err == "out: cannot write report: is a folder\n"
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_report_to_a_device_is_written_to_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "auth.yaml", LONG_TTL)
+    code, out, err = run(capsys, "scan", "--format", "sarif", "--output", os.devnull)
+    assert (code, out) == (1, "")
+    assert Path(os.devnull).exists() and not Path(os.devnull).is_file()  # still the device

@@ -386,11 +386,18 @@ def test_several_saved_sweeps_of_an_account_count_each_client_once_the_newest_wi
         assert pools[POOL_ID]["m2m_clients"] == 2  # svc-kept once, svc-new; svc-gone was deleted
         assert pools[POOL_ID]["requests_basis"] == "projected"  # the newer sweep counted no usage
         assert pools["us-east-1_Orders1"]["m2m_clients"] == 1  # only the older sweep read us-east-1
-        assert err == (
+        replaced, *aged = err.splitlines()
+        assert replaced == (
             f"note: inv-2026-11-01/{ACCOUNT}/eu-west-1.json: not counted: inv-2026-11-02/{ACCOUNT}/"
             f"eu-west-1.json is a newer inventory of account {ACCOUNT}, region eu-west-1 "
-            "(swept 2026-11-02T05:17:00Z)\n"
+            "(swept 2026-11-02T05:17:00Z)"
         )
+        # the counted ones are more than a day old by now: a warning each, not an error
+        assert sorted(line.split(": ")[1] for line in aged) == [
+            f"inv-2026-11-01/{ACCOUNT}/us-east-1.json",
+            f"inv-2026-11-02/{ACCOUNT}/eu-west-1.json",
+        ]
+        assert all(line.startswith("warning: ") and "saved sweep is " in line for line in aged)
 
     # scan agrees: the deleted client's 24-hour TTL is reported from the old sweep alone only
     def subjects(*paths: str) -> set[str]:
@@ -424,7 +431,7 @@ def test_swept_pools_and_clients_show_names_account_and_region(
     assert row.startswith(f"orders ({POOL_ID})  {ACCOUNT}  eu-west-1  ")
     assert f"  - orders ({POOL_ID}): delete 1 unused client (svc-idle ({idle})): saves $6.00" in out
     _, out = run(capsys, "inv", "--format", "markdown")
-    assert f"| `orders ({POOL_ID})` | {ACCOUNT} | eu-west-1 | 1 |" in out
+    assert f"| `orders ({POOL_ID})` | `{ACCOUNT}` | `eu-west-1` | 1 |" in out  # names in code spans
     (line,) = json.loads(run(capsys, "inv", "--format", "json")[1])["pools"]
     assert (line["pool"], line["pool_name"], line["account"], line["region"]) == (
         POOL_ID,
@@ -476,9 +483,11 @@ def test_every_format_says_which_price_table_was_used(
         assert code == 0
         seen[policy] = out
     assert checked in seen["none"] and unconfirmed in seen["none"] and "USD 0.00225" in seen["none"]
-    assert "the policy's (half.yaml) for app_client_month_usd; " + checked in seen["half"]
+    # markdown shows the policy's file name, like every name from the inputs, in a code span
+    half, own = ("`half.yaml`", "`own.yaml`") if fmt == "markdown" else ("half.yaml", "own.yaml")
+    assert f"the policy's ({half}) for app_client_month_usd; " + checked in seen["half"]
     assert unconfirmed not in seen["half"] and "USD 0.00225 per token request at any volume" in seen["half"]
-    assert "the policy's (own.yaml)" in seen["own"]
+    assert f"the policy's ({own})" in seen["own"]
     assert unconfirmed not in seen["own"] and "at any volume" not in seen["own"]
     assert checked not in seen["own"]
     if fmt == "json":

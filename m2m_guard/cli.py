@@ -96,8 +96,11 @@ def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Poli
     from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
 
     packs = builtin_packs()
-    found = discover(_policy_start(paths, cwd)) if name is None else Path(name)
-    if found is not None and found.is_file():
+    if name is None:
+        found = discover(_policy_start(paths, cwd))
+    else:  # a path that exists is read (and refused if not a regular file), else a pack name
+        found = Path(name) if os.path.lexists(name) and (Path(name).is_file() or name not in packs) else None
+    if found is not None:
         from m2m_guard.inputs import display_path, project_root
 
         # named like every other path in the report: relative to the git work tree

@@ -29,7 +29,9 @@ from m2m_guard.usage import UsageData
 
 
 def fingerprint(*parts: str | None) -> str:
-    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[
+        :32
+    ]
 
 
 def _client_identity(client: AppClient) -> str:
@@ -108,12 +110,14 @@ def blocking_field(client: AppClient, reason: str) -> str | None:
     holding: list[tuple[int, int, str]] = []
     named: list[tuple[int, int, str]] = []
     for order, (key, value) in enumerate(client.record.items()):
-        found = re.search(rf"\b{re.escape(key)}\b", reason)
+        holds = any(str(u) in reason for u in _unknowns(value))
+        # a substring test first: most keys appear nowhere in the reason (a regex per key and
+        # note was most of the evaluation time of large inputs)
+        found = re.search(rf"\b{re.escape(key)}\b", reason) if key in reason else None
+        if not (holds or found):
+            continue
         position = found.start() if found else len(reason)
-        if any(str(u) in reason for u in _unknowns(value)):
-            holding.append((position, order, key))
-        elif found:
-            named.append((position, order, key))
+        (holding if holds else named).append((position, order, key))
     return min(holding or named)[2] if holding or named else None
 
 

@@ -31,7 +31,8 @@ ALLOWED = {
     # shares only the model's definition of a secret key)
     "sweep": {"sweep", "model"},
     # checkov custom checks: the bridge reuses the sources' mapping and runs the engine
-    "checkov": {"model", "engine", "policy", "rules", "sources", "checkov", "reporters.safe"},
+    # (and reads files the way scans do)
+    "checkov": {"model", "engine", "policy", "rules", "sources", "checkov", "reporters.safe", "inputs"},
     "cli": {"*"},
     "__main__": {"cli"},
     "__init__": set(),

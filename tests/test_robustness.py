@@ -662,3 +662,39 @@ def test_scan_warns_about_an_incomplete_saved_sweep(repo: Path) -> None:
         "cannot list the clients of user pool x: denied"
     )
     assert not note.fatal
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_a_lone_surrogate_in_a_logical_id_is_reported_not_a_crash(
+    repo: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """JSON can spell a lone surrogate ("\\udcff"), which no UTF-8 encoder accepts as is."""
+    template = {
+        "Resources": {
+            "Bad\udcffClient": {
+                "Type": "AWS::Cognito::UserPoolClient",
+                "Properties": {
+                    "UserPoolId": "us-east-1_Example",
+                    "GenerateSecret": True,
+                    "AllowedOAuthFlowsUserPoolClient": True,
+                    "AllowedOAuthFlows": ["client_credentials"],
+                    "AllowedOAuthScopes": ["orders/read"],
+                    "AccessTokenValidity": 24,
+                },
+            }
+        }
+    }
+    (repo / "surrogate.json").write_text(json.dumps(template))  # ensure_ascii: "\udcff" escapes
+    code = main(["scan", "--format", fmt, "--output", f"out.{fmt}"])
+    assert code == 1, capsys.readouterr().err
+    shown = (repo / f"out.{fmt}").read_text(encoding="utf-8")
+    assert "Bad\\udcffClient" in shown or "Bad\\\\udcffClient" in shown
+
+
+def test_a_policy_that_is_not_a_regular_file_is_an_error_not_the_default_pack(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.mkfifo(repo / ".m2m-guard.yaml")
+    code = main(["scan", "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2 and ".m2m-guard.yaml" in err and "not a regular file" in err

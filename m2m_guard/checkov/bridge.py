@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from m2m_guard.engine import evaluate
+from m2m_guard.inputs import read_input
 from m2m_guard.model import ABSENT, AppClient, Location, Pool, Severity, Unknown
 from m2m_guard.policy import (
     DEFAULT_PACK,
@@ -97,7 +98,7 @@ def _read_policy(name: str | None, cwd: Path) -> Policy:
             f"{POLICY_ENV}={name}: no such policy file (built-in packs: {', '.join(sorted(packs))})"
         )
     try:
-        return load_policy(label, decode(path.read_bytes()))
+        return load_policy(label, decode(read_input(path)))
     except OSError as exc:
         raise BridgeError(f"{path}: cannot read policy: {exc.strerror}") from None
     except SourceError as exc:
@@ -161,7 +162,8 @@ def worst_severity(rule_type: str) -> Severity | None:
 def _file_clients(path: str, kind: str) -> dict[str, AppClient] | None:
     """The clients m2m-guard reads from ``path`` by logical id / address; None if it cannot."""
     try:
-        found, clients = load(parse(path, decode(Path(path).read_bytes())))
+        # the files of the repository checkov scans: regular files only, within the size limit
+        found, clients = load(parse(path, decode(read_input(path))))
     except (OSError, SourceError, RecursionError, ValueError):
         return None
     return {c.location.name: c for c in clients} if found == kind else None

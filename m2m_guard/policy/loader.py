@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -55,11 +56,14 @@ def builtin_packs() -> dict[str, Path]:
 
 
 def discover(start: Path) -> Path | None:
-    """``.m2m-guard.yaml`` in ``start`` or the nearest parent directory that has one."""
+    """``.m2m-guard.yaml`` in ``start`` or the nearest parent directory that has one.
+
+    Anything by that name counts (a FIFO, a folder, a dangling link): reading it then fails
+    with a clear error, rather than the scan quietly running the default pack."""
     for folder in (start, *start.parents):
         for name in POLICY_FILENAMES:
             candidate = folder / name
-            if candidate.is_file():
+            if os.path.lexists(candidate):
                 return candidate
     return None
 

@@ -214,10 +214,9 @@ def run_sweep(
             try:
                 inventory, lookup = future.result()
             except Exception as exc:  # e.g. cannot even create a client for the region
-                inventory, lookup = (
-                    RegionInventory(target.account, region, errors=[aws.error_text(exc)]),
-                    None,
-                )
+                # nothing of the region was read: not counted as read, no inventory written
+                unread = RegionInventory(target.account, region, errors=[aws.error_text(exc)], readable=False)
+                inventory, lookup = unread, None
             out.inventories.append(inventory)
             out.calls += inventory.calls
             if lookup is not None:

@@ -192,3 +192,22 @@ def test_no_credentials_is_one_line_naming_aws_profile_and_aws_configure(
         shown = run.out if fmt == "text" else run.err
         (line,) = [line for line in shown.splitlines() if "credentials" in line]
         assert "no AWS credentials found; set AWS_PROFILE" in line and "run `aws configure`" in line
+
+
+def test_a_region_whose_client_cannot_even_be_made_is_not_counted_as_read(
+    moto: None, hooks: Hooks, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    three_regions()
+    made = aws.client
+
+    def client(session: Any, service: str, region: str | None, endpoint_url: str | None = None) -> Any:
+        if service == "cognito-idp" and region == "eu-west-1":
+            raise ValueError("no endpoint for this region")
+        return made(session, service, region, endpoint_url)
+
+    monkeypatch.setattr(aws, "client", client)
+    run = sweep(capsys, "--regions", "us-east-1,eu-west-1", "--format", "json", report="m2m.json")
+    assert run.code == 2
+    summary = run.report["summary"]
+    assert (summary["account_regions"], summary["account_regions_failed"]) == (1, 1)
+    assert not (INVENTORY / ACCOUNT / "eu-west-1.json").exists()

@@ -66,7 +66,12 @@ def folded_key(name: str) -> str:
 
 def is_secret_key(key: object) -> bool:
     """Whether a mapping key holds a client secret's value, in any spelling."""
-    return isinstance(key, str) and folded_key(key) in SECRET_KEY_NAMES
+    return isinstance(key, str) and _secret_name(key)
+
+
+@functools.lru_cache(maxsize=4096)  # every record has the same few dozen keys
+def _secret_name(key: str) -> bool:
+    return folded_key(key) in SECRET_KEY_NAMES
 
 
 @dataclass(frozen=True, slots=True)

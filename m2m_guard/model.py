@@ -254,7 +254,7 @@ class Usage:
         return self.requests * 30.4 / self.window_days if self.window_days else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppClient:
     record: Mapping[str, Any]
     location: Location

@@ -189,6 +189,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         read=Coverage(files=collected.files),
         working_dir=display_path(cwd.resolve(), root),
     )
+    # the report needs only the result: the clients' memory goes back before it is rendered
+    del collected
     return _report(args, result)
 
 

@@ -159,9 +159,16 @@ def _use_color(args: argparse.Namespace) -> bool:
 
 def _emit(text: str, output: str | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        _write_chunks(sys.stdout, text)
         return
     _write(Path(output), text, "report")
+
+
+def _write_chunks(stream: Any, text: str, size: int = 1 << 20) -> None:
+    """``stream.write(text)`` a megabyte at a time: writing a large report at once would encode
+    all of it into a second copy first."""
+    for start in range(0, len(text), size):
+        stream.write(text[start : start + size])
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -228,7 +235,7 @@ def _write(path: Path, text: str, what: str) -> None:
     try:
         if _is_stream(path):
             with open(path, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
+                _write_chunks(stream, text)
             return
         if path.is_dir() and not path.is_symlink():
             raise IsADirectoryError(errno.EISDIR, "is a folder")
@@ -236,7 +243,7 @@ def _write(path: Path, text: str, what: str) -> None:
         fd, temporary = tempfile.mkstemp(prefix=".m2m-guard-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+                _write_chunks(handle, text)
             os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it; mkstemp gives 0600
             os.replace(temporary, path)
         except BaseException:

@@ -70,15 +70,19 @@ class _Line:
 def render(result: RunResult, *, color: bool = False) -> str:
     paint = _painter(color)
     base = result.working_dir
-    blocks = [
-        _file_block(relative_to(path, base), list(group), paint)
-        for path, group in groupby(sorted_findings(result.findings), key=lambda f: f.location.path)
-    ]
+    # Every line into one list, joined once: a report of a quarter of a million findings is
+    # tens of megabytes, and each intermediate join would hold another copy of it.
+    out: list[str] = []
+    for path, group in groupby(sorted_findings(result.findings), key=lambda f: f.location.path):
+        out.extend(_file_block(relative_to(path, base), list(group), paint))
+        out.append("")
     notes = [_notification_line(n, base, paint) for n in sorted_notifications(result.notifications)]
     if notes:
-        blocks.append("\n".join(notes))
-    blocks.append(paint("summary", summary_line(result)))
-    return "\n\n".join(blocks) + "\n"
+        out.extend(notes)
+        out.append("")
+    out.append(paint("summary", summary_line(result)))
+    out.append("")  # the closing newline
+    return "\n".join(out)
 
 
 def summary_line(result: RunResult) -> str:
@@ -149,7 +153,7 @@ def _lines(findings: list[Finding]) -> list[_Line]:
     return [_Line(group[0], tuple(dict.fromkeys(f.rule_id for f in group))) for group in groups.values()]
 
 
-def _file_block(path: str, findings: list[Finding], paint: Paint) -> str:
+def _file_block(path: str, findings: list[Finding], paint: Paint) -> list[str]:
     lines = _lines(findings)
     wheres = [f"{printable(path)}:{start_line(line.finding.location.line)}:" for line in lines]
     where_width = max(len(w) for w in wheres)
@@ -167,7 +171,7 @@ def _file_block(path: str, findings: list[Finding], paint: Paint) -> str:
             f"{paint(line.label, line.label.ljust(_LABEL_WIDTH))}  "
             f"{printable(line.rule_column).ljust(rule_width)}  {text}"
         )
-    return "\n".join(out)
+    return out
 
 
 def _subject(f: Finding) -> str:

@@ -37,3 +37,14 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
     factory = getattr(config, "_tmp_path_factory", None)
     home = factory.mktemp("hypothesis") if factory is not None else Path(tempfile.mkdtemp())
     set_hypothesis_home_dir(home)
+
+
+@pytest.fixture
+def no_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a sweep starts: for the checks that must stop a run before it does."""
+    import m2m_guard.sweep.runner as runner
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the sweep started")
+
+    monkeypatch.setattr(runner, "run_sweep", never)

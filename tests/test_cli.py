@@ -392,17 +392,11 @@ def test_merge_rejects_what_is_not_a_report(repo: Path, capsys: pytest.CaptureFi
 def test_sweep_options_are_checked_before_anything_runs(
     repo: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    no_sweep: None,
     command: list[str],
     argv: list[str],
     message: str,
 ) -> None:
-    import m2m_guard.sweep.runner as runner
-
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sweep started")
-
-    monkeypatch.setattr(runner, "run_sweep", never)
     code, out, err = run(capsys, *command, *argv)
     assert (code, out) == (2, "")
     assert err.startswith(message) and err.count("\n") == 1, err
@@ -494,17 +488,11 @@ def test_policy_given_from_a_subfolder_is_named_from_the_repository_root(
 def test_where_a_sweep_writes_is_checked_before_it_starts(
     repo: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    no_sweep: None,
     command: list[str],
     argv: list[str],
     message: str,
 ) -> None:
-    import m2m_guard.sweep.runner as runner
-
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sweep started")
-
-    monkeypatch.setattr(runner, "run_sweep", never)
     write(repo, "a-file", "not a folder\n")
     (repo / "a-folder").mkdir()
     code, out, err = run(capsys, *command, *argv)

@@ -63,17 +63,11 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_sweep_numbers_are_checked_before_anything_runs(
     repo: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    no_sweep: None,
     command: list[str],
     argv: list[str],
     message: str,
 ) -> None:
-    import m2m_guard.sweep.runner as runner
-
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sweep started")
-
-    monkeypatch.setattr(runner, "run_sweep", never)
     code = main([*command, *argv])
     out, err = capsys.readouterr()
     assert (code, out, err) == (2, "", message + "\n")

@@ -157,16 +157,22 @@ def _use_color(args: argparse.Namespace) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str | list[str], output: str | None) -> None:
     if output is None:
         _write_chunks(sys.stdout, text)
         return
     _write(Path(output), text, "report")
 
 
-def _write_chunks(stream: Any, text: str, size: int = 1 << 20) -> None:
-    """``stream.write(text)`` a megabyte at a time: writing a large report at once would encode
-    all of it into a second copy first."""
+def _write_chunks(stream: Any, text: str | list[str], size: int = 1 << 20) -> None:
+    """``stream.write(text)`` a megabyte at a time (writing a large report at once would encode
+    all of it into a second copy first); lines are written one by one, with newlines between."""
+    if not isinstance(text, str):
+        for number, line in enumerate(text):
+            if number:
+                stream.write("\n")
+            stream.write(line)
+        return
     for start in range(0, len(text), size):
         stream.write(text[start : start + size])
 
@@ -203,13 +209,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, result: RunResult) -> int:
 
-    from m2m_guard.reporters import REPORTERS
+    from m2m_guard.reporters import LINES, REPORTERS
 
     if args.category:
         # GitHub takes a run's category from automationDetails.id up to its last "/"
         category = args.category if args.category.endswith("/") else f"{args.category}/"
         result = dataclasses.replace(result, automation_id=category)
-    _emit(REPORTERS[args.format](result, color=_use_color(args)), args.output)
+    by_lines = LINES.get(args.format)
+    report = (by_lines or REPORTERS[args.format])(result, color=_use_color(args))
+    _emit(report, args.output)
     if args.sarif:
         # one evaluation, two reports: a log for people and SARIF for code scanning
         _write(Path(args.sarif), REPORTERS["sarif"](result), "SARIF report")
@@ -220,7 +228,7 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
     return _exit_code(result, args.fail_on)
 
 
-def _write(path: Path, text: str, what: str) -> None:
+def _write(path: Path, text: str | list[str], what: str) -> None:
     """Every file m2m-guard writes (reports, inventories, usage files) goes through here.
 
     The text goes to a temporary file in the target's own folder, which then replaces the

@@ -68,10 +68,15 @@ class _Line:
 
 
 def render(result: RunResult, *, color: bool = False) -> str:
+    return "\n".join(lines(result, color=color))
+
+
+def lines(result: RunResult, *, color: bool = False) -> list[str]:
+    """The report as lines without their newlines (the last one empty, for the closing
+    newline): ``render`` joins them; the CLI writes them one by one, because a report of a
+    quarter of a million findings is tens of megabytes, and joining it is another copy."""
     paint = _painter(color)
     base = result.working_dir
-    # Every line into one list, joined once: a report of a quarter of a million findings is
-    # tens of megabytes, and each intermediate join would hold another copy of it.
     out: list[str] = []
     for path, group in groupby(sorted_findings(result.findings), key=lambda f: f.location.path):
         out.extend(_file_block(relative_to(path, base), list(group), paint))
@@ -82,7 +87,7 @@ def render(result: RunResult, *, color: bool = False) -> str:
         out.append("")
     out.append(paint("summary", summary_line(result)))
     out.append("")  # the closing newline
-    return "\n".join(out)
+    return out
 
 
 def summary_line(result: RunResult) -> str:

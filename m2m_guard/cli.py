@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the modules load lazily, so that `--version` stays instant
     from m2m_guard.usage import UsageData
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_CRASH = 0, 1, 2, 3
-FORMATS = ("text", "json", "sarif")
 FAIL_ON = ("error", "warning", "note", "never")
 
 
@@ -93,26 +92,21 @@ def _policy_start(paths: Sequence[str], cwd: Path) -> Path:
 
 
 def _load_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Policy:
-    from m2m_guard.policy import DEFAULT_PACK, PolicyLoadError, builtin_packs, discover, load_policy
+    from m2m_guard.policy import NoSuchPolicy, PolicyLoadError, find_policy, load_policy
 
-    packs = builtin_packs()
-    if name is None:
-        found = discover(_policy_start(paths, cwd))
-    else:  # a path that exists is read (and refused if not a regular file), else a pack name
-        found = Path(name) if os.path.lexists(name) and (Path(name).is_file() or name not in packs) else None
-    if found is not None:
+    def name_file(found: Path) -> str:
         from m2m_guard.inputs import display_path, project_root
 
         # named like every other path in the report: relative to the git work tree
-        path, label = found, display_path(found.resolve(), project_root(cwd).resolve())
-    elif name is None:
-        path, label = packs[DEFAULT_PACK], "built-in default"
-    elif name in packs:
-        path, label = packs[name], f"built-in {name}"
-    else:
-        raise UsageProblem(f"{name}: no such policy file (built-in packs: {', '.join(sorted(packs))})")
+        return display_path(found.resolve(), project_root(cwd).resolve())
+
+    start = _policy_start(paths, cwd) if name is None else cwd
     try:
-        return load_policy(label, _read_text(str(path), "policy"))
+        source = find_policy(name, start, name_file)
+    except NoSuchPolicy as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        return load_policy(source.label, _read_text(str(source.path), "policy"))
     except PolicyLoadError as exc:
         from m2m_guard.reporters.safe import printable
 
@@ -563,14 +557,14 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
     Each file's errors and warnings go to stderr together, sorted by line; exit 2 if any policy
     is invalid (warnings alone never fail).
     """
-    from m2m_guard.policy import PolicyLoadError, discover, load_policy
+    from m2m_guard.policy import PolicyLoadError, find_policy, load_policy
 
     cwd = Path.cwd()
     names: list[str | None] = list(args.files)
     if not names:
-        found = discover(cwd)
-        if found:
-            names = [os.path.relpath(found, cwd)]
+        used = find_policy(None, cwd, lambda found: os.path.relpath(found, cwd))
+        if used.pack is None:
+            names = [used.label]
             _say(
                 f"Validating {names[0]}, the policy `m2m-guard scan` uses here (nearest .m2m-guard.yaml).",
                 stdout=True,
@@ -627,9 +621,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _common_options(
-    parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, fail_on: bool = True
-) -> None:
+def _common_options(parser: argparse.ArgumentParser, formats: Sequence[str], fail_on: bool = True) -> None:
     parser.add_argument(
         "--policy",
         metavar="FILE",
@@ -804,6 +796,11 @@ def build_parser() -> argparse.ArgumentParser:
         "arguments or input, 3 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"m2m-guard {__version__}")
+    # the reports' own registry; light, and loaded anyway to print help and errors through its
+    # sanitizer
+    from m2m_guard.reporters import REPORTERS
+
+    formats = tuple(REPORTERS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -813,7 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check IaC and saved describe-user-pool-client output against the policy.",
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    _common_options(scan)
+    _common_options(scan, formats)
     _sarif_options(scan)
     scan.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
     scan.add_argument(
@@ -831,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
         "client against the policy. Writes a redacted inventory (no client secrets) that the "
         "report's locations point at.",
     )
-    _common_options(sweep)
+    _common_options(sweep, formats)
     _sarif_options(sweep)
     _sweep_arguments(sweep)
     sweep.add_argument("--usage", metavar="FILE", help="usage file for clients CloudTrail does not cover")
@@ -845,7 +842,9 @@ def build_parser() -> argparse.ArgumentParser:
         "deleting unused clients, a longer TTL or token caching would save.",
     )
     cost.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    _common_options(cost, formats=("text", "json", "csv", "markdown"), fail_on=False)
+    # not from the cost renderers' registry: importing it would load the cost model and csv at
+    # every start-up (argparse reads the choices as the option is added)
+    _common_options(cost, ("text", "json", "csv", "markdown"), fail_on=False)
     cost.add_argument("--usage", metavar="FILE", help="usage file: token requests per client")
     cost.add_argument(
         "--live",

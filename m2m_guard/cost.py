@@ -23,7 +23,9 @@ from m2m_guard.model import (
     AppClient,
     Pool,
     Unknown,
+    plural,
     token_blockers,
+    usd,
 )
 
 APP_CLIENT_MONTH_USD = 6.00
@@ -189,23 +191,23 @@ class PoolCost:
 
     def breakdown(self) -> str:
         price = self.pricing
-        requests = count(self.requests_month, "token request")
+        requests = plural(self.requests_month, "token request", grouped=True)
         if price.token_request_tiers:
-            requests += f" = ${self.requests_usd:,.2f} (tiered)"
+            requests += f" = {usd(self.requests_usd)} (tiered)"
         else:
-            requests += f" × ${price.token_request_usd:g} = ${self.requests_usd:,.2f}"
+            requests += f" × ${price.token_request_usd:g} = {usd(self.requests_usd)}"
         observed = sum(1 for c in self.clients if c.basis == "observed")
         projected = sum(1 for c in self.clients if c.basis == "projected")
         if projected and not observed:
             requests += " (projected at one token per TTL, a lower bound)"
         elif projected:
             requests += (
-                f" (observed for {observed} client{'s' if observed != 1 else ''}, projected at one "
+                f" (observed for {plural(observed, 'client')}, projected at one "
                 f"token per TTL for {projected})"
             )
         return (
-            f"{self.client_count} M2M client{'s' if self.client_count != 1 else ''} × "
-            f"${price.app_client_month_usd:,.2f} = ${self.clients_usd:,.2f}; {requests}"
+            f"{plural(self.client_count, 'M2M client')} × "
+            f"{usd(price.app_client_month_usd)} = {usd(self.clients_usd)}; {requests}"
         )
 
 
@@ -362,13 +364,3 @@ def client_label(client: AppClient) -> str:
     if client.location.arn and client.location.client_id and isinstance(name, str) and name:
         return f"{name} ({client.location.client_id})"
     return client.location.name
-
-
-def count(amount: float, word: str) -> str:
-    """``count(1, "token request")`` -> ``"1 token request"``; whole numbers, plural as said."""
-    text = f"{amount:,.0f}"
-    return f"{text} {word}" + ("" if text == "1" else "s")
-
-
-def usd(amount: float) -> str:
-    return f"${amount:,.2f}"

@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import MAX_REQUESTS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS, AppClient, Usage, is_secret_key
+from m2m_guard.model import (
+    MAX_REQUESTS,
+    MAX_WINDOW_DAYS,
+    MIN_WINDOW_DAYS,
+    AppClient,
+    Usage,
+    describe_value,
+    is_secret_key,
+)
 
 KEYS = ("clients", "window_days")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -88,17 +96,6 @@ def _within(value: Any, least: float, most: float) -> bool:
     return math.isfinite(value) and least <= value <= most
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if type(value) is int and value.bit_length() > 64:
-        return f"a number of {len(str(value))} digits"
-    text = json.dumps(value)
-    return text if len(text) <= 40 else text[:36] + '..."'
-
-
 class _Problems:
     def __init__(self, source: str, text: str) -> None:
         self.source, self.text = source, text
@@ -156,19 +153,23 @@ def parse_usage(source: str, text: str) -> UsageData:
             "window_days",
             None,
             f"must be a positive number of days, from 0.042 (one hour) to {MAX_WINDOW_DAYS:,} "
-            f"(ten years), not {_shown(window)}",
+            f"(ten years), not {describe_value(window, 'json')}",
         )
     clients = data.get("clients")
     if "clients" not in data:
         if "clients" not in explained:
             problems.add(None, None, f"'clients' is missing (token requests per client: {EXAMPLE})")
     elif not isinstance(clients, dict):
-        problems.add("clients", None, f"must map client keys to token request counts, not {_shown(clients)}")
+        problems.add(
+            "clients",
+            None,
+            f"must map client keys to token request counts, not {describe_value(clients, 'json')}",
+        )
     else:
         for key, count in clients.items():
             if type(count) is not int or not 0 <= count <= MAX_REQUESTS:
                 # a key named like a client secret may hold one: its value is not repeated
-                shown = "the value given" if is_secret_key(key) else _shown(count)
+                shown = "the value given" if is_secret_key(key) else describe_value(count, "json")
                 problems.add("clients", key, f"must be a whole number of requests (0 to 10**15), not {shown}")
     problems.raise_any()
     return UsageData(float(window), dict(clients), f"usage file {source}")

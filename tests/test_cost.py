@@ -12,12 +12,11 @@ from m2m_guard.cost import (
     Pricing,
     Tier,
     client_cost,
-    count,
     pool_cost,
     projected_requests,
     ttl_for_budget,
-    usd,
 )
+from m2m_guard.model import plural, usd
 from m2m_guard.policy import load_policy
 from tests.rules.clients import m2m, unknown, used
 
@@ -257,7 +256,7 @@ def test_pool_total_is_at_least_when_requests_are_projected_or_unknown(
     [(1, "1 token request"), (1.4, "1 token request"), (0, "0 token requests"), (1.6, "2 token requests")],
 )
 def test_count_says_one_in_the_singular(amount: float, text: str) -> None:
-    assert count(amount, "token request") == text
+    assert plural(amount, "token request", grouped=True) == text
 
 
 def test_breakdown_of_one_client_is_singular() -> None:

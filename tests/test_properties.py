@@ -29,7 +29,7 @@ from m2m_guard.policy import Policy, PolicyLoadError, load_policy
 from m2m_guard.reporters import REPORTERS
 from m2m_guard.reporters.safe import UNSAFE, dump_json
 from m2m_guard.rules import RULES
-from m2m_guard.sources import cloudformation, load, parse, terraform_plan
+from m2m_guard.sources import cloudformation, load, parse, terraform_plan, vocabulary
 from m2m_guard.sources.document import LineDict, LineList, SourceError
 from m2m_guard.sources.normalize import CONVERTERS, normalize
 from tests.invariants import assert_normalized
@@ -773,7 +773,7 @@ def test_plan_after_unknown_stays_unknown(
                     {
                         "address": _ADDRESS,
                         "mode": "managed",
-                        "type": terraform_plan.CLIENT_TYPE,
+                        "type": vocabulary.TF_CLIENT,
                         "name": "c",
                         "values": values,
                     }
@@ -815,10 +815,10 @@ def test_plan_after_unknown_stays_unknown(
 
 _PLAN_TYPES = st.sampled_from(
     [
-        terraform_plan.CLIENT_TYPE,
-        terraform_plan.CLIENT_TYPE,
-        terraform_plan.POOL_TYPE,
-        terraform_plan.SERVER_TYPE,
+        vocabulary.TF_CLIENT,
+        vocabulary.TF_CLIENT,
+        vocabulary.TF_POOL,
+        vocabulary.TF_SERVER,
     ]
 )
 _PLAN_VALUE_KEYS = st.sampled_from(

@@ -38,26 +38,26 @@ from pathlib import Path
 from typing import Any
 
 from m2m_guard.engine import evaluate
-from m2m_guard.inputs import read_input
+from m2m_guard.inputs import display_path, project_root, read_input
 from m2m_guard.model import ABSENT, AppClient, Location, Pool, Severity, Unknown
-from m2m_guard.policy import (
-    DEFAULT_PACK,
-    Policy,
-    PolicyLoadError,
-    builtin_packs,
-    discover,
-    load_policy,
-)
+from m2m_guard.policy import NoSuchPolicy, Policy, PolicyLoadError, find_policy, load_policy
 from m2m_guard.reporters.safe import printable_lines
 from m2m_guard.rules import RULES
 from m2m_guard.sources import SourceError, decode, load, parse
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
-from m2m_guard.sources.terraform_plan import ATTRIBUTE_KEYS, BLOCK_ATTRIBUTES, pascal
+from m2m_guard.sources.vocabulary import (
+    ATTRIBUTE_KEYS,
+    BLOCK_ATTRIBUTES,
+    CFN_CLIENT,
+    TF_CLIENT,
+    TF_POOL,
+    pascal,
+)
 
 POLICY_ENV = "M2M_GUARD_POLICY"
 CHECK_PREFIX = "CKV_M2M_"
-CFN_TYPE = "AWS::Cognito::UserPoolClient"
-TF_TYPE = "aws_cognito_user_pool_client"
+CFN_TYPE = CFN_CLIENT
+TF_TYPE = TF_CLIENT
 PASSED, FAILED, UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
 
 #: Rule types a checkov check can run: the per-client ones. ``pool_budget`` needs every client
@@ -85,18 +85,16 @@ _BROKEN: dict[tuple[str | None, str], str] = {}
 
 
 def _read_policy(name: str | None, cwd: Path) -> Policy:
-    packs = builtin_packs()
-    if name is None:
-        found = discover(cwd)
-        path, label = (found, str(found)) if found else (packs[DEFAULT_PACK], "built-in default")
-    elif (cwd / name).is_file():
-        path, label = cwd / name, name
-    elif name in packs:
-        path, label = packs[name], f"built-in {name}"
-    else:
-        raise BridgeError(
-            f"{POLICY_ENV}={name}: no such policy file (built-in packs: {', '.join(sorted(packs))})"
-        )
+    def name_file(found: Path) -> str:
+        # a file named in M2M_GUARD_POLICY keeps that name; a found one is named as the CLI
+        # names it, relative to the git work tree
+        return name if name is not None else display_path(found.resolve(), project_root(cwd).resolve())
+
+    try:
+        source = find_policy(name, cwd, name_file)
+    except NoSuchPolicy as exc:
+        raise BridgeError(f"{POLICY_ENV}={exc}") from None
+    path, label = cwd / source.path, source.label
     try:
         return load_policy(label, decode(read_input(path)))
     except OSError as exc:
@@ -257,7 +255,7 @@ _EXPRESSION = re.compile(
     r"\$\{|^(var|local|module|data|each|count|path|self)\."
     r"|^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(\[[^\]]*\])?\.[a-z_][a-z0-9_]*(\[\d+\])?$"
 )
-_POOL_ADDRESS = re.compile(r"^(?:\$\{)?((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*aws_cognito_user_pool\.[\w-]+)")
+_POOL_ADDRESS = re.compile(rf"^(?:\$\{{)?((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*{TF_POOL}\.[\w-]+)")
 _TF_SKIP = frozenset(
     {
         "start_line",

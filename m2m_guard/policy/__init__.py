@@ -2,9 +2,12 @@
 
 from m2m_guard.policy.loader import (
     DEFAULT_PACK,
+    NoSuchPolicy,
     PolicyLoadError,
+    PolicySource,
     builtin_packs,
     discover,
+    find_policy,
     load_policy,
 )
 from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
@@ -12,13 +15,16 @@ from m2m_guard.policy.schema import build_schema
 
 __all__ = [
     "DEFAULT_PACK",
+    "NoSuchPolicy",
     "Policy",
     "PolicyLoadError",
+    "PolicySource",
     "RuleConfig",
     "Selector",
     "Waiver",
     "build_schema",
     "builtin_packs",
     "discover",
+    "find_policy",
     "load_policy",
 ]

@@ -14,13 +14,14 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from m2m_guard.cost import PRICING_KEYS, Pricing, Tier
-from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, Severity
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, Severity, describe_value, plural
 from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
 from m2m_guard.policy.schema import DATE_PATTERN, DURATION_PATTERN, ID_PATTERN, build_schema
 from m2m_guard.rules import RULES, PolicyError
@@ -66,6 +67,39 @@ def discover(start: Path) -> Path | None:
             if os.path.lexists(candidate):
                 return candidate
     return None
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """Where a run's policy comes from: the file to read and the name reports give it."""
+
+    path: Path
+    label: str
+    pack: str | None = None  # the built-in pack's name; None for a policy file
+
+
+class NoSuchPolicy(LookupError):
+    """The policy named is neither a file nor a built-in pack."""
+
+
+def find_policy(name: str | None, start: Path, name_file: Callable[[Path], str]) -> PolicySource:
+    """The policy a scan (or a checkov check) uses: the file or built-in pack ``name``; without
+    one, the ``.m2m-guard.yaml`` found from ``start`` upward, else the built-in default pack.
+
+    ``name_file`` names a policy file as the reports show it (packs are ``built-in NAME``).
+    """
+    packs = builtin_packs()
+    if name is None:
+        found = discover(start)
+        if found is None:
+            return PolicySource(packs[DEFAULT_PACK], "built-in default", DEFAULT_PACK)
+        return PolicySource(found, name_file(found))
+    # a path that exists is read (and refused if not a regular file), else a pack name
+    if os.path.lexists(name) and (Path(name).is_file() or name not in packs):
+        return PolicySource(Path(name), name_file(Path(name)))
+    if name in packs:
+        return PolicySource(packs[name], f"built-in {name}", name)
+    raise NoSuchPolicy(f"{name}: no such policy file (built-in packs: {', '.join(sorted(packs))})")
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -114,16 +148,7 @@ def _unknown_key(key: object, allowed: list[str]) -> str:
 
 def _shown(value: Any) -> str:
     """A value as a person wrote it in YAML, short."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:56] + "...'"
+    return describe_value(value, "yaml")
 
 
 class _Report:
@@ -264,7 +289,7 @@ def _duration_message(value: Any) -> str:
     n = int(digits)
     # only the readings Cognito accepts as an access-token lifetime: 5 minutes to 1 day
     fits = [
-        f"{n}{unit} ({n} {word}{'' if n == 1 else 's'})"
+        f"{n}{unit} ({plural(n, word)})"
         for unit, size, word in _UNITS
         if MIN_VALID_TTL_SECONDS <= n * size <= MAX_VALID_TTL_SECONDS
     ]

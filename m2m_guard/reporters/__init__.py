@@ -22,9 +22,10 @@ class LineReporter(Protocol):
     def __call__(self, result: RunResult, *, color: bool = False) -> list[str]: ...
 
 
+#: By ``--format`` name, in the order ``--help`` lists them.
 REPORTERS: dict[str, Reporter] = {
-    "sarif": sarif.render,
-    "json": json_report.render,
     "text": text.render,
+    "json": json_report.render,
+    "sarif": sarif.render,
 }
 LINES: dict[str, LineReporter] = {"text": text.lines}

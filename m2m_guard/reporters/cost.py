@@ -30,10 +30,8 @@ from m2m_guard.cost import (
     PoolLine,
     Pricing,
     client_label,
-    count,
-    usd,
 )
-from m2m_guard.model import human_duration, plural
+from m2m_guard.model import human_duration, plural, usd
 from m2m_guard.reporters.safe import csv_text, dump_json, finite, markdown_cell, markdown_code, printable
 
 #: How one format shows a name from the inputs.
@@ -214,9 +212,10 @@ def _savings(report: CostReport, show: Name) -> list[str]:
                 f"{name}: an access-token TTL of {human_duration(plan.ttl_seconds)} brings it under budget"
             )
         if plan.caching_requests >= 1:
+            avoided = plural(plan.caching_requests, "request", grouped=True)
             items.append(
-                f"{name}: caching tokens until they expire avoids {count(plan.caching_requests, 'request')} "
-                f"a month: saves {usd(plan.caching_usd)}"
+                f"{name}: caching tokens until they expire avoids {avoided} a month: "
+                f"saves {usd(plan.caching_usd)}"
             )
         if line.cost.unknown:
             items.append(
@@ -279,7 +278,7 @@ def _footnote(report: CostReport, name: Name) -> str:
         else ""
     )
     return (
-        f"Prices: {pricing.table()}: ${pricing.app_client_month_usd:,.2f} per M2M app client a month, "
+        f"Prices: {pricing.table()}: {usd(pricing.app_client_month_usd)} per M2M app client a month, "
         f"{price}.{caveat} "
         "Projected requests assume one token per access-token lifetime (730 h / TTL), a lower bound "
         "(≥): a total that includes them, or unknown requests, is at least the amount shown."

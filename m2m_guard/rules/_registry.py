@@ -9,7 +9,6 @@ from typing import Any, Literal
 from m2m_guard.model import AppClient, Pool, Violation
 
 Params = Mapping[str, Any]
-ClientRule = Callable[[AppClient, Params], Iterator[Violation]]
 
 
 class PolicyError(Exception):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.cost import PoolCost, client_label, count, pool_cost, savings_plan, usd
-from m2m_guard.model import Undetermined, Violation, human_duration, plural
+from m2m_guard.cost import PoolCost, client_label, pool_cost, savings_plan
+from m2m_guard.model import Undetermined, Violation, human_duration, plural, usd
 from m2m_guard.rules._registry import Params, PoolView, rule
 
 
@@ -21,10 +21,8 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
     if plan.ttl_seconds is not None:
         steps.append(f"raise the access-token TTL to {human_duration(plan.ttl_seconds)} (enough on its own)")
     if plan.caching_requests >= 1:
-        steps.append(
-            f"cache tokens until they expire ({count(plan.caching_requests, 'fewer request')} a month, "
-            f"saves {usd(plan.caching_usd)})"
-        )
+        fewer = plural(plan.caching_requests, "fewer request", grouped=True)
+        steps.append(f"cache tokens until they expire ({fewer} a month, saves {usd(plan.caching_usd)})")
     return steps
 
 

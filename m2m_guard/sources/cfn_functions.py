@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from m2m_guard.model import Unknown
-from m2m_guard.sources.cfn_values import NO_VALUE, SERVERLESS_VAR, as_text, describe, literal, lookup
+from m2m_guard.model import Unknown, describe_value
+from m2m_guard.sources.cfn_values import NO_VALUE, SERVERLESS_VAR, as_text, literal, lookup
 
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
@@ -88,7 +88,7 @@ def _join(t: Resolver, arg: Any) -> Any:
     if isinstance(items, Unknown):
         return items
     if not isinstance(items, list):
-        return Unknown(f"Fn::Join needs a list, not {describe(items)}")
+        return Unknown(f"Fn::Join needs a list, not {describe_value(items, 'cfn')}")
     texts = [as_text(item, "an Fn::Join element") for item in items]
     for text in texts:
         if isinstance(text, Unknown):
@@ -108,7 +108,7 @@ def _select(t: Resolver, arg: Any) -> Any:
     if not (index.strip().isascii() and index.strip().isdigit()):  # int() rejects "²"
         return Unknown(f"Fn::Select index {index[:40]!r} is not a number")
     if not isinstance(items, list):
-        return Unknown(f"Fn::Select needs a list, not {describe(items)}")
+        return Unknown(f"Fn::Select needs a list, not {describe_value(items, 'cfn')}")
     if len(index.strip().lstrip("0")) > 9:  # far past any list (int() refuses over 4300 digits)
         return Unknown(f"Fn::Select index {index.strip()[:40]}... is past the end of the list")
     position = int(index)

@@ -18,10 +18,11 @@ from m2m_guard.model import Unknown
 from m2m_guard.sources.cfn_functions import FUNCTIONS
 from m2m_guard.sources.cfn_values import NO_VALUE, as_text, comparable, intrinsic, literal
 from m2m_guard.sources.document import Document, SourceError
+from m2m_guard.sources.vocabulary import CFN_CLIENT, CFN_POOL, CFN_SERVER
 
-CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
-POOL_TYPE = "AWS::Cognito::UserPool"
-SERVER_TYPE = "AWS::Cognito::UserPoolResourceServer"
+CLIENT_TYPE = CFN_CLIENT
+POOL_TYPE = CFN_POOL
+SERVER_TYPE = CFN_SERVER
 
 #: Evaluation steps allowed per document, on top of one per character of its text: honest
 #: templates need far fewer steps than they have characters, so only shared (aliased) data

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from m2m_guard.model import Unknown
+from m2m_guard.model import Unknown, describe_value
 
 # Serverless Framework variables (``${self:custom.stage}``, ``${opt:stage}``, ``${ssm:/a/b}``,
 # ``${cf(us-east-1):stack.Output}``, ``${file(./x.yml):key}``) are replaced by the framework
@@ -33,20 +33,6 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-def describe(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return "a string"
-    return "null" if value is None else type(value).__name__
-
-
 def as_text(value: object, what: str) -> str | Unknown:
     """A resolved value as CloudFormation would render it inside a string, or why not."""
     if isinstance(value, str):
@@ -59,7 +45,7 @@ def as_text(value: object, what: str) -> str | Unknown:
         return str(value)
     if value is NO_VALUE:
         return Unknown(f"{what} is AWS::NoValue")
-    return Unknown(f"{what} is {describe(value)}, not a string")
+    return Unknown(f"{what} is {describe_value(value, 'cfn')}, not a string")
 
 
 def comparable(value: object) -> str | tuple[object, ...] | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Unknown, m2m_verdict
+from m2m_guard.model import AppClient, Location, Unknown, describe_value, m2m_verdict
 from m2m_guard.sources.cfn_lines import Lines
 from m2m_guard.sources.cfn_pools import PoolRef, Pools
 from m2m_guard.sources.cfn_template import (
@@ -36,7 +36,7 @@ from m2m_guard.sources.cfn_template import (
     Template,
     guarded,
 )
-from m2m_guard.sources.cfn_values import NO_VALUE, describe
+from m2m_guard.sources.cfn_values import NO_VALUE
 from m2m_guard.sources.document import Document
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
 
@@ -137,7 +137,7 @@ def _client(template: Template, pools: Pools, lines: Lines, resource: Resource) 
         if isinstance(props, Unknown):
             reason = props.reason
         else:
-            reason = f"Properties is {describe(props)}, not a mapping"
+            reason = f"Properties is {describe_value(props, 'cfn')}, not a mapping"
         record = normalize({key: Unknown(reason) for key in _RULE_KEYS})
         ref = PoolRef("unknown", reason)
         props = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from m2m_guard.model import Unknown, is_secret_key
+from m2m_guard.model import Unknown, describe_value, is_secret_key
 
 
 class _SecretKeys:
@@ -43,17 +43,6 @@ def drop_secrets(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    short = isinstance(value, (int, float, str)) and len(repr(value)) < 40
-    return repr(value) if short else type(value).__name__
-
-
 def to_int(key: str, value: Any) -> Any:
     if isinstance(value, Unknown):
         return value
@@ -68,7 +57,7 @@ def to_int(key: str, value: Any) -> Any:
         if len(text) > _MAX_DIGITS:  # int() refuses more than 4300 digits
             return Unknown(f"{key} is a number of {len(text)} digits")
         return int(text)
-    return Unknown(f"{key} is {_describe(value)}, not a whole number")
+    return Unknown(f"{key} is {describe_value(value, 'python')}, not a whole number")
 
 
 def to_bool(key: str, value: Any) -> Any:
@@ -76,7 +65,7 @@ def to_bool(key: str, value: Any) -> Any:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    return Unknown(f"{key} is {_describe(value)}, not a boolean")
+    return Unknown(f"{key} is {describe_value(value, 'python')}, not a boolean")
 
 
 def to_str(key: str, value: Any) -> Any:
@@ -84,14 +73,14 @@ def to_str(key: str, value: Any) -> Any:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    return Unknown(f"{key} is {_describe(value)}, not a string")
+    return Unknown(f"{key} is {describe_value(value, 'python')}, not a string")
 
 
 def to_str_tuple(key: str, value: Any) -> Any:
     if isinstance(value, Unknown):
         return value
     if not isinstance(value, (list, tuple)):
-        return Unknown(f"{key} is {_describe(value)}, not a list")
+        return Unknown(f"{key} is {describe_value(value, 'python')}, not a list")
     return tuple(to_str(f"an element of {key}", item) for item in value)
 
 
@@ -99,7 +88,7 @@ def to_units(key: str, value: Any) -> Any:
     if isinstance(value, Unknown):
         return value
     if not isinstance(value, Mapping):
-        return Unknown(f"{key} is {_describe(value)}, not a mapping")
+        return Unknown(f"{key} is {describe_value(value, 'python')}, not a mapping")
     return {
         k: to_str(f"{key}.{k}", v) for k, v in value.items() if isinstance(k, str) and k not in SECRET_KEYS
     }

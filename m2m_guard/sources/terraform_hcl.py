@@ -2,7 +2,7 @@
 
 One folder's ``.tf`` files form a module (as in Terraform); ``aws_cognito_user_pool_client``
 blocks become clients, with the provider attributes renamed to DescribeUserPoolClient keys by
-the same table as the plan source (:data:`terraform_plan.ATTRIBUTE_KEYS`). Files are parsed by
+the same table as the plan source (:data:`vocabulary.ATTRIBUTE_KEYS`). Files are parsed by
 m2m-guard's own HCL parser (:mod:`hcl_syntax`) and expressions evaluated by
 :mod:`terraform_expr`; this module does no I/O: it receives file texts, and module folders
 through a ``read_folder`` callback.
@@ -64,12 +64,13 @@ from m2m_guard.sources.terraform_expr import (
     render,
     unknown_of,
 )
-from m2m_guard.sources.terraform_plan import (
+from m2m_guard.sources.vocabulary import (
     ATTRIBUTE_KEYS,
     BLOCK_ATTRIBUTES,
-    CLIENT_TYPE,
-    POOL_TYPE,
-    SERVER_TYPE,
+    TF_CLIENT,
+    TF_POOL,
+    TF_SERVER,
+    pascal,
 )
 
 #: (display path, text) of one ``.tf`` file.
@@ -185,7 +186,7 @@ class _Module:
             self.calls.setdefault(label, block)
         elif block.type == "resource" and len(block.labels) == 2:
             self.resources.setdefault((block.labels[0], block.labels[1]), block)
-            if block.labels[0] in (CLIENT_TYPE, SERVER_TYPE):
+            if block.labels[0] in (TF_CLIENT, TF_SERVER):
                 self.cognito.append(block)
 
 
@@ -248,7 +249,7 @@ class Loader:
         uncertain: set[str] = set()
         for scope in scopes:
             for block in scope.module.cognito:
-                if block.labels[0] == SERVER_TYPE and scope.exists(block) is not False:
+                if block.labels[0] == TF_SERVER and scope.exists(block) is not False:
                     ref = scope.pool_of(block)
                     if ref.known:
                         identifier = scope.attribute(block, "identifier")
@@ -260,7 +261,7 @@ class Loader:
         clients = []
         for scope in scopes:
             for block in scope.module.cognito:
-                exists = scope.exists(block) if block.labels[0] == CLIENT_TYPE else False
+                exists = scope.exists(block) if block.labels[0] == TF_CLIENT else False
                 if exists is not False:
                     clients.append(scope.client(block, ids, uncertain, exists))
         return clients
@@ -463,9 +464,9 @@ class _Scope:
     def attribute(self, block: _Block, name: str) -> Any:
         """A configured argument of a resource, evaluated in its own context."""
         address = self.address(block)
-        if block.labels[0] == POOL_TYPE and name == "id":
+        if block.labels[0] == TF_POOL and name == "id":
             return _PoolId(address, block, self)
-        if block.labels[0] == SERVER_TYPE and name == "scope_identifiers":
+        if block.labels[0] == TF_SERVER and name == "scope_identifiers":
             return self._cached(("attr", id(block), name), f"{address}.{name}", lambda: self._scopes(block))
         attr = block.attrs.get(name)
         if attr is None or name in _RESOURCE_META:
@@ -540,7 +541,7 @@ class _Scope:
                 raw[key] = Unknown(f"{kind} is set by a dynamic block")
             else:
                 raw[key] = {
-                    _pascal(k): plain(self.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()
+                    pascal(k): plain(self.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()
                 }
             if nested.line is not None:
                 lines[key] = nested.line
@@ -602,7 +603,3 @@ class _Scope:
         if not rest or rest[0][0] != "attr":
             return Unknown(f"{text} is not evaluated")
         return apply(self.attribute(block, rest[0][1]), rest[1:], text)
-
-
-def _pascal(snake: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))

@@ -24,50 +24,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from m2m_guard.model import ABSENT, AppClient, Location, Pool, Unknown
+from m2m_guard.model import ABSENT, AppClient, Location, Pool, Unknown, describe_value
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
+from m2m_guard.sources.vocabulary import (
+    ATTRIBUTE_KEYS,
+    BLOCK_ATTRIBUTES,
+    TF_CLIENT,
+    TF_POOL,
+    TF_SERVER,
+    pascal,
+)
 
-CLIENT_TYPE = "aws_cognito_user_pool_client"
-POOL_TYPE = "aws_cognito_user_pool"
-SERVER_TYPE = "aws_cognito_resource_server"
 AFTER_APPLY = "known after apply"
 #: Provider attributes that hold the secret itself; never read into a record.
 _SECRET_ATTRS = frozenset({"client_secret"})
-
-#: Provider attribute -> DescribeUserPoolClient key. Attributes not listed keep their own name.
-_KEYS = {
-    "name": "ClientName",
-    "id": "ClientId",
-    "user_pool_id": "UserPoolId",
-    "allowed_oauth_flows": "AllowedOAuthFlows",
-    "allowed_oauth_scopes": "AllowedOAuthScopes",
-    "allowed_oauth_flows_user_pool_client": "AllowedOAuthFlowsUserPoolClient",
-    "access_token_validity": "AccessTokenValidity",
-    "id_token_validity": "IdTokenValidity",
-    "refresh_token_validity": "RefreshTokenValidity",
-    "auth_session_validity": "AuthSessionValidity",
-    "token_validity_units": "TokenValidityUnits",
-    "explicit_auth_flows": "ExplicitAuthFlows",
-    "generate_secret": "GenerateSecret",
-    "callback_urls": "CallbackURLs",
-    "logout_urls": "LogoutURLs",
-    "default_redirect_uri": "DefaultRedirectURI",
-    "supported_identity_providers": "SupportedIdentityProviders",
-    "prevent_user_existence_errors": "PreventUserExistenceErrors",
-    "enable_token_revocation": "EnableTokenRevocation",
-    "enable_propagate_additional_user_context_data": "EnablePropagateAdditionalUserContextData",
-    "read_attributes": "ReadAttributes",
-    "write_attributes": "WriteAttributes",
-    "analytics_configuration": "AnalyticsConfiguration",
-    "refresh_token_rotation": "RefreshTokenRotation",
-}
-#: Nested blocks (``max_items = 1`` lists of objects) that the API returns as one object.
-_BLOCKS = frozenset({"token_validity_units", "analytics_configuration", "refresh_token_rotation"})
-# Public names for the Terraform HCL source (terraform_hcl.py), which maps the same provider
-# attributes.
-ATTRIBUTE_KEYS = _KEYS
-BLOCK_ATTRIBUTES = _BLOCKS
 
 _ADDRESS_KEY = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
 _VALUES_KEY = re.compile(r'"values"\s*:')
@@ -75,7 +46,7 @@ _ANY_KEY = re.compile(r'"([A-Za-z0-9_]+)"\s*:')
 _INDEX = r'(\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\])?'
 _NAME = r"([A-Za-z_][A-Za-z0-9_-]*)"
 _MODULE_STEP = re.compile(rf"module\.{_NAME}{_INDEX}\.?")
-_POOL_REF = re.compile(rf"^{POOL_TYPE}\.{_NAME}{_INDEX}")
+_POOL_REF = re.compile(rf"^{TF_POOL}\.{_NAME}{_INDEX}")
 _VAR_REF = re.compile(rf"^var\.{_NAME}")
 _OUTPUT_REF = re.compile(rf"^module\.{_NAME}{_INDEX}\.{_NAME}")
 #: Bound on variable/output hops followed for one reference (cycles cannot occur in valid
@@ -111,7 +82,7 @@ def load(doc: Document) -> list[AppClient]:
     instances = list(_instances(root, f"{section}.root_module"))
     plan.index_pools(instances)
     servers = plan.resource_servers(instances)
-    return [plan.client(inst, servers) for inst in instances if inst.type == CLIENT_TYPE]
+    return [plan.client(inst, servers) for inst in instances if inst.type == TF_CLIENT]
 
 
 # --- the planned_values tree -------------------------------------------------------------------
@@ -174,9 +145,9 @@ def _module_resources(module: Mapping[str, Any], where: str) -> Iterator[_Instan
             raise SourceError(f"{where}.resources[{i}] is not an object")
         rtype = resource.get("type")
         if resource.get("mode", "managed") != "managed" or rtype not in (
-            CLIENT_TYPE,
-            POOL_TYPE,
-            SERVER_TYPE,
+            TF_CLIENT,
+            TF_POOL,
+            TF_SERVER,
         ):
             continue
         address, name = resource.get("address"), resource.get("name")
@@ -341,13 +312,13 @@ class _Plan:
         for match in _ANY_KEY.finditer(self.doc.text, values.end(), end):
             attr = match.group(1)
             if attr in inst.values and attr not in _SECRET_ATTRS:
-                lines.setdefault(_KEYS.get(attr, attr), self.doc.line_at(match.start()))
+                lines.setdefault(ATTRIBUTE_KEYS.get(attr, attr), self.doc.line_at(match.start()))
         return lines
 
     # Pools and resource servers.
     def index_pools(self, instances: list[_Instance]) -> None:
         for inst in instances:
-            if inst.type != POOL_TYPE:
+            if inst.type != TF_POOL:
                 continue
             name, pool_id = inst.values.get("name"), inst.values.get("id")
             pool = _PlannedPool(
@@ -365,7 +336,7 @@ class _Plan:
         found: dict[str, dict[str, None]] = {}
         for inst in instances:
             identifier = inst.values.get("identifier")
-            if inst.type == SERVER_TYPE and isinstance(identifier, str) and identifier:
+            if inst.type == TF_SERVER and isinstance(identifier, str) and identifier:
                 found.setdefault(self.pool_ref(inst).key, {})[identifier] = None
         return {key: tuple(ids) for key, ids in found.items()}
 
@@ -398,7 +369,7 @@ class _Plan:
         for ref in refs:
             pool = _POOL_REF.match(ref)
             if pool:
-                return f"{_prefix(steps)}{POOL_TYPE}.{pool.group(1)}{pool.group(2) or ''}"
+                return f"{_prefix(steps)}{TF_POOL}.{pool.group(1)}{pool.group(2) or ''}"
             var = _VAR_REF.match(ref)
             if var and steps:  # a module input: follow the caller's argument expression
                 parent = self.config.get(tuple(n for n, _ in steps[:-1]))
@@ -471,7 +442,7 @@ def _raw_record(
         is_set = None if expressions is None else attr in expressions
         value = _attribute(attr, values.get(attr), marks.get(attr), is_set, config)
         if value is not ABSENT:
-            raw[_KEYS.get(attr, attr)] = value
+            raw[ATTRIBUTE_KEYS.get(attr, attr)] = value
     if raw.get("GenerateSecret") is None and _has_secret_value(values):
         # An imported client can have a secret while generate_secret is null in state.
         raw["GenerateSecret"] = True
@@ -491,7 +462,7 @@ def _attribute(attr: str, value: Any, mark: Any, is_set: bool | None, config: An
     """
     if mark is True:
         return Unknown(AFTER_APPLY) if is_set is not False else ABSENT
-    if attr in _BLOCKS:
+    if attr in BLOCK_ATTRIBUTES:
         block_config = None if is_set is None else _first_dict(config)
         return _block(attr, value, mark, block_config)
     if isinstance(value, list) and isinstance(mark, list):
@@ -518,7 +489,7 @@ def _block(attr: str, value: Any, mark: Any, config: Mapping[str, Any] | None) -
         return ABSENT
     item = value[0] if isinstance(value, list) else value
     if not isinstance(item, dict):
-        return Unknown(f"{_KEYS.get(attr, attr)} is {_shape(value)}, not a block")
+        return Unknown(f"{ATTRIBUTE_KEYS.get(attr, attr)} is {_shape(value)}, not a block")
     item_mark = _first_dict(mark)
     result: dict[str, Any] = {}
     for key in (*item, *(k for k in item_mark if k not in item)):
@@ -527,31 +498,17 @@ def _block(attr: str, value: Any, mark: Any, config: Mapping[str, Any] | None) -
         if item_mark.get(key) is True:
             if config is not None and key not in config:
                 continue  # not set in the block: the provider default applies
-            result[_pascal(key)] = Unknown(AFTER_APPLY)
+            result[pascal(key)] = Unknown(AFTER_APPLY)
         elif item.get(key) is not None:
-            result[_pascal(key)] = item[key]
+            result[pascal(key)] = item[key]
     return result
 
 
 def _shape(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list without an object"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "a string" if isinstance(value, str) else type(value).__name__
+    return "a list without an object" if isinstance(value, list) else describe_value(value, "kind")
 
 
 def _first_dict(value: Any) -> Mapping[str, Any]:
     if isinstance(value, list):
         value = value[0] if value else None
     return value if isinstance(value, dict) else {}
-
-
-def _pascal(snake: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
-
-
-#: Provider block keys to DescribeUserPoolClient keys (access_token -> AccessToken).
-pascal = _pascal

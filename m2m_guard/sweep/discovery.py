@@ -71,7 +71,6 @@ class RegionInventory:
     errors: list[str] = field(default_factory=list)
     #: Problems that did not (a client deleted between list and describe).
     warnings: list[str] = field(default_factory=list)
-    calls: int = 0
     #: False when not even the user pools could be listed.
     readable: bool = True
     #: When the sweep began reading this account-region (ISO 8601, UTC, to the second): what
@@ -149,16 +148,12 @@ def discover_region(
     out = RegionInventory(account, region, swept_at=now.isoformat().replace("+00:00", "Z"))
     lock = threading.Lock()
 
-    def counted(operation: str, pool: str | None = None) -> Callable[[], None]:
-        def acquire() -> None:
-            limiter.acquire(operation, pool)
-            with lock:
-                out.calls += 1
-
-        return acquire
+    def paced(operation: str, pool: str | None = None) -> Callable[[], None]:
+        """Waits for the turn of one request under the account-region's limits."""
+        return lambda: limiter.acquire(operation, pool)
 
     try:
-        pools = list(_pages(cognito.list_user_pools, "UserPools", counted("ListUserPools"), MaxResults=60))
+        pools = list(_pages(cognito.list_user_pools, "UserPools", paced("ListUserPools"), MaxResults=60))
     except Exception as exc:  # a region we cannot read at all: say why, keep the others going
         out.errors.append(f"cannot list user pools: {error_text(exc)}")
         out.readable = False
@@ -173,7 +168,7 @@ def discover_region(
         listed = _pages(
             cognito.list_user_pool_clients,
             "UserPoolClients",
-            counted("ListUserPoolClients", pool_id),
+            paced("ListUserPoolClients", pool_id),
             UserPoolId=pool_id,
             MaxResults=60,
         )
@@ -181,7 +176,7 @@ def discover_region(
         servers = _pages(
             cognito.list_resource_servers,
             "ResourceServers",
-            counted("ListResourceServers", pool_id),
+            paced("ListResourceServers", pool_id),
             UserPoolId=pool_id,
             MaxResults=50,
         )
@@ -197,7 +192,7 @@ def discover_region(
                 _pages(
                     cognito.list_user_pool_replicas,
                     "UserPoolReplicas",
-                    counted("ListUserPoolReplicas", pool_id),
+                    paced("ListUserPoolReplicas", pool_id),
                     UserPoolId=pool_id,
                 )
             )
@@ -242,7 +237,7 @@ def discover_region(
 
     def describe(item: tuple[str, str]) -> Any:
         pool_id, client_id = item
-        counted("DescribeUserPoolClient", pool_id)()
+        paced("DescribeUserPoolClient", pool_id)()
         response = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
         record, secret = without_secrets(dict(response["UserPoolClient"]))
         record["GenerateSecret"] = secret or has_secret(record)
@@ -255,7 +250,7 @@ def discover_region(
         """Whether an M2M client that describe shows without a secret has one after all, and
         why that cannot be told (None when it can)."""
         try:
-            counted("ListUserPoolClientSecrets", pool_id)()
+            paced("ListUserPoolClientSecrets", pool_id)()
             listed = cognito.list_user_pool_client_secrets(UserPoolId=pool_id, ClientId=client_id)
         except AttributeError:
             return False, "the installed AWS SDK cannot call ListUserPoolClientSecrets; upgrade boto3"

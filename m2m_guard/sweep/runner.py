@@ -71,7 +71,6 @@ class SweepResult:
     #: (account, region or None for account-wide sources) -> usage counts
     usage: dict[tuple[str, str | None], UsageCount] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    calls: int = 0
 
     def counts(self) -> SweepCounts:
         read = [inventory for inventory in self.inventories if inventory.readable]
@@ -218,10 +217,8 @@ def run_sweep(
                 unread = RegionInventory(target.account, region, errors=[aws.error_text(exc)], readable=False)
                 inventory, lookup = unread, None
             out.inventories.append(inventory)
-            out.calls += inventory.calls
             if lookup is not None:
                 out.usage[(target.account, region)] = lookup
-                out.calls += lookup.calls
             if progress:
                 clients = sum(len(p.clients) for p in inventory.pools)
                 progress(
@@ -235,7 +232,6 @@ def run_sweep(
             logs = aws.client(target.session, "logs", log_region, options.endpoint_url)
             count = logs_insights(logs, options.log_group, options.lookback_days)
             out.usage[(target.account, None)] = count
-            out.calls += count.calls
     for (account, scope), count in sorted(out.usage.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         out.problems.extend(Problem(note, False) for note in usage_notes(account, scope, count))
     out.inventories.sort(key=lambda inv: (inv.account, inv.region))

@@ -121,7 +121,6 @@ class UsageCount:
     tallies: dict[str, dict[str, Tally]] = field(default_factory=dict)
     partial: bool = False
     error: str | None = None
-    calls: int = 0
 
     def add(self, region: str, client_id: str, status: Any, count: int = 1) -> None:
         self.tallies.setdefault(region, {}).setdefault(client_id, Tally()).add(status, count)
@@ -206,11 +205,9 @@ def logs_insights(
             queryString=INSIGHTS_QUERY,
             limit=INSIGHTS_ROWS,
         )
-        result.calls += 1
         deadline = now() + timeout
         while True:
             response = logs.get_query_results(queryId=query["queryId"])
-            result.calls += 1
             status = response.get("status")
             if status == "Complete":
                 break
@@ -266,7 +263,6 @@ def lookup_events(
         for _ in range(max_pages):
             throttle()
             page = cloudtrail.lookup_events(**kwargs)
-            result.calls += 1
             for event in page.get("Events", []):
                 try:
                     detail = json.loads(event.get("CloudTrailEvent") or "")

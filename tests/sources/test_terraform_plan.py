@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.model import AppClient, Location, Pool, Unknown
-from m2m_guard.sources import SOURCES, load, parse, terraform_plan
+from m2m_guard.sources import SOURCES, load, parse, terraform_plan, vocabulary
 from m2m_guard.sources.document import SourceError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "terraform"
@@ -494,7 +494,7 @@ def test_state_output_is_read_from_values() -> None:
 def test_lines_point_at_the_address_and_at_each_attribute_in_planned_values(path: str) -> None:
     text = fixture_text(path)
     lines = text.splitlines()
-    keys = {v: k for k, v in terraform_plan._KEYS.items()}
+    keys = {v: k for k, v in vocabulary.ATTRIBUTE_KEYS.items()}
     for client in load_text(path, text):
         assert client.location.line is not None
         assert f'"address": {json.dumps(client.location.address)}' in lines[client.location.line - 1]

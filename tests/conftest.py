@@ -40,6 +40,15 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch git work tree as the working directory: paths in reports are relative to it.
+    Test modules that need files in it define their own ``repo``."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def no_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a sweep starts: for the checks that must stop a run before it does."""
     import m2m_guard.sweep.runner as runner

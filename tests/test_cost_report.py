@@ -212,13 +212,6 @@ Resources:
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_an_observed_total_is_exact_and_one_client_is_singular(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

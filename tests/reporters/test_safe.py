@@ -211,13 +211,6 @@ def test_cost_numbers_that_are_not_finite_are_null_in_json_and_empty_in_csv() ->
 BROKEN = "Resources:\n  C:\n    Type: AWS::Cognito::UserPoolClient\n   x: [\n"
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.parametrize("command", ["scan", "cost"])
 def test_stderr_notifications_show_file_names_escaped(
     repo: Path, capsys: pytest.CaptureFixture[str], command: str

@@ -29,7 +29,7 @@ from m2m_guard import __version__
 if TYPE_CHECKING:  # the modules load lazily, so that `--version` stays instant
     from m2m_guard.model import RunResult
     from m2m_guard.policy import Policy
-    from m2m_guard.usage import UsageData
+    from m2m_guard.usage_file import UsageData
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_CRASH = 0, 1, 2, 3
 FAIL_ON = ("error", "warning", "note", "never")
@@ -126,7 +126,7 @@ def _run_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Polic
 def _load_usage(path: str | None) -> UsageData | None:
     if path is None:
         return None
-    from m2m_guard.usage import UsageError, parse_usage
+    from m2m_guard.usage_file import UsageError, parse_usage
 
     try:
         return parse_usage(path, _read_text(path, "usage file"))

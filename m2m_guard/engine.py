@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from m2m_guard.cost import CostReport, PoolLine, pool_cost, savings_plan
 from m2m_guard.model import (
     AppClient,
+    Category,
     Coverage,
     Finding,
     Location,
@@ -25,7 +26,7 @@ from m2m_guard.model import (
 )
 from m2m_guard.policy import Policy, RuleConfig, Waiver
 from m2m_guard.rules import PoolView
-from m2m_guard.usage import UsageData
+from m2m_guard.usage_file import UsageData
 
 
 def fingerprint(*parts: str | None) -> str:
@@ -270,7 +271,7 @@ def evaluate(
     today: dt.date,
     usage: UsageData | None = None,
     notifications: Sequence[Notification] = (),
-    category: str = "iac",
+    category: Category = "iac",
     tool_version: str = "0.0.0",
     read: Coverage | None = None,
     working_dir: str = ".",

@@ -305,6 +305,11 @@ def parse_arn(arn: str) -> LiveArn | None:
     return None
 
 
+#: What a run evaluated: files (infrastructure as code) or live accounts; SARIF
+#: ``automationDetails.id`` is ``m2m-guard/<category>/`` unless the user names the analysis.
+Category = Literal["iac", "live"]
+
+
 @dataclass(frozen=True, slots=True)
 class Pool:
     """The user pool a client belongs to.
@@ -324,6 +329,51 @@ class Pool:
     location: Location | None = None
     resource_servers: tuple[str, ...] | None = None
     name: str | None = None
+
+    # Every source builds its pools with these, so that one pool has one key whichever input
+    # names it, and an unknown pool never groups with another.
+    @classmethod
+    def of_id(
+        cls,
+        pool_id: str,
+        names: Iterable[str] = (),
+        *,
+        location: Location | None = None,
+        resource_servers: tuple[str, ...] | None = None,
+        name: str | None = None,
+    ) -> Pool:
+        """A pool named by its literal id (``us-east-1_Ab12``): the same pool in every input."""
+        return cls(pool_id, pool_id, _unique((pool_id, *names)), location, resource_servers, name)
+
+    @classmethod
+    def defined(
+        cls,
+        path: str,
+        ref: str,
+        names: Iterable[str] = (),
+        *,
+        label: str | None = None,
+        location: Location | None = None,
+        resource_servers: tuple[str, ...] | None = None,
+    ) -> Pool:
+        """A pool known by what one file calls it (a logical id, a parameter, an address): the
+        same pool for every client of that file that refers to it, none in another file."""
+        return cls(f"{path}#{ref}", label or ref, _unique(names), location, resource_servers)
+
+    @classmethod
+    def imported(cls, export: str, resource_servers: tuple[str, ...] | None = None) -> Pool:
+        """A pool id read from a CloudFormation export: the same pool wherever it is imported."""
+        return cls(f"import:{export}", f"import {export}", (export,), None, resource_servers)
+
+    @classmethod
+    def unknown(cls, path: str, owner: str, why: str) -> Pool:
+        """A pool that cannot be told: its own, keyed by the client (``owner``) that names it,
+        so that it is never merged with another pool."""
+        return cls(f"{path}#{owner}:pool", f"unknown user pool ({why})")
+
+
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,7 +624,7 @@ class RunResult:
     findings: tuple[Finding, ...]
     notifications: tuple[Notification, ...] = ()
     #: ``iac`` for scans of files, ``live`` for sweeps; SARIF automationDetails and merge use it.
-    category: str = "iac"
+    category: Category = "iac"
     #: SARIF ``automationDetails.id`` when the user names the analysis (``--category``), else
     #: ``m2m-guard/<category>/``.
     automation_id: str | None = None

@@ -10,7 +10,7 @@ import pytest
 
 from m2m_guard.policy import load_policy
 from m2m_guard.rules import RULES
-from m2m_guard.usage import parse_usage
+from m2m_guard.usage_file import parse_usage
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

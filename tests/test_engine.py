@@ -9,7 +9,7 @@ from typing import Any
 from m2m_guard.engine import blocking_field, cost_report, evaluate
 from m2m_guard.model import AppClient, Coverage, Location, Pool, Severity, Tally, Unknown
 from m2m_guard.policy import load_policy
-from m2m_guard.usage import UsageData
+from m2m_guard.usage_file import UsageData
 
 TODAY = dt.date(2026, 11, 21)
 POOL = Pool(

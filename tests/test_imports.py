@@ -18,13 +18,13 @@ PACKAGE = ROOT / "m2m_guard"
 ALLOWED = {
     "model": set(),
     "cost": {"model"},
-    "usage": {"model"},
+    "usage_file": {"model"},
     "rules": {"model", "cost", "rules"},
     "sources": {"model", "sources"},
     "reporters": {"model", "reporters", "cost"},
     # the policy loader reads YAML with the same safe, line-marking parser as the sources
     "policy": {"model", "cost", "rules", "policy", "sources.document"},
-    "engine": {"model", "policy", "rules", "usage", "cost"},
+    "engine": {"model", "policy", "rules", "usage_file", "cost"},
     "inputs": {"model", "sources"},
     "merge": set(),
     # the live sweep talks to AWS; it hands the cli redacted inventories, nothing else (it

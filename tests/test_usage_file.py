@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from m2m_guard.cli import main
-from m2m_guard.usage import UsageError, parse_usage
+from m2m_guard.usage_file import UsageError, parse_usage
 
 MISSING_WINDOW = (
     "u.json:1: (top level): 'window_days' is missing "

@@ -10,7 +10,7 @@ from m2m_guard.policy.loader import (
     find_policy,
     load_policy,
 )
-from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
+from m2m_guard.policy.model import Policy, RuleConfig, Selector, Waiver
 from m2m_guard.policy.schema import build_schema
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any
 
 from m2m_guard.cost import PRICING_KEYS, Pricing, Tier
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, Severity, describe_value, plural
-from m2m_guard.policy.policyset import Policy, RuleConfig, Selector, Waiver
+from m2m_guard.policy.model import Policy, RuleConfig, Selector, Waiver
 from m2m_guard.policy.schema import DATE_PATTERN, DURATION_PATTERN, ID_PATTERN, build_schema
 from m2m_guard.rules import RULES, PolicyError
 from m2m_guard.sources.document import SourceError, parse

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from m2m_guard.sweep.aws import without_secrets
+from m2m_guard.sweep.cloudtrail import ClientUsage
 from m2m_guard.sweep.discovery import RegionInventory
-from m2m_guard.sweep.usage import ClientUsage
 
 FORMAT_KEY = "m2mGuardInventory"
 FORMAT_VERSION = 1

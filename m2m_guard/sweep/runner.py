@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m2m_guard.sweep import accounts, aws
-from m2m_guard.sweep.discovery import RegionInventory, discover_region
-from m2m_guard.sweep.ratelimit import RegionLimiter, TokenBucket
-from m2m_guard.sweep.usage import (
+from m2m_guard.sweep.cloudtrail import (
     ClientUsage,
     UsageCount,
     client_usage,
@@ -19,6 +17,8 @@ from m2m_guard.sweep.usage import (
     lookup_events,
     usage_notes,
 )
+from m2m_guard.sweep.discovery import RegionInventory, discover_region
+from m2m_guard.sweep.ratelimit import RegionLimiter, TokenBucket
 
 #: CloudTrail LookupEvents allows 2 requests per second per account and region.
 LOOKUP_RPS = 2.0
@@ -86,7 +86,7 @@ class SweepResult:
 
     def usage_for(self, account: str, region: str, client_id: str) -> ClientUsage:
         """Successful token requests of one client, and the source, preferring Logs Insights over
-        LookupEvents (see m2m_guard/sweep/usage.py).
+        LookupEvents (see m2m_guard/sweep/cloudtrail.py).
 
         ``requests`` is None when no source covers the client, or the covering ones cannot prove
         a client unused (they stopped early, or some events name no client) and never saw it

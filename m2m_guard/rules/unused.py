@@ -9,7 +9,7 @@ from m2m_guard.model import AppClient, Undetermined, Violation, token_blockers
 from m2m_guard.rules._registry import Params, rule
 
 #: The auth flow of GetClientToken, whose requests are not the CloudTrail ``Token_POST`` events
-#: the sweep counts (see m2m_guard/sweep/usage.py).
+#: the sweep counts (see m2m_guard/sweep/cloudtrail.py).
 TOKEN_API_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
 
 

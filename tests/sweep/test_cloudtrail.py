@@ -26,8 +26,7 @@ from botocore.stub import Stubber
 
 from m2m_guard.cli import main
 from m2m_guard.sweep import aws
-from m2m_guard.sweep.runner import SweepResult
-from m2m_guard.sweep.usage import (
+from m2m_guard.sweep.cloudtrail import (
     INSIGHTS_QUERY,
     NO_VALUE,
     ClientUsage,
@@ -37,6 +36,7 @@ from m2m_guard.sweep.usage import (
     lookup_events,
     token_request,
 )
+from m2m_guard.sweep.runner import SweepResult
 from tests.sweep.support import ACCOUNT, Hooks, cognito, inventory, m2m, pool, sweep, token_auth
 
 NOW = 1_790_000_000.0  # a fixed "now" for the request windows

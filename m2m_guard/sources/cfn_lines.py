@@ -1,12 +1,12 @@
 """Line numbers of resources and their properties, for findings and budget errors.
 
 YAML documents carry them: the parser marks every mapping and key (document.LineDict). JSON
-documents do not (json.loads keeps none), so there they are found by searching the text.
+documents do not (json.loads keeps none), so there they are found by searching the text
+(m2m_guard/sources/json_keys.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,18 +45,18 @@ class _JsonLines:
 
     def __init__(self, doc: Document, resources: list[Resource]) -> None:
         self.doc = doc
-        text = doc.text
-        start = doc.json_key_offset("Resources") or 0
+        keys = doc.keys
+        start = keys.find("Resources") or 0
         self.offsets: dict[str, int] = {}
         for resource in resources:
-            found = _key_offset(text, resource.logical_id, start, len(text))
+            found = keys.find(resource.logical_id, start)
             if found is not None:
                 self.offsets[resource.logical_id] = found
                 start = found + 1
         ordered = sorted(self.offsets.values())
         # Each resource's text ends where the next one found begins. Not strict: none may be
         # found (a logical id written with escapes, ``"\u00e9"``, is not searched that way).
-        self.ends = dict(zip(ordered, [*ordered[1:], len(text)], strict=False))
+        self.ends = dict(zip(ordered, [*ordered[1:], len(doc.text)], strict=False))
 
     def resource_line(self, logical_id: str) -> int | None:
         offset = self.offsets.get(logical_id)
@@ -66,29 +66,14 @@ class _JsonLines:
         offset = self.offsets.get(logical_id)
         if offset is None:
             return {}
-        end = self.ends[offset]
-        start = _key_offset(self.doc.text, "Properties", offset, end)
+        keys, end = self.doc.keys, self.ends[offset]
+        start = keys.find("Properties", offset, end)
         if start is None:
             return {}
         lines: dict[str, int] = {}
         for name in names:
-            found = _key_offset(self.doc.text, name, start, end)
+            found = keys.find(name, start, end)
             if found is not None:
                 lines[name] = self.doc.line_at(found)
                 start = found + 1
         return lines
-
-
-def _key_offset(text: str, key: str, start: int, end: int) -> int | None:
-    """Offset of the next ``"key":`` between start and end (str.find, no regex per key)."""
-    needle = f'"{key}"' if key.isalnum() else json.dumps(key, ensure_ascii=False)
-    while True:
-        found = text.find(needle, start, end)
-        if found < 0:
-            return None
-        after = found + len(needle)
-        while after < end and text[after] in " \t\r\n":
-            after += 1
-        if after < end and text[after] == ":":
-            return found
-        start = found + 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from m2m_guard.model import Location, Pool
 from m2m_guard.sources.cfn_lines import Lines
@@ -20,7 +20,7 @@ from m2m_guard.sources.cfn_values import as_text, get_att_target, intrinsic
 class PoolRef:
     """What a ``UserPoolId`` expression points at; equal refs mean the same pool."""
 
-    kind: str  # "resource" | "param" | "literal" | "import" | "unknown"
+    kind: Literal["resource", "param", "literal", "import", "unknown"]
     name: str  # logical id, parameter name, pool id, export name, or the reason
 
 
@@ -76,8 +76,7 @@ class Pools:
 
     def pool(self, ref: PoolRef, client_id: str) -> Pool:
         if ref.kind == "unknown":
-            path = self.template.path
-            return Pool(key=f"{path}#{client_id}:pool", label=f"unknown user pool ({ref.name})")
+            return Pool.unknown(self.template.path, client_id, ref.name)
         if ref not in self._pools:
             self._pools[ref] = self._make_pool(ref)
         return self._pools[ref]
@@ -95,14 +94,13 @@ class Pools:
                     names += (pool_name,)
             location = Location(path, self.lines.resource(resource), logical_id=ref.name)
             # The template defines this pool, so its servers here are all it is known to have.
-            return Pool(f"{path}#{ref.name}", ref.name, names, location, servers or ())
+            return Pool.defined(path, ref.name, names, location=location, resource_servers=servers or ())
         if ref.kind == "param":
-            key, label = f"{path}#param:{ref.name}", f"parameter {ref.name}"
-        elif ref.kind == "import":
-            key, label = f"import:{ref.name}", f"import {ref.name}"
-        else:
-            key, label = ref.name, ref.name
-        return Pool(key, label, (ref.name,), None, servers)
+            label = f"parameter {ref.name}"
+            return Pool.defined(path, f"param:{ref.name}", (ref.name,), label=label, resource_servers=servers)
+        if ref.kind == "import":
+            return Pool.imported(ref.name, servers)
+        return Pool.of_id(ref.name, resource_servers=servers)
 
     def _servers(self) -> dict[PoolRef, tuple[str, ...]]:
         """Resource server identifiers by pool, in template order; computed on first use."""

@@ -25,8 +25,6 @@ https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_
 from __future__ import annotations
 
 import bisect
-import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -37,9 +35,6 @@ from m2m_guard.sources.normalize import SECRET_KEYS, normalize
 _HINT_KEYS = ("AllowedOAuthFlows", "ExplicitAuthFlows", "AccessTokenValidity", "ClientName")
 #: All that a list-user-pool-clients entry holds.
 _SUMMARY_KEYS = frozenset({"ClientId", "UserPoolId", "ClientName"})
-#: ``"ClientId":`` and, when it is a string, its value (group 1).
-_CLIENT_ID_VALUE = re.compile(r'"ClientId"\s*:\s*("(?:[^"\\]|\\.)*")?')
-_ANY_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
 
 def matches(data: Any) -> bool:
@@ -122,7 +117,7 @@ class _Shared:
     def pool(self, pool_id: str) -> Pool:
         pool = self.pools.get(pool_id)
         if pool is None:
-            pool = Pool(key=pool_id, label=pool_id, names=(pool_id,))
+            pool = Pool.of_id(pool_id)
             if len(self.pools) < self.LIMIT:
                 self.pools[pool_id] = pool
         return pool
@@ -173,7 +168,7 @@ def _client(
     if isinstance(pool_id, str) and pool_id:
         pool = shared.pool(pool_id)
     else:
-        pool = Pool(key=f"{doc.path}#{client_id}:pool", label="unknown user pool (UserPoolId missing)")
+        pool = Pool.unknown(doc.path, client_id, "UserPoolId missing")
     return AppClient(
         record=record,
         location=Location(doc.path, line, client_id=client_id),
@@ -189,8 +184,8 @@ class _Locator:
     YAML documents carry key lines (LineDict). In JSON text every ``"ClientId": ...`` is found
     in one pass of one pattern; each client takes the next one holding its id, and the keys of
     its object are those between its neighbours' (those written before ``ClientId``: the last
-    one of each name; after it: the first). Line numbers come from a cursor that counts the
-    newlines it moves over, so no index of every line is built.
+    one of each name; after it: the first), found with the document's key index
+    (m2m_guard/sources/json_keys.py).
     """
 
     def __init__(self, doc: Document) -> None:
@@ -199,8 +194,6 @@ class _Locator:
         self._anchors: list[tuple[int, int, str | None]] | None = None  # (start, end, id)
         self._next = 0  # index of the first anchor after the cursor
         self._by_id: dict[str, list[int]] | None = None  # id -> anchor indexes, on a miss only
-        self._line_offset = 0
-        self._line = 1
         #: ((start, end), last offset of each key) of the text after the previous ClientId
         self._gap: tuple[tuple[int, int], dict[str, int]] | None = None
         self._needles: dict[Any, str] = {}  # key -> '"key":'
@@ -219,12 +212,12 @@ class _Locator:
         stop = anchors[index + 1][0] if index + 1 < len(anchors) else len(self.doc.text)
         if self._on_one_line(raw, min(self.cursor, start), start, end, stop):
             self.cursor, self._gap = end, None
-            return self._line_at(start), {}  # every key on the ClientId's line
+            return self.doc.line_at(start), {}  # every key on the ClientId's line
         if self._gap is not None and self._gap[0] == (self.cursor, start):
             before = self._gap[1]  # the text between two ClientIds, read once for both
         else:
-            before = _key_offsets(self.doc.text, min(self.cursor, start), start)[1]
-        after, last = _key_offsets(self.doc.text, end, stop)
+            before = self.doc.keys.first_and_last(min(self.cursor, start), start)[1]
+        after, last = self.doc.keys.first_and_last(end, stop)
         self._gap = ((end, stop), last)
         self.cursor = end
         offsets = {"ClientId": start}
@@ -234,7 +227,9 @@ class _Locator:
                 found = after
             elif isinstance(key, str) and key in found:
                 offsets[key] = found[key]
-        lines = {key: self._line_at(offset) for key, offset in sorted(offsets.items(), key=lambda kv: kv[1])}
+        lines = {
+            key: self.doc.line_at(offset) for key, offset in sorted(offsets.items(), key=lambda kv: kv[1])
+        }
         return lines["ClientId"], lines
 
     def _on_one_line(self, raw: Mapping[str, Any], low: int, start: int, end: int, stop: int) -> bool:
@@ -262,10 +257,7 @@ class _Locator:
 
     def _all_anchors(self) -> list[tuple[int, int, str | None]]:
         if self._anchors is None:
-            self._anchors = [
-                (m.start(), m.end(), _json_string(m.group(1)) if m.group(1) is not None else None)
-                for m in _CLIENT_ID_VALUE.finditer(self.doc.text)
-            ]
+            self._anchors = [(start, end, value) for value, start, end in self.doc.keys.pairs("ClientId")]
         return self._anchors
 
     def _find_client_id(self, client_id: str) -> int | None:
@@ -287,43 +279,3 @@ class _Locator:
             return None
         later = bisect.bisect_left(candidates, self._next)
         return candidates[later] if later < len(candidates) else candidates[0]
-
-    def _line_at(self, offset: int) -> int:
-        """1-based line of ``offset``, counted from the last offset asked about (the offsets of
-        one client are near each other, and clients come in text order)."""
-        text = self.doc.text
-        if offset >= self._line_offset:
-            newlines = text.count("\n", self._line_offset, offset)
-        else:
-            newlines = -text.count("\n", offset, self._line_offset)
-        if newlines:  # else the same int object: a one-line client's keys share it
-            self._line += newlines
-        self._line_offset = offset
-        return self._line
-
-
-def _json_string(token: str) -> str | None:
-    """The value of a JSON string token (with its quotes)."""
-    if "\\" not in token:
-        return token[1:-1]
-    try:
-        value = json.loads(token)
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _key_offsets(text: str, start: int, end: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Offsets of each ``"key":`` in [start, end): the first one of each name (keys after a
-    ClientId, in its object) and the last one (keys before the next ClientId, in its object)."""
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for match in _ANY_KEY.finditer(text, start, max(start, end)):
-        raw = match.group(1)
-        key = raw if "\\" not in raw else _json_string(f'"{raw}"')
-        if key is None:
-            continue
-        offset = match.start()
-        first.setdefault(key, offset)
-        last[key] = offset
-    return first, last

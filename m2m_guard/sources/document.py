@@ -13,7 +13,6 @@ hostile input:
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import json
 import re
@@ -22,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from m2m_guard.sources.json_keys import KeyIndex
 from m2m_guard.sources.normalize import SECRET_KEYS
 
 try:  # libyaml is several times faster; the pure-Python parser is the fallback.
@@ -275,22 +275,18 @@ class Document:
     text: str
     data: Any
     is_json: bool
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _keys: KeyIndex | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> KeyIndex:
+        """Where the keys of a JSON text are (m2m_guard/sources/json_keys.py)."""
+        if self._keys is None:
+            self._keys = KeyIndex(self.text)
+        return self._keys
 
     def line_at(self, offset: int) -> int:
         """1-based line number of a character offset."""
-        if not self._line_starts:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        return bisect.bisect_right(self._line_starts, offset)
-
-    def find(self, pattern: str, start: int = 0, end: int | None = None) -> int | None:
-        """Offset of the first match of a regex in the text, or None."""
-        match = re.compile(pattern).search(self.text, start, len(self.text) if end is None else end)
-        return match.start() if match else None
-
-    def json_key_offset(self, key: str, start: int = 0) -> int | None:
-        """Offset of the next ``"key":`` in a JSON text (for line numbers of JSON documents)."""
-        return self.find(re.escape(json.dumps(key)) + r"\s*:", start)
+        return self.keys.line(offset)
 
 
 def parse(path: str, text: str) -> Document:

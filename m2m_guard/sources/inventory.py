@@ -15,8 +15,7 @@ later one on the command line, or in the walk of a folder) wins.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,67 +96,91 @@ def _when(text: str) -> dt.datetime:
 
 def _line(doc: Document, key: str, value: str, start: int) -> tuple[int | None, int]:
     """Line of ``"key": "value"`` at or after ``start``, and where to search next."""
-    offset = doc.find(re.escape(f'"{key}": "{value}"'), start)
+    offset = doc.keys.find_pair(key, value, start)
     if offset is None:
         return None, start
     return doc.line_at(offset), offset + 1
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The ``usage`` block of an inventory: token requests per client over a window."""
+
+    #: ``windowDays`` as written (checked with the count: usage_in_bounds).
+    window: object
+    requests: Mapping[str, Any]
+    #: Whether a zero proves that no request succeeded (see ZEROS_TRUSTED_FROM).
+    zeros_trusted: bool
+    source: str
+
+    @classmethod
+    def read(cls, usage: Any) -> _Counts:
+        usage = usage if isinstance(usage, dict) else {}
+        version = usage.get("countVersion")
+        requests = usage.get("tokenRequests")
+        return cls(
+            window=usage.get("windowDays") or 0,
+            requests=requests if isinstance(requests, dict) else {},
+            zeros_trusted=isinstance(version, int) and version >= ZEROS_TRUSTED_FROM,
+            source="; ".join(usage.get("sources") or []) or "usage data",
+        )
+
+    def of(self, client_id: str) -> Usage | None:
+        count = self.requests.get(client_id)
+        if count == 0 and not self.zeros_trusted:
+            return None
+        # a saved sweep is a file like any other: numbers out of bounds are unknown usage
+        window = self.window
+        if isinstance(count, int) and isinstance(window, (int, float)) and usage_in_bounds(count, window):
+            return Usage(count, float(window), self.source)
+        return None
 
 
 def load(doc: Document) -> list[AppClient]:
     data = doc.data
     if data.get(FORMAT_KEY) != 1 or not isinstance(data.get("userPools"), list):
         raise SourceError("not an m2m-guard inventory of format 1")
-    usage = data.get("usage") or {}
-    window = usage.get("windowDays") or 0
-    requests = usage.get("tokenRequests") or {}
-    count_version = usage.get("countVersion")
-    zeros_trusted = isinstance(count_version, int) and count_version >= ZEROS_TRUSTED_FROM
-    source = "; ".join(usage.get("sources") or []) or "usage data"
+    counts = _Counts.read(data.get("usage"))
     clients: list[AppClient] = []
     cursor = 0
     for pool in data["userPools"]:
-        if not isinstance(pool, dict) or not isinstance(pool.get("Id"), str):
-            continue
-        pool_line, cursor = _line(doc, "Id", pool["Id"], cursor)
-        arn = pool.get("Arn") if isinstance(pool.get("Arn"), str) else None
-        names = tuple(n for n in (pool["Id"], pool.get("Name"), arn) if isinstance(n, str) and n)
-        identity = Pool(
-            key=pool["Id"],
-            label=pool["Id"],
-            names=names,
-            location=Location(doc.path, pool_line, pool_id=pool["Id"], arn=arn),
-            resource_servers=tuple(s for s in pool.get("ResourceServers") or [] if isinstance(s, str)),
-            name=pool["Name"] if isinstance(pool.get("Name"), str) and pool["Name"] else None,
-        )
-        # M2M clients the sweep could not tell have a secret (m2m_guard/sweep/discovery.py).
-        secret_unknown = pool.get("SecretUnknown")
-        if not isinstance(secret_unknown, dict):
-            secret_unknown = {}
-        for raw in pool.get("AppClients") or []:
-            if not isinstance(raw, dict) or not isinstance(raw.get("ClientId"), str):
-                continue
-            client_id = raw["ClientId"]
-            line, cursor = _line(doc, "ClientId", client_id, cursor)
-            count = requests.get(client_id)
-            if count == 0 and not zeros_trusted:
-                count = None
-            record = normalize(raw)
-            why = secret_unknown.get(client_id)
-            if isinstance(why, str) and record.get("GenerateSecret") is not True:
-                record["GenerateSecret"] = Unknown(f"the sweep could not tell whether it has a secret: {why}")
-            clients.append(
-                AppClient(
-                    record=record,
-                    location=Location(
-                        doc.path, line, client_id=client_id, arn=f"{arn}/client/{client_id}" if arn else None
-                    ),
-                    pool=identity,
-                    # a saved sweep is a file like any other: numbers out of bounds are unknown usage
-                    usage=(
-                        Usage(count, float(window), source)
-                        if isinstance(count, int) and usage_in_bounds(count, window)
-                        else None
-                    ),
-                )
-            )
+        if isinstance(pool, dict) and isinstance(pool.get("Id"), str):
+            cursor = _pool_clients(doc, pool, counts, cursor, clients)
     return clients
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _pool_clients(
+    doc: Document, pool: Mapping[str, Any], counts: _Counts, cursor: int, out: list[AppClient]
+) -> int:
+    """Append the clients of one pool entry to ``out``; returns where to search next."""
+    pool_id, arn, name = pool["Id"], _text(pool, "Arn"), _text(pool, "Name")
+    pool_line, cursor = _line(doc, "Id", pool_id, cursor)
+    identity = Pool.of_id(
+        pool_id,
+        tuple(n for n in (name, arn) if n),
+        location=Location(doc.path, pool_line, pool_id=pool_id, arn=arn),
+        resource_servers=tuple(s for s in pool.get("ResourceServers") or [] if isinstance(s, str)),
+        name=name,
+    )
+    # M2M clients the sweep could not tell have a secret (m2m_guard/sweep/discovery.py).
+    secret_unknown = pool.get("SecretUnknown")
+    if not isinstance(secret_unknown, dict):
+        secret_unknown = {}
+    for raw in pool.get("AppClients") or []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("ClientId"), str):
+            continue
+        client_id = raw["ClientId"]
+        line, cursor = _line(doc, "ClientId", client_id, cursor)
+        record = normalize(raw)
+        why = secret_unknown.get(client_id)
+        if isinstance(why, str) and record.get("GenerateSecret") is not True:
+            record["GenerateSecret"] = Unknown(f"the sweep could not tell whether it has a secret: {why}")
+        client_arn = f"{arn}/client/{client_id}" if arn else None
+        location = Location(doc.path, line, client_id=client_id, arn=client_arn)
+        out.append(AppClient(record=record, location=location, pool=identity, usage=counts.of(client_id)))
+    return cursor

@@ -1,6 +1,6 @@
 """HCL template text: escapes, ``<<-`` indentation, ``~`` strip markers, directive nesting.
 
-:mod:`hcl_syntax` reads a template as a flat list (literal text as written, interpolations, and
+:mod:`hcl_expressions` reads a template as a flat list (literal text as written, interpolations, and
 ``%{...}`` markers); :func:`assemble` turns that list into the parts of an
 :class:`~m2m_guard.sources.hcl_ast.Template`, in the order HCL applies the rules: heredoc
 indentation first, then strip markers, then escapes, then ``%{if}``/``%{for}`` nesting.
@@ -109,53 +109,75 @@ def _strip(flat: Flat, strips: list[tuple[bool, bool]]) -> None:
             flat[i + 1] = str(flat[i + 1]).lstrip(_WHITESPACE)
 
 
+#: An open ``%{if}`` or ``%{for}``: its marker, the parts before it, and the parts of an ``if``'s
+#: "then" once its ``%{else}`` has been seen (None before).
+_Open = tuple[Directive, list[ast.TemplatePart], list[ast.TemplatePart] | None]
+
+
 def _nest(flat: Flat) -> tuple[ast.TemplatePart, ...]:
     """Match ``%{if}``/``%{else}``/``%{endif}`` and ``%{for}``/``%{endfor}`` into nodes."""
-    # Each open directive: (its marker, parts before it, parts of its "then", seen else?).
-    stack: list[tuple[Directive, list[ast.TemplatePart], list[ast.TemplatePart] | None]] = []
-    parts: list[ast.TemplatePart] = []
+    stack: list[_Open] = []
+    parts: list[ast.TemplatePart] = []  # the parts of the innermost open directive
     for item in flat:
         if isinstance(item, str):
-            if not item:
-                continue
-            last = parts[-1] if parts else None
-            if isinstance(last, str):  # text either side of a directive that was stripped away
-                parts[-1] = last + item
-            else:
-                parts.append(item)
+            _add_text(parts, item)
         elif isinstance(item, ast.Interpolation):
             parts.append(item)
-        elif item.name in ("if", "for"):
-            stack.append((item, parts, None))
-            parts = []
-        elif item.name == "else":
-            if not stack or stack[-1][0].name != "if" or stack[-1][2] is not None:
-                raise SourceError("invalid HCL: %{else} without a matching %{if}", item.line)
-            opened, outer, _ = stack.pop()
-            stack.append((opened, outer, parts))
-            parts = []
         else:
-            wanted = "if" if item.name == "endif" else "for"
-            if not stack or stack[-1][0].name != wanted:
-                raise SourceError(
-                    f"invalid HCL: %{{{item.name}}} without a matching %{{{wanted}}}", item.line
-                )
-            opened, outer, then = stack.pop()
-            assert opened.expr is not None
-            node: ast.TemplatePart
-            if wanted == "if":
-                node = ast.TemplateIf(
-                    opened.expr,
-                    tuple(then if then is not None else parts),
-                    tuple(parts if then is not None else ()),
-                    opened.line,
-                )
-            else:
-                node = ast.TemplateFor(opened.key, opened.value, opened.expr, tuple(parts), opened.line)
-            outer.append(node)
-            parts = outer
+            parts = _MARKERS[item.name](item, stack, parts)
     if stack:
         opened = stack[-1][0]
         closer = "endif" if opened.name == "if" else "endfor"
         raise SourceError(f"invalid HCL: %{{{opened.name}}} without %{{{closer}}}", opened.line)
     return tuple(parts)
+
+
+def _add_text(parts: list[ast.TemplatePart], text: str) -> None:
+    if not text:
+        return
+    last = parts[-1] if parts else None
+    if isinstance(last, str):  # text either side of a directive that was stripped away
+        parts[-1] = last + text
+    else:
+        parts.append(text)
+
+
+# Each marker handler takes the marker, the open directives and the current parts, and returns
+# the list that the parts after the marker go to.
+
+
+def _open(item: Directive, stack: list[_Open], parts: list[ast.TemplatePart]) -> list[ast.TemplatePart]:
+    stack.append((item, parts, None))
+    return []
+
+
+def _else(item: Directive, stack: list[_Open], parts: list[ast.TemplatePart]) -> list[ast.TemplatePart]:
+    if not stack or stack[-1][0].name != "if" or stack[-1][2] is not None:
+        raise SourceError("invalid HCL: %{else} without a matching %{if}", item.line)
+    opened, outer, _ = stack.pop()
+    stack.append((opened, outer, parts))
+    return []
+
+
+def _close(item: Directive, stack: list[_Open], parts: list[ast.TemplatePart]) -> list[ast.TemplatePart]:
+    wanted = "if" if item.name == "endif" else "for"
+    if not stack or stack[-1][0].name != wanted:
+        raise SourceError(f"invalid HCL: %{{{item.name}}} without a matching %{{{wanted}}}", item.line)
+    opened, outer, then = stack.pop()
+    outer.append(_node(opened, then, parts))
+    return outer
+
+
+def _node(
+    opened: Directive, then: list[ast.TemplatePart] | None, parts: list[ast.TemplatePart]
+) -> ast.TemplatePart:
+    """The node of a closed directive; ``then`` is an ``if``'s parts before its ``%{else}``."""
+    assert opened.expr is not None  # "if" and "for" markers always carry their expression
+    if opened.name == "if":
+        if then is None:
+            return ast.TemplateIf(opened.expr, tuple(parts), (), opened.line)
+        return ast.TemplateIf(opened.expr, tuple(then), tuple(parts), opened.line)
+    return ast.TemplateFor(opened.key, opened.value, opened.expr, tuple(parts), opened.line)
+
+
+_MARKERS = {"if": _open, "for": _open, "else": _else, "endif": _close, "endfor": _close}

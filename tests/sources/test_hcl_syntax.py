@@ -190,6 +190,10 @@ def test_heredocs() -> None:
         "EOT", True, ast.Template(("one\n  two\n\n",), 1), 1
     )
     assert expr("<<EOF\nEOF\n") == ast.Heredoc("EOF", False, ast.Template((), 1), 1)
+    # a line that starts with a sequence has no indentation, so <<- removes none
+    assert expr("<<-EOT\n    a\n${x}\n  b\n  EOT\n") == ast.Heredoc(
+        "EOT", True, ast.Template(("    a\n", ast.Interpolation(var("x", 3), 3), "\n  b\n"), 1), 1
+    )
 
 
 def test_heredoc_end_marker_must_stand_alone() -> None:
@@ -342,6 +346,10 @@ def test_newlines_are_ignored_inside_brackets_and_separate_items_elsewhere() -> 
         ("a = x.1e3\n", "invalid HCL: unexpected '1e3'", 1),
         ("a = f(x...,y)\n", "invalid HCL: unexpected 'y'", 1),
         ("a = 1 + \n", "invalid HCL: unexpected end of file", 2),
+        ("a = b ~}\n", "invalid HCL: unexpected '~'", 1),  # "~}" closes only ${ or %{
+        ('a = "${ ~}"\n', "invalid HCL: unexpected '~}'", 1),
+        ('a = "%{ for x y }%{ endfor }"\n', "invalid HCL: unexpected 'y'", 1),
+        ("a = { b 1 }\n", "invalid HCL: unexpected '1'", 1),
     ],
 )
 def test_errors_are_one_line_with_the_line_where_the_problem_starts(

@@ -286,7 +286,8 @@ class ScanResult:
 
 def count(result: ScanResult, repo: Path, tmp: Path) -> None:
     """One untimed in-process scan (also the warm-up) for client and finding counts."""
-    from m2m_guard.inputs import collect, project_root
+    from m2m_guard.files import project_root
+    from m2m_guard.inputs import collect
 
     report = tmp / "count.json"
     with contextlib.redirect_stderr(io.StringIO()):
@@ -299,7 +300,7 @@ def count(result: ScanResult, repo: Path, tmp: Path) -> None:
     result.notifications = len(data.get("notifications", []))
     collected = collect([str(repo)], project_root(Path.cwd()).resolve())
     result.clients = len(collected.clients)
-    result.files_with_clients = sum(collected.kinds.values())
+    result.files_with_clients = len({c.location.path for c in collected.clients})
 
 
 def warm(files: list[Path]) -> None:

@@ -439,7 +439,7 @@ def test_a_committed_symlink_to_a_device_is_not_read(
 
 
 def test_at_most_the_size_limit_and_one_byte_is_read(tmp_path: Path) -> None:
-    from m2m_guard.inputs import read_input
+    from m2m_guard.files import read_input
 
     big = tmp_path / "big.json"
     big.write_bytes(b"x" * 1000)
@@ -477,7 +477,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_refused(
 ) -> None:
     """The type is checked again on the opened descriptor, and the open does not wait for a
     writer: a FIFO put in place between the check and the open is refused at once."""
-    from m2m_guard.inputs import NotRegularFile, read_input
+    from m2m_guard.files import NotRegularFile, read_input
 
     regular = tmp_path / "regular.yaml"
     regular.write_text("a: 1\n")
@@ -578,7 +578,7 @@ def test_a_broken_file_with_a_name_that_is_not_utf8_is_named_safely(
 
 
 def test_safe_path() -> None:
-    from m2m_guard.inputs import safe_path
+    from m2m_guard.files import safe_path
 
     assert safe_path("infra/auth.yaml") == "infra/auth.yaml"
     assert safe_path("café/auth.yaml") == "café/auth.yaml"

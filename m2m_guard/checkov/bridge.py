@@ -6,17 +6,15 @@ in the policy named by ``M2M_GUARD_POLICY`` (a file or a built-in pack name), el
 loaded once per process; the rules run through :func:`m2m_guard.engine.evaluate`, so selectors,
 waivers and the unknown-value handling are the scanner's own.
 
-The client comes from checkov's ``conf`` of the resource (shapes in ../shared/notes/ecosystem.md
-§3.3): CloudFormation (the resource dict; intrinsics checkov leaves as dicts are unknown),
-Terraform HCL (every attribute list-wrapped; unresolved expressions are unknown) and
-terraform_plan (``_hclify``-wrapped values). A per-resource ``conf`` lacks what the scanner
-reads around the resource: the template's parameters and resource servers that ``Fn::Sub`` /
-``Fn::Join`` scopes are built from, conditions, the pool's resource servers (for
-``undefined_scopes``), and which plan attributes are known only after apply (checkov drops them,
-so they would look unset). So when the resource's file is a CloudFormation template or a plan
-JSON that m2m-guard's own source reads, the client is taken from that source, as
-``m2m-guard scan`` sees it; the ``conf`` mapping is used for Terraform HCL and whenever the file
-cannot be read that way.
+The client is the one ``m2m-guard scan`` sees: a per-resource ``conf`` lacks what the scanner
+reads around the resource (the template's parameters and resource servers that ``Fn::Sub`` /
+``Fn::Join`` scopes are built from, conditions, the pool's resource servers for
+``undefined_scopes``, variables, locals and module outputs, and which plan attributes are known
+only after apply: checkov drops them, so they would look unset). So the resource's file is read
+by m2m-guard's own sources: a CloudFormation template or a plan JSON on its own, a ``.tf`` file
+with its folder, evaluated as a root module. checkov's ``conf`` (:mod:`m2m_guard.checkov.conf`)
+is used only when that file cannot be read that way, or does not hold the resource as checkov
+names it (a resource of a module, which checkov addresses from the folder that calls it).
 
 Verdicts: FAILED when a rule of the type is violated at error or warning level and not waived;
 UNKNOWN when the only outcomes are undetermined (an unknown value, or unknown whether the client
@@ -31,28 +29,24 @@ import dataclasses
 import datetime as dt
 import functools
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# cfn_client and tf_client: the conf alone, for the checks' callers and tests
+from m2m_guard.checkov.conf import cfn_client as cfn_client
+from m2m_guard.checkov.conf import first
+from m2m_guard.checkov.conf import tf_client as tf_client
 from m2m_guard.engine import evaluate
-from m2m_guard.inputs import display_path, project_root, read_input
-from m2m_guard.model import ABSENT, AppClient, Location, Pool, Severity, Unknown
+from m2m_guard.files import display_path, project_root, read_input
+from m2m_guard.inputs import collect
+from m2m_guard.model import AppClient, Severity
 from m2m_guard.policy import NoSuchPolicy, Policy, PolicyLoadError, find_policy, load_policy
 from m2m_guard.reporters.safe import printable_lines
 from m2m_guard.rules import RULES
 from m2m_guard.sources import SourceError, decode, load, parse
-from m2m_guard.sources.normalize import SECRET_KEYS, normalize
-from m2m_guard.sources.vocabulary import (
-    ATTRIBUTE_KEYS,
-    BLOCK_ATTRIBUTES,
-    CFN_CLIENT,
-    TF_CLIENT,
-    TF_POOL,
-    pascal,
-)
+from m2m_guard.sources.vocabulary import CFN_CLIENT, TF_CLIENT
 
 POLICY_ENV = "M2M_GUARD_POLICY"
 CHECK_PREFIX = "CKV_M2M_"
@@ -167,73 +161,6 @@ def _file_clients(path: str, kind: str) -> dict[str, AppClient] | None:
     return {c.location.name: c for c in clients} if found == kind else None
 
 
-def _dunder(key: Any) -> bool:
-    return isinstance(key, str) and key.startswith("__")
-
-
-def _first(value: Any) -> Any:
-    """checkov wraps Terraform values in one-element lists (``__file__``: ``["plan.json"]``)."""
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
-# --- CloudFormation ----------------------------------------------------------------------------
-
-_INTRINSIC = re.compile(r"^(Ref|Condition|Fn::[A-Za-z]+)$")
-
-
-def _cfn_value(value: Any) -> Any:
-    """A property value with checkov's line keys dropped; intrinsics checkov left are unknown."""
-    if isinstance(value, Mapping):
-        keys = [k for k in value if not _dunder(k)]
-        if len(keys) == 1 and isinstance(keys[0], str) and _INTRINSIC.match(keys[0]):
-            if keys[0] == "Ref" and value["Ref"] == "AWS::NoValue":
-                return ABSENT
-            return Unknown(f"a {keys[0]} that checkov does not resolve")
-        items = {k: _cfn_value(value[k]) for k in keys}
-        return {k: v for k, v in items.items() if v is not ABSENT}
-    if isinstance(value, list):
-        return [v for v in map(_cfn_value, value) if v is not ABSENT]
-    return value
-
-
-def _cfn_pool(expr: Any, path: str, logical_id: str) -> Pool:
-    if isinstance(expr, Mapping):
-        ref = expr.get("Ref")
-        att = expr.get("Fn::GetAtt")
-        target = (
-            ref
-            if isinstance(ref, str)
-            else (att[0] if isinstance(att, list) and att and isinstance(att[0], str) else None)
-        )
-        if target:
-            # checkov substitutes parameters that have a default, so a Ref left here names a
-            # resource (the pool) or a parameter without a default: either identifies the pool.
-            return Pool(key=f"{path}#{target}", label=target, names=(target,))
-    if isinstance(expr, str) and expr:
-        return Pool(key=expr, label=expr, names=(expr,))
-    return Pool(key=f"{path}#{logical_id}:pool", label="unknown user pool (UserPoolId)")
-
-
-def cfn_client(conf: Mapping[str, Any], logical_id: str) -> AppClient:
-    """An AppClient from checkov's CloudFormation ``conf`` alone."""
-    props = conf.get("Properties")
-    path = str((props if isinstance(props, Mapping) else conf).get("__file__") or "")
-    line = props.get("__startline__") if isinstance(props, Mapping) else conf.get("__startline__")
-    location = Location(path, line if isinstance(line, int) else None, logical_id=logical_id or None)
-    if not isinstance(props, Mapping):
-        reason = "Properties is not a mapping"
-        raw: dict[str, Any] = {k: Unknown(reason) for k in ("AllowedOAuthFlows", "ExplicitAuthFlows")}
-        return AppClient(normalize(raw), location, _cfn_pool(None, path, logical_id))
-    raw = {}
-    for key, value in props.items():
-        if _dunder(key) or key == "resource_type" or key in SECRET_KEYS:
-            continue  # resource_type is checkov's own addition
-        resolved = _cfn_value(value)
-        if resolved is not ABSENT:
-            raw[key] = resolved
-    return AppClient(normalize(raw), location, _cfn_pool(props.get("UserPoolId"), path, logical_id))
-
-
 def cfn_resource(conf: Mapping[str, Any], entity_path: str) -> AppClient | None:
     """The client a CloudFormation check judges; None when the template does not create it."""
     logical_id = entity_path.rsplit(":", 1)[-1] if entity_path else ""
@@ -249,108 +176,43 @@ def cfn_resource(conf: Mapping[str, Any], entity_path: str) -> AppClient | None:
 
 # --- Terraform (HCL and plan) --------------------------------------------------------------------
 
-#: An expression checkov left unrendered: interpolation, or a reference to a variable, local,
-#: module output, data source or resource attribute (``aws_x.name.attr``).
-_EXPRESSION = re.compile(
-    r"\$\{|^(var|local|module|data|each|count|path|self)\."
-    r"|^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(\[[^\]]*\])?\.[a-z_][a-z0-9_]*(\[\d+\])?$"
-)
-_POOL_ADDRESS = re.compile(rf"^(?:\$\{{)?((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*{TF_POOL}\.[\w-]+)")
-_TF_SKIP = frozenset(
-    {
-        "start_line",
-        "end_line",
-        "references_",
-        "count",
-        "for_each",
-        "depends_on",
-        "lifecycle",
-        "provider",
-        "dynamic",
-        "provisioner",
-    }
-)
-
-
-def _tf_scalar(value: Any, refs: frozenset[str]) -> Any:
-    if isinstance(value, str):
-        if value in refs:
-            # checkov's plan parser puts the configuration's reference where the planned value
-            # is known only after apply.
-            return Unknown("known after apply")
-        if _EXPRESSION.search(value):
-            return Unknown(f"the Terraform expression {value[:60]!r} is not resolved")
-    return value
-
-
-def _tf_value(attr: str, value: Any, refs: frozenset[str]) -> Any:
-    value = _first(value)
-    if attr in BLOCK_ATTRIBUTES:
-        block = value[0] if isinstance(value, list) and value else value
-        if not isinstance(block, Mapping):
-            return ABSENT if block in (None, []) else Unknown(f"{attr} is not a block")
-        items = {
-            pascal(k): _tf_scalar(_first(v), refs)
-            for k, v in block.items()
-            if isinstance(k, str) and not _dunder(k) and k not in _TF_SKIP
-        }
-        return {k: v for k, v in items.items() if v is not None}
-    if isinstance(value, list):
-        return [_tf_scalar(_first(v), refs) for v in value]
-    return _tf_scalar(value, refs)
-
-
-def _tf_pool(value: Any, path: str, address: str) -> Pool:
-    if isinstance(value, str):
-        found = _POOL_ADDRESS.match(value)
-        if found:
-            pool = found.group(1)
-            return Pool(key=f"{path}#{pool}", label=pool, names=(pool,))
-        if not isinstance(_tf_scalar(value, frozenset()), Unknown):
-            return Pool(key=value, label=value, names=(value,))
-    return Pool(key=f"{path}#{address}:pool", label="unknown user pool (user_pool_id)")
-
-
-def tf_client(conf: Mapping[str, Any], entity_path: str = "") -> AppClient:
-    """An AppClient from checkov's Terraform or terraform_plan ``conf`` alone.
-
-    ``entity_path`` is checkov's ``FILE:TYPE:NAME`` of the resource; HCL ``conf`` has no
-    ``__file__``, so the file comes from there.
-    """
-    address = str(_first(conf.get("__address__")) or "")
-    path = str(_first(conf.get("__file__")) or entity_path.split(":", 1)[0])
-    line = _first(conf.get("__start_line__", conf.get("__startline__")))
-    refs = frozenset(
-        r
-        for group in conf.get("references_") or ()
-        if isinstance(group, list)
-        for r in group
-        if isinstance(r, str)
-    )
-    raw: dict[str, Any] = {}
-    for attr, value in conf.items():
-        if not isinstance(attr, str) or _dunder(attr) or attr in _TF_SKIP or attr in SECRET_KEYS:
-            continue
-        converted = _tf_value(attr, value, refs)
-        if converted is not ABSENT:
-            raw[ATTRIBUTE_KEYS.get(attr, attr)] = converted
-    location = Location(path, line if isinstance(line, int) else None, address=address or None)
-    pool = _tf_pool(_first(conf.get("user_pool_id")), path, address)
-    return AppClient(normalize(raw), location, pool)
-
 
 def tf_resource(conf: Mapping[str, Any], entity_path: str = "") -> AppClient | None:
-    """The client a Terraform check judges (None: not created); plans as m2m-guard reads them."""
-    if _first(conf.get("for_each")) in ({}, []):
+    """The client a Terraform check judges (None: not created), as m2m-guard reads its file."""
+    if first(conf.get("for_each")) in ({}, []):
         return None  # for_each over an empty collection creates nothing (checkov does count = 0)
     client = tf_client(conf, entity_path)
-    is_plan = "__start_line__" not in conf  # HCL conf has __start_line__, plan conf __startline__
     address, path = client.location.address, client.location.path
-    if is_plan and address and path:
-        known = _file_clients(path, "terraform-plan")
-        if known is not None and address in known:
-            return known[address]
-    return client
+    if not (address and path):
+        return client
+    if "__start_line__" in conf:  # HCL conf has __start_line__, plan conf __startline__
+        return _hcl_client(path, address, client.location.line) or client
+    known = _file_clients(path, "terraform-plan")
+    return known[address] if known is not None and address in known else client
+
+
+def _hcl_client(path: str, address: str, line: int | None) -> AppClient | None:
+    """The client at ``address`` of a ``.tf`` file, read with its folder; None if not found.
+
+    checkov names the file from the folder it scans (``/infra/main.tf``), which the working
+    directory usually is (``checkov -d .``); the client must also start on checkov's line, so a
+    file of the same name elsewhere is never taken for it.
+    """
+    root = project_root(Path.cwd())
+    try:
+        real = (Path.cwd() / path.lstrip("/\\")).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return _folder_clients(str(real.parent), str(root)).get((display_path(real, root), address, line))
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_clients(folder: str, root: str) -> dict[tuple[str, str, int | None], AppClient]:
+    """The clients of one folder's ``.tf`` files evaluated as a root module, as a scan of the
+    folder evaluates them, by (path, address, line)."""
+    files = sorted(str(p) for p in Path(folder).glob("*.tf") if not p.name.startswith("."))
+    clients = collect(files, Path(root), hook=True).clients  # hook: read as a walk finds them
+    return {(c.location.path, c.location.address or "", c.location.line): c for c in clients}
 
 
 # --- the checks --------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ Each source module has ``matches(data) -> bool`` (is this document of my kind?) 
 ``load(doc: Document) -> list[AppClient]`` (raises ``SourceError`` for a broken file). Kinds are
 recognised by content, in the order below; a document no source claims is not IaC and is
 ignored.
+
+Terraform ``.tf`` files are read per folder, not per document: :mod:`terraform_hcl` (imported
+only when a scan finds such files, so that other scans do not load its parser).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Terraform expressions (:mod:`hcl_ast` nodes) -> values, as far as the configuration decides.
 
-One handler per node type in :data:`HANDLERS`; each returns the value or an
-:class:`~m2m_guard.model.Unknown` saying why not, never a guess. Names (``var.x``, ``local.x``,
-``module.x.y``, resource attributes) are the module's business: the evaluator hands every
-reference to a :class:`Names` (the module instance it runs in).
+One handler per node type in :data:`HANDLERS`, one per binary operator in :data:`OPERATORS`;
+each returns the value or an :class:`~m2m_guard.model.Unknown` saying why not, never a guess.
+Names (``var.x``, ``local.x``, ``module.x.y``, resource attributes) are the module's business
+(:mod:`tf_scope`): the evaluator hands every reference to a :class:`Names` (the module instance
+it runs in).
 
 Values are Python values: ``str``, ``int``/``float``, ``bool``, ``None`` (null), ``list``,
 ``dict``, :class:`Unknown`, or a :class:`Handle` (a value known after apply that still
@@ -12,6 +13,7 @@ identifies something, such as a user pool's id; :func:`plain` turns it into an U
 
 from __future__ import annotations
 
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -37,15 +39,23 @@ class Names(Protocol):
     def reference(self, root: str, steps: list[Step], rep: str | None) -> Any: ...
 
 
+class NotEvaluated(Exception):
+    """Python refuses a value the configuration holds: a number literal of 5,000 digits (int()
+    has a limit), an overflowing division. The whole expression is then unknown.
+
+    With RecursionError (an expression nested too deeply), the only exception evaluation turns
+    into an :class:`Unknown`: anything else raised while evaluating is a bug of m2m-guard's
+    own, and must not pass for an expression it does not evaluate.
+    """
+
+
 def evaluate(node: ast.Expr, names: Names, rep: str | None) -> Any:
     """The value of ``node``; ``rep`` is the enclosing block's ``count``/``for_each``, if any."""
     try:
         return Evaluator(names, rep).eval(node)
     except RecursionError:
         return Unknown("expression nested too deeply")
-    except (ValueError, OverflowError, IndexError, AttributeError, TypeError):
-        # e.g. a number literal of 5,000 digits (int() refuses) or an overflowing division:
-        # best effort means unknown, never a crash
+    except NotEvaluated:
         return Unknown("expression not evaluated")
 
 
@@ -80,7 +90,10 @@ class Evaluator:
 
 
 def _number(e: Evaluator, node: ast.Number) -> Any:
-    return int(node.text) if node.text.isdigit() else float(node.text)
+    try:
+        return int(node.text) if node.text.isdigit() else float(node.text)
+    except ValueError:  # more digits than int() converts
+        raise NotEvaluated from None
 
 
 def _literal(e: Evaluator, node: ast.Literal) -> Any:
@@ -278,37 +291,67 @@ def to_string(value: Any) -> Any:
 
 
 def binary(op: str, left: Any, right: Any) -> Any:
+    """``left op right`` on evaluated operands (an unknown operand makes the result unknown)."""
     for value in (left, right):
         if isinstance(value, (Unknown, Handle)):
             return unknown_of(value, "")
-    if op in ("==", "!="):
-        same = type(left) is type(right) or is_number(left) and is_number(right)
-        equal = same and left == right
-        return equal if op == "==" else not equal
-    if op in ("&&", "||"):
-        if isinstance(left, bool) and isinstance(right, bool):
-            return (left and right) if op == "&&" else (left or right)
-        return Unknown(f"{op} needs booleans")
+    return OPERATORS.get(op, _unsupported)(op, left, right)
+
+
+def _equality(op: str, left: Any, right: Any) -> Any:
+    same = type(left) is type(right) or is_number(left) and is_number(right)
+    equal = same and left == right
+    return equal if op == "==" else not equal
+
+
+def _logic(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, bool) and isinstance(right, bool):
+        return (left and right) if op == "&&" else (left or right)
+    return Unknown(f"{op} needs booleans")
+
+
+def _numeric(function: Callable[[Any, Any], Any]) -> Callable[[str, Any, Any], Any]:
+    """An operator on two numbers; Python's overflow makes the whole expression unknown."""
+
+    def on_numbers(op: str, left: Any, right: Any) -> Any:
+        if not (is_number(left) and is_number(right)):
+            return Unknown(f"{op} needs numbers")
+        if op in ("/", "%") and right == 0:
+            return Unknown(f"division by zero ({op})")
+        try:
+            return function(left, right)
+        except OverflowError:  # an int too large for a float
+            raise NotEvaluated from None
+
+    return on_numbers
+
+
+def _divide(left: Any, right: Any) -> Any:
+    result = left / right
+    return int(result) if result.is_integer() else result
+
+
+def _unsupported(op: str, left: Any, right: Any) -> Any:
     if not (is_number(left) and is_number(right)):
         return Unknown(f"{op} needs numbers")
-    if op in ("/", "%") and right == 0:
-        return Unknown(f"division by zero ({op})")
-    if op == "/":
-        result = left / right
-        return int(result) if result.is_integer() else result
-    operation = _ARITHMETIC.get(op)
-    return operation(left, right) if operation else Unknown(f"operator {op} is not evaluated")
+    return Unknown(f"operator {op} is not evaluated")
 
 
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    ">=": lambda a, b: a >= b,
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "%": lambda a, b: a % b,
+#: Binary operator -> its evaluation, given the operator and both (known) operands.
+OPERATORS: dict[str, Callable[[str, Any, Any], Any]] = {
+    "==": _equality,
+    "!=": _equality,
+    "&&": _logic,
+    "||": _logic,
+    "<": _numeric(operator.lt),
+    ">": _numeric(operator.gt),
+    "<=": _numeric(operator.le),
+    ">=": _numeric(operator.ge),
+    "+": _numeric(operator.add),
+    "-": _numeric(operator.sub),
+    "*": _numeric(operator.mul),
+    "/": _numeric(_divide),
+    "%": _numeric(operator.mod),
 }
 
 

@@ -199,6 +199,40 @@ def test_terraform_hcl_verdicts(rule_type: str, attrs: dict[str, object], expect
     assert verdict(rule_type, bridge.tf_resource(hcl(**attrs))) == expected
 
 
+TF_FOLDER = {
+    "locals.tf": 'locals {\n  scopes = ["orders/admin"]\n}\n',
+    "main.tf": """\
+resource "aws_cognito_user_pool_client" "svc" {
+  name                                 = "svc"
+  user_pool_id                         = "us-east-1_Pool"
+  generate_secret                      = true
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["client_credentials"]
+  allowed_oauth_scopes                 = local.scopes
+}
+""",
+}
+
+
+def test_terraform_hcl_is_read_with_its_folder_by_m2m_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in TF_FOLDER.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)  # checkov -d . names the file /main.tf
+    conf = hcl(__start_line__=1, allowed_oauth_scopes=[["local.scopes"]])  # as checkov leaves it
+    assert verdict("forbidden_scopes", bridge.tf_client(conf, "/main.tf:x:svc")) == UNKNOWN
+    client = bridge.tf_resource(conf, "/main.tf:aws_cognito_user_pool_client:svc")
+    assert client is not None and client.record["AllowedOAuthScopes"] == ("orders/admin",)
+    assert (client.location.path, client.pool.key) == ("main.tf", "us-east-1_Pool")
+    assert verdict("forbidden_scopes", client) == FAILED
+    # not the resource m2m-guard read (another line, another address, no such file): the conf
+    for line, address, path in [(2, "svc", "/main.tf"), (1, "other", "/main.tf"), (1, "svc", "/no.tf")]:
+        other = hcl(__start_line__=line, __address__=f"aws_cognito_user_pool_client.{address}")
+        found = bridge.tf_resource(other, f"{path}:aws_cognito_user_pool_client:{address}")
+        assert found is not None and found.pool.names == ("aws_cognito_user_pool.pool",)
+
+
 def plan_conf(**attrs: object) -> dict[str, object]:
     """A terraform_plan conf: _hclify-wrapped values, list-wrapped line keys, no __start_line__."""
     conf: dict[str, object] = {

@@ -20,8 +20,10 @@ from m2m_guard.inputs import collect
 from m2m_guard.model import AppClient, Location, Pool, Severity, Unknown
 from m2m_guard.policy import load_policy
 from m2m_guard.policy.loader import builtin_packs
+from m2m_guard.sources import hcl_ast, terraform_expr, tf_modules
 from m2m_guard.sources.document import SourceError
 from m2m_guard.sources.terraform_hcl import Folder, load_module, parse
+from tests.sources.support import as_dict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hcl"
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +48,6 @@ def load_case(case: str) -> dict[str, AppClient]:
     assert found is not None
     clients = load_module(found.files, read_folder, folder=case)
     return {c.location.address or "": c for c in clients}
-
-
-def as_dict(client: AppClient) -> dict[str, Any]:
-    return {
-        "record": dict(client.record),
-        "location": client.location,
-        "pool": client.pool,
-        "field_lines": dict(client.field_lines),
-    }
 
 
 # --- literals, blocks, defaults ------------------------------------------------------------------
@@ -720,7 +713,7 @@ def test_walked_cognito_tf_that_is_not_utf8_exits_2(repo: Path, capsys: pytest.C
 def test_too_large_cognito_tf_exits_2(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import m2m_guard.sources.terraform_hcl as hcl
+    import m2m_guard.sources.tf_blocks as hcl
 
     monkeypatch.setattr(hcl, "MAX_CHARS", 1024 * 1024)
     write(repo, "big.tf", TWELVE_HOURS + "# padding\n" * 120_000)
@@ -894,3 +887,35 @@ def test_absurd_numbers_are_unknown_not_a_crash() -> None:
     (client,) = load_module([("main.tf", text)])
     assert client.record["AccessTokenValidity"] == Unknown("expression not evaluated")
     assert client.record["IdTokenValidity"] == Unknown("expression not evaluated")
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "error"),
+    [(terraform_expr.OPERATORS, "+", KeyError), (terraform_expr.HANDLERS, hcl_ast.Number, TypeError)],
+)
+def test_a_bug_in_the_evaluator_is_raised_not_reported_as_not_evaluated(
+    monkeypatch: pytest.MonkeyPatch, table: dict[Any, Any], key: Any, error: type[Exception]
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise error("a bug of m2m-guard's own")
+
+    monkeypatch.setitem(table, key, broken)
+    text = 'resource "aws_cognito_user_pool_client" "c" {\n  access_token_validity = 1 + 2\n}\n'
+    with pytest.raises(error, match="a bug"):
+        load_module([("main.tf", text)])
+
+
+def test_one_definition_of_a_local_module_source() -> None:
+    text = (
+        'module "a" {\n  source = "./a"\n}\nmodule "b" {\n  source = "../b"\n}\n'
+        'module "c" {\n  source = "cloudposse/cognito/aws"\n}\nmodule "d" {\n  source = "git::https://x/y.git"\n}\n'
+    )
+    assert list(tf_modules.local_sources(text)) == ["./a", "../b"]
+    assert [tf_modules.is_local(s) for s in ("./a", "../b", ".\\c", "a/b", "/abs", "git::x")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

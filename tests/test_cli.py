@@ -299,7 +299,13 @@ def test_rules_command_lists_every_type(capsys: pytest.CaptureFixture[str]) -> N
 
     code, out, _ = run(capsys, "rules")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == sorted(RULES)
+    entries = out.rstrip("\n").split("\n\n")
+    assert [entry.split()[0] for entry in entries] == sorted(RULES)
+    for entry in entries:
+        spec = RULES[entry.split()[0]]
+        # why the rule matters and where it is documented, as a SARIF report gives them
+        assert " ".join(entry.split()).count(f"Why: {spec.why}") == 1, entry
+        assert entry.endswith(f"Help: {spec.help_uri}"), entry
 
 
 def test_unexpected_error_exits_3_with_a_crash_log(
@@ -548,3 +554,32 @@ def test_a_report_to_a_device_is_written_to_it(repo: Path, capsys: pytest.Captur
     code, out, err = run(capsys, "scan", "--format", "sarif", "--output", os.devnull)
     assert (code, out) == (1, "")
     assert Path(os.devnull).exists() and not Path(os.devnull).is_file()  # still the device
+
+
+def test_version_and_help_load_no_command_module() -> None:
+    """The CLI imports the one command it runs, when it runs it: start-up stays light."""
+    code = (
+        "import sys; from m2m_guard.cli import main; main(['--version']); main(['scan', '--help']);"
+        "print(sorted(m for m in sys.modules if m.startswith('m2m_guard.commands')), file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip() == "['m2m_guard.commands', 'm2m_guard.commands._io']"
+
+
+def test_a_command_runs_from_typed_options(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from m2m_guard.commands import scan
+    from m2m_guard.commands.report import ReportOptions
+
+    write(repo, "auth.yaml", LONG_TTL)
+    options = ReportOptions(format="json", output=None, fail_on="error", sarif=None, category=None)
+    assert scan.run(["auth.yaml"], policy=None, usage=None, hook=False, options=options) == 1
+    assert [f["rule_id"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["M2M-TTL-MAX"]
+
+
+def test_cost_formats_are_the_cost_renderers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cost --format` names its choices without importing the cost renderers (which would load
+    the cost model at every start-up); the two must agree."""
+    from m2m_guard.reporters.cost import RENDERERS
+
+    code, out, _ = run(capsys, "cost", "--help")
+    assert code == 0 and f"--format {{{','.join(RENDERERS)}}}" in out

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from m2m_guard.cli import main
-from m2m_guard.usage_file import UsageError, parse_usage
+from m2m_guard.model import AppClient, Location, Pool, Usage
+from m2m_guard.usage_file import UsageError, parse_usage, render_usage
 
 MISSING_WINDOW = (
     "u.json:1: (top level): 'window_days' is missing "
@@ -199,3 +200,29 @@ def test_any_json_parses_or_fails_with_located_lines(doc: object, indent: int | 
         for line in lines:
             assert re.match(r"u\.json:[0-9]+: ", line), line
             assert int(line.split(":")[1]) <= text.count("\n") + 1, line
+
+
+def swept(client_id: str, name: str | None, requests: int | None) -> AppClient:
+    record = {"ClientId": client_id} if name is None else {"ClientId": client_id, "ClientName": name}
+    usage = None if requests is None else Usage(requests, 30, "CloudTrail")
+    return AppClient(record, Location("inv.json", 1, client_id=client_id), Pool.of_id("p"), usage=usage)
+
+
+def test_the_writer_gives_what_the_reader_reads() -> None:
+    """By ClientId, and by ClientName where one swept client has that name and a known count;
+    ``seen`` adds clients of other accounts; a client without a count is left out."""
+    clients = [
+        swept("id1", "orders", 5),
+        swept("id2", "billing", 7),
+        swept("id3", "billing", 9),  # two clients named billing: neither is written by name
+        swept("id4", "idle", None),
+        swept("id5", None, 0),
+    ]
+    text = render_usage(clients, 30, {"other-account-client": 3})
+    usage = parse_usage("u.json", text)
+    assert (usage.window_days, dict(usage.counts)) == (
+        30,
+        {"id1": 5, "id2": 7, "id3": 9, "id5": 0, "orders": 5, "other-account-client": 3},
+    )
+    assert list(json.loads(text)["clients"]) == sorted(usage.counts)  # a stable file to diff
+    assert text.endswith("}\n")

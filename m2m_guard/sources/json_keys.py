@@ -102,3 +102,36 @@ class KeyIndex:
             self._line += newlines
         self._line_offset = offset
         return self._line
+
+    def outline(self, under: str) -> tuple[dict[str, int], dict[str, int]]:
+        """The lines of the top-level keys, and of the keys of the object that top-level key
+        ``under`` holds, in a JSON text that parsed: one walk that tracks nesting, for files
+        whose keys may repeat at other depths (a client named ``window_days``)."""
+        text = self.text
+        top: dict[str, int] = {}
+        inner: dict[str, int] = {}
+        stack: list[str] = []  # "{" or "[" per open container
+        top_key: str | None = None
+        line, i, n = 1, 0, len(text)
+        while i < n:
+            char = text[i]
+            if char == "\n":
+                line += 1
+            elif char in "{[":
+                stack.append(char)
+            elif char in "}]":
+                stack.pop()
+            elif char == '"':
+                end = i + 1
+                while text[end] != '"':
+                    end += 2 if text[end] == "\\" else 1
+                if stack and stack[-1] == "{" and text[end + 1 : end + 64].lstrip().startswith(":"):
+                    key = json_string(text[i : end + 1])
+                    if len(stack) == 1 and key is not None:
+                        top.setdefault(key, line)
+                        top_key = key
+                    elif len(stack) == 2 and top_key == under and key is not None:
+                        inner.setdefault(key, line)
+                i = end
+            i += 1
+        return top, inner

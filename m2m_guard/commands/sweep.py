@@ -1,0 +1,32 @@
+"""``m2m-guard sweep``: check the app clients of live AWS accounts against the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from m2m_guard import __version__, engine
+from m2m_guard.commands._io import policy_for_run, read_usage
+from m2m_guard.commands.live import LiveOptions, live_clients
+from m2m_guard.commands.report import ReportOptions, report
+from m2m_guard.files import display_path, project_root
+
+
+def run(*, policy: str | None, usage: str | None, live: LiveOptions, options: ReportOptions) -> int:
+    """Sweep the accounts ``live`` names; ``usage`` covers clients CloudTrail does not."""
+    cwd = Path.cwd()
+    chosen = policy_for_run(policy, cwd)
+    usage_data = read_usage(usage)
+    swept = live_clients("sweep", live, (("--output", options.output), ("--sarif", options.sarif)))
+    result = engine.evaluate(
+        chosen,
+        swept.clients,
+        today=dt.datetime.now(dt.timezone.utc).date(),
+        usage=usage_data,
+        notifications=swept.notifications,
+        category="live",
+        tool_version=__version__,
+        read=swept.read,
+        working_dir=display_path(cwd.resolve(), project_root(cwd).resolve()),
+    )
+    return report(options, result)

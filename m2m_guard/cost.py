@@ -33,16 +33,17 @@ TOKEN_REQUEST_USD = 0.00225
 #: When the default price table was last checked against AWS's pages, and where.
 DEFAULT_PRICES_CHECKED = "2026-11-30"
 PRICING_PAGE = "https://aws.amazon.com/cognito/pricing/"
+#: The pricing keys a policy can set.
+PricingKey = Literal["app_client_month_usd", "token_request_usd", "token_request_tiers"]
+PRICING_KEYS: tuple[PricingKey, ...] = ("app_client_month_usd", "token_request_usd", "token_request_tiers")
 #: Default figures that AWS's own pages did not confirm, by the policy key that overrides each.
-UNCONFIRMED_DEFAULTS = {
+UNCONFIRMED_DEFAULTS: dict[PricingKey, str] = {
     "app_client_month_usd": "USD 6.00 per app client a month",
     "token_request_usd": (
         "USD 0.00225 per token request at any volume (AWS's lower prices above its first tier are unknown "
         "here, so larger request amounts may be high)"
     ),
 }
-#: The pricing keys a policy can set.
-PRICING_KEYS = ("app_client_month_usd", "token_request_usd", "token_request_tiers")
 #: AWS prices a month as 730 hours.
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -63,11 +64,11 @@ class Pricing:
     #: The policy that set some of the figures (None: m2m-guard's defaults throughout), and the
     #: keys it set; the other figures are the defaults.
     policy: str | None = None
-    overrides: tuple[str, ...] = ()
+    overrides: tuple[PricingKey, ...] = ()
 
-    def replaced(self) -> tuple[str, ...]:
+    def replaced(self) -> tuple[PricingKey, ...]:
         """The pricing keys whose figure is not m2m-guard's default, in PRICING_KEYS order."""
-        keys = set(self.overrides)
+        keys: set[PricingKey] = set(self.overrides)
         if self.policy is None:  # built in code: a figure other than the default is not one
             if self.app_client_month_usd != APP_CLIENT_MONTH_USD:
                 keys.add("app_client_month_usd")
@@ -77,17 +78,15 @@ class Pricing:
                 keys.add("token_request_tiers")
         return tuple(k for k in PRICING_KEYS if k in keys)
 
-    def defaults_in_use(self) -> tuple[str, ...]:
+    def defaults_in_use(self) -> tuple[PricingKey, ...]:
         """The pricing keys whose figure is m2m-guard's default (tiers count with the request price)."""
-        keys = self.replaced()
-        return tuple(
-            k
-            for k, replaced in (
-                ("app_client_month_usd", "app_client_month_usd" in keys),
-                ("token_request_usd", bool({"token_request_usd", "token_request_tiers"} & set(keys))),
-            )
-            if not replaced
-        )
+        keys = set(self.replaced())
+        in_use: list[PricingKey] = []
+        if "app_client_month_usd" not in keys:
+            in_use.append("app_client_month_usd")
+        if not {"token_request_usd", "token_request_tiers"} & keys:
+            in_use.append("token_request_usd")
+        return tuple(in_use)
 
     def unconfirmed(self) -> tuple[str, ...]:
         """What the default figures in use are, for those AWS's pages did not confirm."""

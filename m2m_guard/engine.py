@@ -25,7 +25,7 @@ from m2m_guard.model import (
     Violation,
 )
 from m2m_guard.policy import Policy, RuleConfig, Waiver
-from m2m_guard.rules import PoolView
+from m2m_guard.rules import ClientRule, PoolRule, PoolView, RuleContext
 from m2m_guard.usage_file import UsageData
 
 
@@ -135,19 +135,16 @@ def _unknowns(value: object, depth: int = 0) -> Iterator[Unknown]:
 
 def _rule_info(rule: RuleConfig) -> RuleInfo:
     spec = rule.spec
-    help_markdown = (
-        f"{spec.help}\n\nPolicy rule `{rule.id}` (type `{spec.type}`). Example:\n\n"
-        f"```yaml\n{spec.example}```\n"
-    )
     return RuleInfo(
         id=rule.id,
         type=spec.type,
         summary=spec.summary,
         description=rule.description or spec.description,
-        help_markdown=help_markdown,
+        help_markdown=spec.help_markdown,
         level=rule.severity,
         security_severity=spec.security_severity,
         tags=spec.tags,
+        help_uri=spec.help_uri,
     )
 
 
@@ -215,12 +212,18 @@ class _Evaluation:
             )
         )
 
-    def client_rule(self, rule: RuleConfig, clients: Iterable[tuple[AppClient, Unknown | None]]) -> None:
+    def client_rule(
+        self,
+        rule: RuleConfig,
+        check: ClientRule,
+        context: RuleContext,
+        clients: Iterable[tuple[AppClient, Unknown | None]],
+    ) -> None:
         for client, doubt in clients:
             if not rule.selector.selects_client(client):
                 continue
             try:
-                outcomes: list[Violation | Undetermined] = list(rule.spec.func(client, rule.params))
+                outcomes: list[Violation | Undetermined] = list(check(client, context))
             except Undetermined as exc:
                 if doubt is not None:
                     continue  # unknown whether M2M *and* undetermined: nothing worth saying
@@ -237,16 +240,18 @@ class _Evaluation:
                     doubt=doubt,
                 )
 
-    def pool_rule(self, rule: RuleConfig, clients: Sequence[AppClient]) -> None:
+    def pool_rule(
+        self, rule: RuleConfig, check: PoolRule, context: RuleContext, clients: Sequence[AppClient]
+    ) -> None:
         groups: dict[str, list[AppClient]] = {}
         for client in clients:
             if rule.selector.selects_client(client):
                 groups.setdefault(client.pool.key, []).append(client)
         for members in groups.values():
             pool = members[0].pool
-            view = PoolView(pool, tuple(members), self.policy.pricing, self.policy.ttl_ceiling())
+            view = PoolView(pool, tuple(members))
             try:
-                outcomes: list[Violation | Undetermined] = list(rule.spec.func(view, rule.params))
+                outcomes: list[Violation | Undetermined] = list(check(view, context))
             except Undetermined as exc:
                 outcomes = [exc]
             first = min(members, key=lambda c: (c.location.path, c.location.line or 0))
@@ -283,11 +288,13 @@ def evaluate(
     """
     m2m = m2m_clients(prepare(clients, usage))
     run = _Evaluation(policy, today)
+    certain = [c for c, doubt in m2m if doubt is None]
     for rule in policy.rules:
-        if rule.spec.scope == "pool":
-            run.pool_rule(rule, [c for c, doubt in m2m if doubt is None])
+        spec, context = rule.spec, policy.context(rule)
+        if spec.scope == "pool":
+            run.pool_rule(rule, spec.func, context, certain)
         else:
-            run.client_rule(rule, m2m)
+            run.client_rule(rule, spec.func, context, m2m)
     expired = [
         Notification(
             f"{w.describe()} expired on {w.expires.isoformat()}; its findings are reported again.",

@@ -29,7 +29,7 @@ from m2m_guard.policy import Policy, PolicyLoadError, load_policy
 from m2m_guard.reporters import REPORTERS
 from m2m_guard.reporters.safe import UNSAFE, dump_json
 from m2m_guard.rules import RULES
-from m2m_guard.sources import cloudformation, load, parse, terraform_plan, vocabulary
+from m2m_guard.sources import cloudformation, load, parse, terraform_plan_record, vocabulary
 from m2m_guard.sources.document import LineDict, LineList, SourceError
 from m2m_guard.sources.normalize import CONVERTERS, normalize
 from tests.invariants import assert_normalized
@@ -797,14 +797,14 @@ def test_plan_after_unknown_stays_unknown(
             else:
                 assert record[key] == expected
         elif state == "unknown-set" or (state == "unknown-unset" and not with_config):
-            assert record[key] == Unknown(terraform_plan.AFTER_APPLY), (attr, state, record.get(key))
+            assert record[key] == Unknown(terraform_plan_record.AFTER_APPLY), (attr, state, record.get(key))
         else:
             assert key not in record, (attr, state, record[key])
     unit = client.get("TokenValidityUnits.AccessToken")
     if unit_state == "known":
         assert unit == "minutes"
     elif unit_state in ("element", "unknown-set") or (unit_state == "unknown-unset" and not with_config):
-        assert unit == Unknown(terraform_plan.AFTER_APPLY)
+        assert unit == Unknown(terraform_plan_record.AFTER_APPLY)
     else:
         assert unit is None or "AccessToken" not in record.get("TokenValidityUnits", {})
     if states["access_token_validity"] == "unknown-set" or (

@@ -90,6 +90,8 @@ class RuleInfo:
     level: Severity
     security_severity: str
     tags: tuple[str, ...] = ()
+    #: Where the rule type is documented (SARIF ``helpUri``); None for a rule the policy lacks.
+    help_uri: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from m2m_guard.policy.loader import (
     DEFAULT_PACK,
     NoSuchPolicy,
-    PolicyLoadError,
     PolicySource,
     builtin_packs,
     discover,
@@ -11,6 +10,7 @@ from m2m_guard.policy.loader import (
     load_policy,
 )
 from m2m_guard.policy.model import Policy, RuleConfig, Selector, Waiver
+from m2m_guard.policy.report import PolicyLoadError
 from m2m_guard.policy.schema import build_schema
 
 __all__ = [

@@ -9,8 +9,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from m2m_guard.cost import Pricing
-from m2m_guard.model import AppClient, Pool, Severity
-from m2m_guard.rules import RuleSpec
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Severity
+from m2m_guard.rules import RuleContext, RuleSpec
 
 
 def _any_match(names: Iterable[str], patterns: tuple[str, ...]) -> bool:
@@ -37,7 +37,7 @@ class Selector:
 class RuleConfig:
     id: str
     spec: RuleSpec
-    #: Validated, prepared parameters; ``params["rule"]`` is the rule id, for messages.
+    #: Validated, prepared parameters (the rule reads them from its RuleContext).
     params: dict[str, Any]
     severity: Severity
     selector: Selector
@@ -76,4 +76,9 @@ class Policy:
     def ttl_ceiling(self) -> int:
         """The tightest ``max_access_token_ttl`` of the policy, else Cognito's 1-day maximum."""
         maxima = [r.params["max"] for r in self.rules if r.spec.type == "max_access_token_ttl"]
-        return min(maxima, default=86400)
+        return min(maxima, default=MAX_VALID_TTL_SECONDS)
+
+    def context(self, rule: RuleConfig) -> RuleContext:
+        """What ``rule``'s function is called with: its id and parameters, and this policy's
+        prices and TTL ceiling."""
+        return RuleContext(rule.id, rule.params, self.pricing, self.ttl_ceiling())

@@ -121,6 +121,7 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
         "fullDescription": {"text": truncate(printable(rule.description or rule.summary), MAX_TEXT)},
         # GitHub requires help.text and shows help.markdown instead when present.
         "help": {"text": markdown_to_text(markdown), "markdown": markdown},
+        **({"helpUri": rule.help_uri} if rule.help_uri else {}),
         "defaultConfiguration": {"level": Severity(rule.level).value},
         "properties": {
             "tags": rule_tags(rule),

@@ -3,6 +3,32 @@
 from __future__ import annotations
 
 from m2m_guard.rules import budget, flows, scopes, tokens, unused, value  # noqa: F401
-from m2m_guard.rules._registry import RULES, Params, PolicyError, PoolView, RuleSpec, rule
+from m2m_guard.rules._registry import (
+    RULES,
+    ClientRule,
+    ClientRuleSpec,
+    Params,
+    PolicyError,
+    PoolRule,
+    PoolRuleSpec,
+    PoolView,
+    RuleContext,
+    RuleSpec,
+    pool_rule,
+    rule,
+)
 
-__all__ = ["RULES", "Params", "PolicyError", "PoolView", "RuleSpec", "rule"]
+__all__ = [
+    "RULES",
+    "ClientRule",
+    "ClientRuleSpec",
+    "Params",
+    "PolicyError",
+    "PoolRule",
+    "PoolRuleSpec",
+    "PoolView",
+    "RuleContext",
+    "RuleSpec",
+    "pool_rule",
+    "rule",
+]

@@ -1,14 +1,30 @@
-"""The rule registry: each rule type is a pure function registered with its metadata."""
+"""The rule registry: each rule type is a pure function registered with its metadata.
+
+A rule is one of two kinds, and its function's type says which: a client rule sees one M2M
+client at a time, a pool rule one user pool with its M2M clients. Both get the same
+:class:`RuleContext`, so every rule learns its policy rule id, its parameters and the policy's
+prices the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from m2m_guard.model import AppClient, Pool, Violation
+from m2m_guard.cost import Pricing
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Violation
 
+#: A rule's validated parameters, as its JSON Schema (``params=``) and ``prepare`` leave them.
 Params = Mapping[str, Any]
+#: The JSON Schema of a rule's parameters.
+ParamsSchema = dict[str, Any]
+#: A rule's semantic check of its parameters, returning them ready for use.
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: Where each rule type is documented: a README anchor per type (a test checks they exist).
+README_URI = "https://github.com/m2m-guard/m2m-guard"
+NO_PARAMS: ParamsSchema = {"type": "object", "additionalProperties": False, "properties": {}}
 
 
 class PolicyError(Exception):
@@ -21,74 +37,163 @@ class PolicyError(Exception):
 
 
 @dataclass(frozen=True)
-class PoolView:
-    """What a pool-level rule sees: the pool, its selected M2M clients, and policy context."""
+class RuleContext:
+    """What a rule knows besides the client or pool it checks: the policy rule it runs for
+    (its id, for messages, and its validated parameters) and the policy-wide settings that
+    cost advice needs."""
 
-    pool: Pool
-    clients: tuple[AppClient, ...]
-    pricing: Any  # m2m_guard.cost.Pricing
+    rule_id: str
+    params: Params
+    pricing: Pricing = Pricing()
     #: The tightest max_access_token_ttl of the policy (seconds), for advice that must not
     #: recommend a TTL the policy itself forbids.
-    ttl_ceiling: int
+    ttl_ceiling: int = MAX_VALID_TTL_SECONDS
 
 
 @dataclass(frozen=True)
-class RuleSpec:
+class PoolView:
+    """What a pool rule sees: the pool and its selected M2M clients."""
+
+    pool: Pool
+    clients: tuple[AppClient, ...]
+
+
+ClientRule = Callable[[AppClient, RuleContext], Iterator[Violation]]
+PoolRule = Callable[[PoolView, RuleContext], Iterator[Violation]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Spec:
+    """The metadata every rule type carries, whatever its kind."""
+
     type: str
-    func: Callable[..., Iterator[Violation]]
     summary: str
-    description: str
-    params: dict[str, Any]
+    #: One line on why the rule matters for Cognito M2M clients (SARIF help, README).
+    why: str
+    #: What to change to fix a finding (markdown).
     help: str
-    scope: Literal["client", "pool"] = "client"
+    #: The docstring before its example: what exactly the rule checks.
+    description: str
+    #: The YAML policy entry of the docstring (after ``Example::``).
+    example: str
+    params: ParamsSchema
     security_severity: str = "5.0"
     tags: tuple[str, ...] = ()
-    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    prepare: Prepare | None = None
 
     @property
-    def example(self) -> str:
-        """The YAML policy example in the function's docstring (after ``Example::``)."""
-        doc = self.func.__doc__ or ""
-        _, _, example = doc.partition("Example::")
-        lines = [line for line in example.splitlines() if line.strip()]
-        indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
-        return "\n".join(line[indent:] for line in lines) + "\n"
+    def help_uri(self) -> str:
+        """The rule type's section of the README."""
+        return f"{README_URI}#rule-{self.type}"
 
+    @property
+    def help_markdown(self) -> str:
+        """Why it matters, the fix, an example and the reference: nothing from a policy or an
+        input goes in, so the text needs no escaping."""
+        return (
+            f"**Why it matters:** {self.why}\n\n**Fix:** {self.help}\n\n"
+            f"Example:\n\n```yaml\n{self.example}```\n\n[Rule reference]({self.help_uri})\n"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientRuleSpec(_Spec):
+    func: ClientRule
+    scope: Literal["client"] = "client"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoolRuleSpec(_Spec):
+    func: PoolRule
+    scope: Literal["pool"] = "pool"
+
+
+#: A registered rule type; ``scope`` tells the two kinds apart (and narrows ``func``).
+RuleSpec = ClientRuleSpec | PoolRuleSpec
 
 RULES: dict[str, RuleSpec] = {}
+
+
+def _description(doc: str | None, summary: str) -> str:
+    text = (doc or "").partition("Example::")[0]
+    return " ".join(text.replace("``", "`").split()) or summary
+
+
+def _example(doc: str | None) -> str:
+    _, _, example = (doc or "").partition("Example::")
+    lines = [line for line in example.splitlines() if line.strip()]
+    indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
+    return "\n".join(line[indent:] for line in lines) + "\n"
+
+
+def _add(spec: RuleSpec) -> None:
+    if spec.type in RULES:
+        raise ValueError(f"rule type {spec.type!r} registered twice")
+    RULES[spec.type] = spec
 
 
 def rule(
     type_name: str,
     *,
     summary: str,
+    why: str,
     help: str,
-    params: dict[str, Any] | None = None,
-    scope: Literal["client", "pool"] = "client",
+    params: ParamsSchema | None = None,
     security_severity: str = "5.0",
     tags: tuple[str, ...] = (),
-    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-    defaults: Mapping[str, Any] | None = None,
-) -> Callable[[Callable[..., Iterator[Violation]]], Callable[..., Iterator[Violation]]]:
-    """Register a rule type. ``params`` is the JSON Schema of its parameters."""
+    prepare: Prepare | None = None,
+) -> Callable[[ClientRule], ClientRule]:
+    """Register a client rule type. ``params`` is the JSON Schema of its parameters."""
 
-    def register(func: Callable[..., Iterator[Violation]]) -> Callable[..., Iterator[Violation]]:
-        if type_name in RULES:
-            raise ValueError(f"rule type {type_name!r} registered twice")
-        doc = (func.__doc__ or "").partition("Example::")[0]
-        RULES[type_name] = RuleSpec(
-            type=type_name,
-            func=func,
-            summary=summary,
-            description=" ".join(doc.replace("``", "`").split()) or summary,
-            params=params or {"type": "object", "additionalProperties": False, "properties": {}},
-            help=help,
-            scope=scope,
-            security_severity=security_severity,
-            tags=tags,
-            prepare=prepare,
-            defaults=defaults or {},
+    def register(func: ClientRule) -> ClientRule:
+        _add(
+            ClientRuleSpec(
+                type=type_name,
+                func=func,
+                summary=summary,
+                why=why,
+                help=help,
+                description=_description(func.__doc__, summary),
+                example=_example(func.__doc__),
+                params=params or NO_PARAMS,
+                security_severity=security_severity,
+                tags=tags,
+                prepare=prepare,
+            )
+        )
+        return func
+
+    return register
+
+
+def pool_rule(
+    type_name: str,
+    *,
+    summary: str,
+    why: str,
+    help: str,
+    params: ParamsSchema | None = None,
+    security_severity: str = "5.0",
+    tags: tuple[str, ...] = (),
+    prepare: Prepare | None = None,
+) -> Callable[[PoolRule], PoolRule]:
+    """Register a pool rule type, evaluated once per user pool on its selected M2M clients."""
+
+    def register(func: PoolRule) -> PoolRule:
+        _add(
+            PoolRuleSpec(
+                type=type_name,
+                func=func,
+                summary=summary,
+                why=why,
+                help=help,
+                description=_description(func.__doc__, summary),
+                example=_example(func.__doc__),
+                params=params or NO_PARAMS,
+                security_severity=security_severity,
+                tags=tags,
+                prepare=prepare,
+            )
         )
         return func
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from m2m_guard.cost import PoolCost, client_label, pool_cost, savings_plan
 from m2m_guard.model import Undetermined, Violation, human_duration, plural, usd
-from m2m_guard.rules._registry import Params, PoolView, rule
+from m2m_guard.rules._registry import PoolView, RuleContext, pool_rule
 
 
-def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
+def advice(cost: PoolCost, budget: float, ttl_ceiling: int) -> list[str]:
     """The savings plan as sentences: remove unused clients, raise the TTL, cache tokens."""
-    plan = savings_plan(cost, budget, view.ttl_ceiling)
+    plan = savings_plan(cost, budget, ttl_ceiling)
     steps: list[str] = []
     if plan.unused:
         names = ", ".join(client_label(c) for c in plan.unused[:5])
@@ -26,9 +26,13 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
     return steps
 
 
-@rule(
+@pool_rule(
     "pool_budget",
     summary="Each user pool's monthly M2M spend stays within budget.",
+    why=(
+        "Cognito bills M2M use per app client per month and per token request, so a pool's bill "
+        "grows with every client added and every token fetched."
+    ),
     help=(
         "Bring the pool's monthly cost (M2M clients × client price + token requests × request "
         "price) under `monthly_usd`: delete unused clients, raise the access-token lifetime so "
@@ -41,11 +45,10 @@ def advice(view: PoolView, cost: PoolCost, budget: float) -> list[str]:
         # a billion dollars a month: far beyond any pool's M2M bill, it only catches absurd figures
         "properties": {"monthly_usd": {"type": "number", "minimum": 0, "maximum": 1_000_000_000}},
     },
-    scope="pool",
     security_severity="3.5",
     tags=("cost",),
 )
-def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
+def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
     """The pool's monthly cost stays within ``monthly_usd``: observed token requests from the
     usage data, else one token per access-token lifetime per client (730 h / TTL, a lower bound).
 
@@ -56,15 +59,15 @@ def pool_budget(view: PoolView, p: Params) -> Iterator[Violation]:
           monthly_usd: 50
           severity: error
     """
-    budget = float(p["monthly_usd"])
-    cost = pool_cost(view.clients, view.pricing)
+    budget = float(ctx.params["monthly_usd"])
+    cost = pool_cost(view.clients, ctx.pricing)
     summary = f"{view.pool.label} costs {{}} {usd(cost.total_usd)} a month ({cost.breakdown()})"
     if cost.total_usd > budget:
-        steps = advice(view, cost, budget)
+        steps = advice(cost, budget, ctx.ttl_ceiling)
         fix = f" To cut it: {'; '.join(steps)}." if steps else ""
         at_least = "at least" if cost.unknown or cost.projected else "about"
         yield Violation(
-            summary.format(at_least) + f", over the {usd(budget)} budget of policy {p['rule']}." + fix
+            summary.format(at_least) + f", over the {usd(budget)} budget of policy {ctx.rule_id}." + fix
         )
     elif cost.unknown:
         first = cost.unknown[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from m2m_guard.model import M2M_AUTH_FLOW, M2M_FLOW, AppClient, Undetermined, Unknown, Violation, split_known
-from m2m_guard.rules._registry import Params, rule
+from m2m_guard.rules._registry import RuleContext, rule
 
 USER_OAUTH_FLOWS = ("code", "implicit")
 #: Auth flows that do not sign a user in.
@@ -21,15 +21,15 @@ def _known_items(value: object, key: str) -> tuple[list[str], list[Unknown]]:
 @rule(
     "mixed_oauth_flows",
     summary="client_credentials must not be mixed with user OAuth flows.",
-    help=(
-        "Use separate app clients for machines (`client_credentials`) and for users (`code`, "
-        "`implicit`). Cognito rejects the mix, and one secret serving both widens what a leak "
-        "exposes."
+    why=(
+        "Cognito does not let one app client combine `client_credentials` with the `code` or "
+        "`implicit` flow, so such a client fails to deploy."
     ),
+    help="Use separate app clients for machines (`client_credentials`) and for users (`code`, `implicit`).",
     security_severity="6.0",
     tags=("flows",),
 )
-def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
+def mixed_oauth_flows(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """An M2M client allows no user OAuth flow (``code``, ``implicit``).
 
     Example::
@@ -55,6 +55,10 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
         "M2M clients must not allow user sign-in auth flows, and ALLOW_CLIENT_TOKEN_AUTH must be its "
         "client's only auth flow."
     ),
+    why=(
+        "Every auth flow is another way to get tokens from the client, and user sign-in flows give "
+        "a machine client ways in that it never uses."
+    ),
     help=(
         "Remove user sign-in flows (`ALLOW_USER_PASSWORD_AUTH`, `ALLOW_USER_SRP_AUTH`, "
         "`ALLOW_ADMIN_USER_PASSWORD_AUTH`, `ALLOW_CUSTOM_AUTH`, `ALLOW_USER_AUTH`) from "
@@ -70,7 +74,7 @@ def mixed_oauth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
     security_severity="5.0",
     tags=("flows",),
 )
-def user_auth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
+def user_auth_flows(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """An M2M client's ExplicitAuthFlows hold only non-user flows (ALLOW_CLIENT_TOKEN_AUTH,
     ALLOW_REFRESH_TOKEN_AUTH) plus those listed in ``allow``; and ALLOW_CLIENT_TOKEN_AUTH stands
     alone, whatever ``allow`` says, because Cognito requires it to be the client's only
@@ -95,7 +99,7 @@ def user_auth_flows(client: AppClient, p: Params) -> Iterator[Violation]:
         elif unknowns:
             raise Undetermined(f"an element of ExplicitAuthFlows is {unknowns[0]}")
         return
-    allowed = set(NON_USER_AUTH_FLOWS) | set(p.get("allow", ()))
+    allowed = set(NON_USER_AUTH_FLOWS) | set(ctx.params.get("allow", ()))
     bad = [f for f in flows if f not in allowed]
     if bad:
         yield Violation(

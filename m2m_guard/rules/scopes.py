@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 
 from m2m_guard.model import AppClient, Undetermined, Unknown, Violation, split_known
-from m2m_guard.rules._registry import Params, rule
+from m2m_guard.rules._registry import RuleContext, rule
 
 FIELD = "AllowedOAuthScopes"
 #: Scopes that describe a user, meaningless for a client acting as itself.
@@ -49,9 +49,13 @@ def _listing(items: Sequence[str]) -> str:
 @rule(
     "required_scopes",
     summary="M2M clients must hold the scopes the policy requires.",
+    why=(
+        "An M2M access token carries only scopes its app client allows, so a client without the "
+        "scopes its API needs cannot do its job."
+    ),
     help=(
-        "Add the required resource-server scopes to `AllowedOAuthScopes`. A client with no "
-        "scopes cannot get a token at all, yet is still billed."
+        "Add the required resource-server scopes to `AllowedOAuthScopes`. A client with no scopes "
+        "cannot get a token at all, yet is still billed."
     ),
     params={
         "type": "object",
@@ -61,7 +65,7 @@ def _listing(items: Sequence[str]) -> str:
     security_severity="4.0",
     tags=("scopes",),
 )
-def required_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
+def required_scopes(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """At least one allowed scope matches a pattern of ``any_of``, and every pattern of ``all_of``
     is matched by some allowed scope. An M2M client with no scopes always fails.
 
@@ -76,23 +80,23 @@ def required_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     """
     scopes, unknowns = _scopes(client)
     if not scopes and not unknowns:
-        yield Violation(f"The client has no OAuth scopes; policy {p['rule']} requires some.", FIELD)
+        yield Violation(f"The client has no OAuth scopes; policy {ctx.rule_id} requires some.", FIELD)
         return
-    any_of: list[str] = p.get("any_of", [])
+    any_of: list[str] = ctx.params.get("any_of", [])
     if any_of and not _matching(scopes, any_of):
         if unknowns:
             raise _doubt(unknowns)
         yield Violation(
-            f"No allowed scope matches any of {_listing(any_of)} (policy {p['rule']}); "
+            f"No allowed scope matches any of {_listing(any_of)} (policy {ctx.rule_id}); "
             f"the client has {_listing(scopes)}.",
             FIELD,
         )
-    missing = [pat for pat in p.get("all_of", []) if not _matching(scopes, [pat])]
+    missing = [pat for pat in ctx.params.get("all_of", []) if not _matching(scopes, [pat])]
     if missing:
         if unknowns:
             raise _doubt(unknowns)
         yield Violation(
-            f"No allowed scope matches {_listing(missing)}, which policy {p['rule']} requires.",
+            f"No allowed scope matches {_listing(missing)}, which policy {ctx.rule_id} requires.",
             FIELD,
         )
 
@@ -100,6 +104,10 @@ def required_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
 @rule(
     "forbidden_scopes",
     summary="M2M clients must not hold forbidden scopes.",
+    why=(
+        "A token request can ask for any scope its app client allows, so every scope on an M2M "
+        "client is open to whoever holds the client's secret."
+    ),
     help="Remove the listed scopes from `AllowedOAuthScopes`; grant the narrowest scope that works.",
     params={
         "type": "object",
@@ -110,7 +118,7 @@ def required_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     security_severity="7.5",
     tags=("scopes", "least-privilege"),
 )
-def forbidden_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
+def forbidden_scopes(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """No allowed scope matches a pattern of ``scopes``.
 
     Example::
@@ -120,18 +128,21 @@ def forbidden_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           scopes: ["*/admin", "*/*:write"]
           severity: error
     """
-    bad = _offending(client, p["scopes"])
+    bad = _offending(client, ctx.params["scopes"])
     if bad:
-        yield Violation(f"Forbidden scope {_listing(bad)} allowed (policy {p['rule']}).", FIELD)
+        yield Violation(f"Forbidden scope {_listing(bad)} allowed (policy {ctx.rule_id}).", FIELD)
 
 
 @rule(
     "user_identity_scopes",
     summary="M2M clients must not hold user-identity scopes.",
+    why=(
+        "A client_credentials token is issued to the app client itself, not to a user, so scopes "
+        "that describe a user have no place on an M2M client."
+    ),
     help=(
         "Remove `openid`, `email`, `phone`, `profile` and `aws.cognito.signin.user.admin` from "
-        "`AllowedOAuthScopes`: a client_credentials token has no user, so these scopes only "
-        "widen what a leaked token can do."
+        "`AllowedOAuthScopes`."
     ),
     params={
         "type": "object",
@@ -141,7 +152,7 @@ def forbidden_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     security_severity="5.5",
     tags=("scopes", "least-privilege"),
 )
-def user_identity_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
+def user_identity_scopes(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """No user-identity scope (``scopes``, default: openid, email, phone, profile,
     aws.cognito.signin.user.admin) on an M2M client.
 
@@ -151,7 +162,7 @@ def user_identity_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           type: user_identity_scopes
           severity: warning
     """
-    bad = _offending(client, p.get("scopes", USER_SCOPES))
+    bad = _offending(client, ctx.params.get("scopes", USER_SCOPES))
     if bad:
         yield Violation(f"User-identity scope {_listing(bad)} on an M2M client.", FIELD)
 
@@ -159,10 +170,11 @@ def user_identity_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
 @rule(
     "wildcard_scopes",
     summary="M2M clients must not hold wildcard full-access scopes.",
-    help=(
-        "Replace wildcard scopes such as `orders/*` with the specific scopes the client needs. "
-        "A scope named `*` grants whatever the resource server treats as everything."
+    why=(
+        "A scope named `*` conventionally stands for all of a resource server's API, so one leaked "
+        "client secret would open all of it."
     ),
+    help="Replace wildcard scopes such as `orders/*` with the specific scopes the client needs.",
     params={
         "type": "object",
         "additionalProperties": False,
@@ -171,7 +183,7 @@ def user_identity_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     security_severity="7.0",
     tags=("scopes", "least-privilege"),
 )
-def wildcard_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
+def wildcard_scopes(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """No scope whose name is a wildcard (``patterns``, default: ``*``, ``api/*``, ``api:*``).
 
     Example::
@@ -180,7 +192,7 @@ def wildcard_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
           type: wildcard_scopes
           severity: error
     """
-    bad = _offending(client, p.get("patterns", WILDCARD_PATTERNS))
+    bad = _offending(client, ctx.params.get("patterns", WILDCARD_PATTERNS))
     if bad:
         yield Violation(f"Wildcard scope {_listing(bad)} grants full access.", FIELD)
 
@@ -188,15 +200,18 @@ def wildcard_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
 @rule(
     "undefined_scopes",
     summary="Scopes must name a resource server defined in the same user pool.",
+    why=(
+        "Cognito refuses an app client whose custom scopes name no resource server of its user "
+        "pool, so such a client fails to deploy."
+    ),
     help=(
         "Define the resource server (`AWS::Cognito::UserPoolResourceServer`, "
-        "`aws_cognito_resource_server`) in the client's pool, or fix the scope's identifier. "
-        "Cognito rejects clients whose custom scopes it cannot find."
+        "`aws_cognito_resource_server`) in the client's pool, or fix the scope's identifier."
     ),
     security_severity="3.0",
     tags=("scopes", "correctness"),
 )
-def undefined_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
+def undefined_scopes(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """Every custom scope (``identifier/name``) names a resource server of the client's pool.
 
     Example::
@@ -218,8 +233,10 @@ def undefined_scopes(client: AppClient, p: Params) -> Iterator[Violation]:
     bad = [s for s in custom if s.rsplit("/", 1)[0] not in defined]
     if bad:
         known_ids = _listing(sorted(defined)) if defined else "none"
+        one = len(bad) == 1
         yield Violation(
-            f"Scope {_listing(bad)} names no resource server of {client.pool.label} (defined: {known_ids}).",
+            f"{'Scope' if one else 'Scopes'} {_listing(bad)} {'names' if one else 'name'} "
+            f"no resource server of {client.pool.label} (defined: {known_ids}).",
             FIELD,
         )
     elif unknowns:

@@ -16,7 +16,7 @@ from m2m_guard.model import (
     Violation,
     human_duration,
 )
-from m2m_guard.rules._registry import Params, PolicyError, rule
+from m2m_guard.rules._registry import PolicyError, RuleContext, rule
 
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -77,17 +77,18 @@ def _ttl(client: AppClient) -> int:
 @rule(
     "max_access_token_ttl",
     summary="M2M access tokens must be short-lived.",
+    why="A leaked M2M access token works until it expires, so its lifetime is how long a leak stays usable.",
     help=(
-        "Lower `AccessTokenValidity` (with `TokenValidityUnits.AccessToken`) on the app client. "
-        "A leaked M2M token is valid until it expires, and a client can cache a token for its "
-        "whole lifetime, so the shortest lifetime its callers can live with is safest."
+        "Lower `AccessTokenValidity` (with `TokenValidityUnits.AccessToken`) on the app client to "
+        "the shortest lifetime its callers can live with; a client can cache a token for that whole "
+        "lifetime."
     ),
     params=_duration_params("max"),
     prepare=_prepare("max"),
     security_severity="6.5",
     tags=("tokens",),
 )
-def max_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
+def max_access_token_ttl(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """Access tokens of M2M clients live no longer than ``max``.
 
     Example::
@@ -98,10 +99,10 @@ def max_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
           severity: error
     """
     ttl = _ttl(client)
-    if ttl > p["max"]:
+    if ttl > ctx.params["max"]:
         yield Violation(
-            f"AccessTokenValidity is {human_duration(ttl)}; policy {p['rule']} allows at most "
-            f"{human_duration(p['max'])}.",
+            f"AccessTokenValidity is {human_duration(ttl)}; policy {ctx.rule_id} allows at most "
+            f"{human_duration(ctx.params['max'])}.",
             FIELD,
         )
 
@@ -109,17 +110,21 @@ def max_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
 @rule(
     "min_access_token_ttl",
     summary="M2M access tokens must not be so short-lived that token requests pile up.",
+    why=(
+        "Cognito bills every token request, and a client that fetches a new token each lifetime "
+        "makes more requests the shorter that lifetime is."
+    ),
     help=(
-        "Raise `AccessTokenValidity` on the app client, and cache tokens in the caller until "
-        "they expire. Each token request is billed, and a client that fetches a fresh token "
-        "every lifetime makes 730 h / TTL requests a month at least."
+        "Raise `AccessTokenValidity` on the app client, and cache tokens in the caller until they "
+        "expire: a client that fetches a fresh token every lifetime makes 730 h / TTL requests a "
+        "month at least."
     ),
     params=_duration_params("min"),
     prepare=_prepare("min"),
     security_severity="2.0",
     tags=("tokens", "cost"),
 )
-def min_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
+def min_access_token_ttl(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """Access tokens of M2M clients live at least ``min``.
 
     Example::
@@ -130,11 +135,11 @@ def min_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
           severity: warning
     """
     ttl = _ttl(client)
-    if ttl < p["min"]:
+    if ttl < ctx.params["min"]:
         per_month = SECONDS_PER_MONTH // max(ttl, 1)
         yield Violation(
-            f"AccessTokenValidity is {human_duration(ttl)}; policy {p['rule']} requires at least "
-            f"{human_duration(p['min'])} (at least {per_month:,} token requests a month).",
+            f"AccessTokenValidity is {human_duration(ttl)}; policy {ctx.rule_id} requires at least "
+            f"{human_duration(ctx.params['min'])} (at least {per_month:,} token requests a month).",
             FIELD,
         )
 
@@ -142,15 +147,18 @@ def min_access_token_ttl(client: AppClient, p: Params) -> Iterator[Violation]:
 @rule(
     "access_token_validity_range",
     summary="Access-token lifetimes must lie within Cognito's range of 5 minutes to 1 day.",
+    why=(
+        "Cognito accepts access-token lifetimes from 5 minutes to 1 day only, so a client set "
+        "outside that range fails to deploy."
+    ),
     help=(
         "Set `AccessTokenValidity` between 5 minutes and 1 day (in the unit of "
-        "`TokenValidityUnits.AccessToken`, hours by default). Cognito rejects other values, so "
-        "the deployment would fail."
+        "`TokenValidityUnits.AccessToken`, hours by default)."
     ),
     security_severity="3.0",
     tags=("tokens", "correctness"),
 )
-def access_token_validity_range(client: AppClient, p: Params) -> Iterator[Violation]:
+def access_token_validity_range(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """The access-token lifetime is one Cognito accepts.
 
     Example::

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from m2m_guard.model import AppClient, Undetermined, Violation, token_blockers
-from m2m_guard.rules._registry import Params, rule
+from m2m_guard.rules._registry import RuleContext, rule
 
 #: The auth flow of GetClientToken, whose requests are not the CloudTrail ``Token_POST`` events
 #: the sweep counts (see m2m_guard/sweep/cloudtrail.py).
@@ -21,10 +21,13 @@ def _flows(client: AppClient) -> tuple[Any, ...]:
 @rule(
     "unused_client_credentials",
     summary="Billed M2M clients must be used, or deleted.",
+    why=(
+        "Cognito bills each M2M app client by the month whether or not it requests tokens, so a "
+        "client nobody uses is a charge that buys nothing."
+    ),
     help=(
-        "Delete M2M app clients that make no token requests: each one is billed every month "
-        "whether it is used or not. A client that can never get a token (no scopes, no secret, "
-        "or OAuth not enabled) is billed too."
+        "Delete M2M app clients that make no token requests, and those that can never get a token "
+        "(no scopes, no secret, or OAuth not enabled)."
     ),
     params={
         "type": "object",
@@ -34,7 +37,7 @@ def _flows(client: AppClient) -> tuple[Any, ...]:
     security_severity="2.5",
     tags=("cost", "hygiene"),
 )
-def unused_client_credentials(client: AppClient, p: Params) -> Iterator[Violation]:
+def unused_client_credentials(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """An M2M client made no successful token request in ``lookback_days`` (default 30)
     according to the usage data, or can never issue a token at all. A client absent from the
     usage data has unknown usage and is never called unused; so has a client whose requests all
@@ -54,7 +57,7 @@ def unused_client_credentials(client: AppClient, p: Params) -> Iterator[Violatio
         reasons = "; ".join(reason for _, reason in blockers)
         yield Violation(f"Billed M2M client can never issue a token: {reasons}.", field)
         return
-    lookback = p.get("lookback_days", 30)
+    lookback = ctx.params.get("lookback_days", 30)
     usage = client.usage
     if usage is not None and usage.requests == 0:
         if TOKEN_API_FLOW in _flows(client) and usage.source.startswith("CloudTrail"):
@@ -62,7 +65,7 @@ def unused_client_credentials(client: AppClient, p: Params) -> Iterator[Violatio
         if usage.window_days < lookback:
             raise Undetermined(
                 f"the {usage.source} covers {usage.window_days:g} days, less than the "
-                f"{lookback} days policy {p['rule']} looks back"
+                f"{lookback} days policy {ctx.rule_id} looks back"
             )
         yield Violation(
             f"No token requests in the last {usage.window_days:g} days ({usage.source}); "

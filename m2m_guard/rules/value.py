@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from m2m_guard.model import ABSENT, AppClient, Undetermined, Unknown, Violation, folded_key, is_secret_key
-from m2m_guard.rules._registry import Params, PolicyError, rule
+from m2m_guard.rules._registry import PolicyError, RuleContext, rule
 
 
 def _contains(actual: Any, expected: Any) -> bool:
@@ -129,6 +129,10 @@ def _plain(value: Any) -> Any:
 @rule(
     "condition",
     summary="A custom requirement on a field of the app client.",
+    why=(
+        "It turns a team's own requirement on any app-client setting into a check that runs in "
+        "review and in sweeps, like the built-in rules."
+    ),
     help="Change the app client so that the condition of the policy rule holds.",
     params={
         "type": "object",
@@ -145,7 +149,7 @@ def _plain(value: Any) -> Any:
     security_severity="5.0",
     tags=("custom",),
 )
-def condition(client: AppClient, p: Params) -> Iterator[Violation]:
+def condition(client: AppClient, ctx: RuleContext) -> Iterator[Violation]:
     """Every M2M client satisfies ``key op value``; ``key`` is a DescribeUserPoolClient field
     (a dotted path for nested ones, e.g. ``TokenValidityUnits.AccessToken``). An absent field
     compares as null; use ``present`` / ``absent`` to require or forbid it. Operators:
@@ -163,20 +167,21 @@ def condition(client: AppClient, p: Params) -> Iterator[Violation]:
           message: Token revocation must stay enabled.
           severity: warning
     """
-    key, op = p["key"], p["op"]
+    params = ctx.params
+    key, op = params["key"], params["op"]
     actual = client.get(key)
     if isinstance(actual, Unknown):
         raise Undetermined(f"{key} is {actual}")
     doubt = _first_unknown(actual)
     # a known element can still decide (contains) / not_contains, as for forbidden scopes
-    if doubt is not None and not (op in ("contains", "not_contains") and p.get("value") in actual):
+    if doubt is not None and not (op in ("contains", "not_contains") and params.get("value") in actual):
         raise Undetermined(f"a part of {key} is {doubt}")
     actual = None if actual is ABSENT else _plain(actual)
-    if not OPERATORS[op](actual, p.get("pattern", p.get("value"))):
+    if not OPERATORS[op](actual, params.get("pattern", params.get("value"))):
         shown = "absent" if actual is None else "not shown" if _hidden(key.split(".")[-1]) else _show(actual)
-        expected = "" if op in _NO_VALUE else f" {_show(p.get('value'))}"
-        detail = p.get("message") or f"Expected {key} {op.replace('_', ' ')}{expected}."
-        yield Violation(f"{detail} ({key} is {shown}; policy {p['rule']}.)", key.split(".")[0])
+        expected = "" if op in _NO_VALUE else f" {_show(params.get('value'))}"
+        detail = params.get("message") or f"Expected {key} {op.replace('_', ' ')}{expected}."
+        yield Violation(f"{detail} ({key} is {shown}; policy {ctx.rule_id}.)", key.split(".")[0])
 
 
 def _first_unknown(value: Any) -> Unknown | None:

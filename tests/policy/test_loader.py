@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from m2m_guard.cost import Pricing, Tier
 from m2m_guard.model import Severity
 from m2m_guard.policy import PolicyLoadError, builtin_packs, discover, load_policy
 
@@ -32,8 +33,9 @@ def test_rule_fields_are_prepared() -> None:
         "    severity: warning\n    match: {clients: ['svc-*'], pools: ['orders']}\n",
     )
     (rule,) = policy.rules
-    assert rule.params["max"] == 900
-    assert rule.params["rule"] == "TTL"
+    assert rule.params == {"max": 900}
+    context = policy.context(rule)
+    assert (context.rule_id, context.params, context.ttl_ceiling) == ("TTL", {"max": 900}, 900)
     assert rule.severity is Severity.WARNING
     assert rule.selector.clients == ("svc-*",) and rule.selector.pools == ("orders",)
 
@@ -65,6 +67,22 @@ waivers:
     assert waiver.expired(dt.date(2027, 4, 1))
     assert policy.pricing.app_client_month_usd == 5
     assert policy.pricing.requests_usd(1500) == pytest.approx(1000 * 0.002 + 500 * 0.001)
+
+
+def test_pricing_is_read_into_typed_figures() -> None:
+    # the schema takes 1000.0 as a whole number; the tier holds it as one
+    policy = load_policy(
+        "p.yaml",
+        "version: 1\npricing:\n  token_request_tiers: [{up_to: 1000.0, usd: 1}, {usd: 0}]\nrules: []\n",
+    )
+    assert policy.pricing == Pricing(
+        token_request_tiers=(Tier(1000, 1.0), Tier(None, 0.0)),
+        policy="p.yaml",
+        overrides=("token_request_tiers",),
+    )
+    assert type(policy.pricing.token_request_tiers[0].up_to) is int
+    assert type(policy.pricing.token_request_tiers[0].usd) is float
+    assert load_policy("p.yaml", "version: 1\npricing: {}\nrules: []\n").pricing == Pricing()
 
 
 @pytest.mark.parametrize(
@@ -351,8 +369,8 @@ waivers:
 
 
 def test_every_schema_keyword_is_worded() -> None:
-    from m2m_guard.policy.loader import WORDED_KEYWORDS
     from m2m_guard.policy.schema import build_schema
+    from m2m_guard.policy.schema_check import WORDED_KEYWORDS
 
     structural = {
         "$schema",

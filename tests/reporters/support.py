@@ -36,6 +36,8 @@ from m2m_guard.reporters.cost import COLUMNS, RENDERERS
 from m2m_guard.reporters.safe import UNSAFE, csv_text, printable
 from tests.reporters.markdown import skeleton
 
+#: The README of the project, where each rule type has a section.
+README = "https://github.com/m2m-guard/m2m-guard"
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCHEMA_PATH = DATA / "sarif-schema-2.1.0.json"
 
@@ -52,6 +54,7 @@ TTL_MAX = RuleInfo(
     level=Severity.ERROR,
     security_severity="7.5",
     tags=("oauth2", "token-lifetime"),
+    help_uri=f"{README}#rule-max_access_token_ttl",
 )
 SCOPES_FORBIDDEN = RuleInfo(
     id="SCOPES-FORBIDDEN",
@@ -61,6 +64,7 @@ SCOPES_FORBIDDEN = RuleInfo(
     help_markdown="Remove `*/admin` and `*/*:write` from **AllowedOAuthScopes**.",
     level=Severity.ERROR,
     security_severity="9.1",
+    help_uri=f"{README}#rule-forbidden_scopes",
 )
 BUDGET = RuleInfo(
     id="BUDGET",
@@ -71,6 +75,7 @@ BUDGET = RuleInfo(
     level=Severity.WARNING,
     security_severity="3.0",
     tags=("cost",),
+    help_uri=f"{README}#rule-pool_budget",
 )
 UNUSED = RuleInfo(
     id="UNUSED",
@@ -80,6 +85,7 @@ UNUSED = RuleInfo(
     help_markdown="Delete the client, or waive it with a reason.",
     level=Severity.WARNING,
     security_severity="4.0",
+    help_uri=f"{README}#rule-unused_client_credentials",
 )
 RULES = (TTL_MAX, SCOPES_FORBIDDEN, BUDGET, UNUSED)
 

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from typing import Any
 
 import pytest
 
+from m2m_guard.engine import evaluate
 from m2m_guard.model import Notification, RuleInfo, RunResult, Severity
+from m2m_guard.policy import load_policy
 from m2m_guard.reporters import json_report, sarif
+from m2m_guard.rules import RULES as RULE_TYPES
 from tests.reporters.support import (
     AUTH,
     CASES,
@@ -122,6 +126,19 @@ def test_rule_descriptor_carries_what_code_scanning_shows() -> None:
         "security-severity": "7.5",
         "precision": "high",
     }
+
+
+def test_help_from_the_engine_says_why_the_rule_matters() -> None:
+    policy = load_policy(
+        "p.yaml", "version: 1\nrules:\n  - {id: TTL-MAX, type: max_access_token_ttl, max: 1h}\n"
+    )
+    [rule] = run_of(evaluate(policy, [], today=dt.date(2026, 11, 21)))["tool"]["driver"]["rules"]
+    spec = RULE_TYPES["max_access_token_ttl"]
+    assert rule["help"]["markdown"] == spec.help_markdown
+    assert rule["help"]["markdown"].startswith(f"**Why it matters:** {spec.why}\n\n**Fix:** {spec.help}\n\n")
+    assert rule["help"]["text"].startswith(f"Why it matters: {spec.why}\n\n")
+    assert rule["help"]["text"].endswith(f"Rule reference ({spec.help_uri})")
+    assert rule["helpUri"] == spec.help_uri
 
 
 def test_help_text_is_the_markdown_without_markup() -> None:

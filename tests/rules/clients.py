@@ -2,8 +2,8 @@
 
 Clients are built straight from the model, in the shape the sources produce after
 normalization (lists become tuples, ``None`` means absent), so rule tests depend on neither a
-source nor the engine. Rules are called through the registry with parameters prepared the way
-the policy loader prepares them (``tests/rules/test_registry.py`` checks that the two agree).
+source nor the engine. Rules are called through the registry with a context prepared the way
+the policy and the engine prepare it (``tests/rules/test_registry.py`` checks that they agree).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from m2m_guard.cost import Pricing
 from m2m_guard.model import ABSENT, AppClient, Location, Pool, Unknown, Usage, Violation
-from m2m_guard.rules import RULES, PoolView
+from m2m_guard.rules import RULES, ClientRule, PoolView, RuleContext
 
 PATH = "infra/auth.yaml"
 POOL = Pool(key=f"{PATH}#UserPool", label="UserPool", names=("UserPool",))
@@ -64,23 +64,49 @@ def used(requests: int, window_days: float = 30) -> Usage:
     return Usage(requests=requests, window_days=window_days)
 
 
-def params(rule_type: str, rule_id: str = "ID", **raw: Any) -> dict[str, Any]:
-    """Parameters as the loader passes them: defaults, ``prepare()``, and the rule id."""
+def params(rule_type: str, **raw: Any) -> dict[str, Any]:
+    """Parameters as the loader prepares them (``prepare()``)."""
     spec = RULES[rule_type]
-    prepared = {**spec.defaults, **raw}
-    if spec.prepare:
-        prepared = spec.prepare(prepared)
-    return {**prepared, "rule": rule_id}
+    return spec.prepare(dict(raw)) if spec.prepare else dict(raw)
+
+
+def context(
+    rule_type: str,
+    rule_id: str = "ID",
+    *,
+    pricing: Pricing | None = None,
+    ttl_ceiling: int = 86400,
+    **raw: Any,
+) -> RuleContext:
+    """What the engine calls a rule with: the rule id and prepared parameters, and the prices."""
+    return RuleContext(rule_id, params(rule_type, **raw), pricing or Pricing(), ttl_ceiling)
+
+
+def client_rule(rule_type: str) -> ClientRule:
+    spec = RULES[rule_type]
+    assert spec.scope == "client", f"{rule_type} is a {spec.scope} rule"
+    return spec.func
 
 
 def check(rule_type: str, client: AppClient, rule_id: str = "ID", **raw: Any) -> list[Violation]:
     """Run a client rule; raises Undetermined as the rule does."""
-    return list(RULES[rule_type].func(client, params(rule_type, rule_id, **raw)))
+    return list(client_rule(rule_type)(client, context(rule_type, rule_id, **raw)))
 
 
-def pool_view(*clients: AppClient, pricing: Pricing | None = None, ttl_ceiling: int = 86400) -> PoolView:
-    return PoolView(POOL, tuple(clients), pricing or Pricing(), ttl_ceiling)
+def pool_view(*clients: AppClient) -> PoolView:
+    return PoolView(POOL, tuple(clients))
 
 
-def check_pool(view: PoolView, rule_id: str = "BUDGET", **raw: Any) -> list[Violation]:
-    return list(RULES["pool_budget"].func(view, params("pool_budget", rule_id, **raw)))
+def check_pool(
+    view: PoolView,
+    rule_id: str = "BUDGET",
+    *,
+    pricing: Pricing | None = None,
+    ttl_ceiling: int = 86400,
+    **raw: Any,
+) -> list[Violation]:
+    spec = RULES["pool_budget"]
+    assert spec.scope == "pool"
+    return list(
+        spec.func(view, context("pool_budget", rule_id, pricing=pricing, ttl_ceiling=ttl_ceiling, **raw))
+    )

@@ -64,8 +64,8 @@ def test_pool_cost_follows_the_design_arithmetic(clients: list[Any], pricing: Pr
     cost = pool_cost(clients, pricing)
     assert cost.total_usd == pytest.approx(total, abs=1e-9)
     # the rule agrees: within a budget of exactly the total (+ a hair), over it just below
-    assert check_pool(pool_view(*clients, pricing=pricing), monthly_usd=total + 1e-6) == []
-    assert len(check_pool(pool_view(*clients, pricing=pricing), monthly_usd=total - 0.01)) == 1
+    assert check_pool(pool_view(*clients), pricing=pricing, monthly_usd=total + 1e-6) == []
+    assert len(check_pool(pool_view(*clients), pricing=pricing, monthly_usd=total - 0.01)) == 1
 
 
 def test_one_client_at_60_minutes_projects_730_requests() -> None:
@@ -100,7 +100,7 @@ def test_over_budget_message_shows_breakdown_and_ttl_advice() -> None:
     ],
 )
 def test_ttl_advice_never_exceeds_the_policy_ceiling(ceiling: int, advised: bool) -> None:
-    [violation] = check_pool(pool_view(named("svc-a"), ttl_ceiling=ceiling), monthly_usd=7)
+    [violation] = check_pool(pool_view(named("svc-a")), ttl_ceiling=ceiling, monthly_usd=7)
     assert ("raise the access-token TTL to 99 minutes" in violation.message) is advised
     assert ("access-token TTL to" in violation.message) is advised  # no other TTL offered instead
     # with no remedy left, the message ends with the verdict
@@ -159,7 +159,7 @@ def test_observed_usage_is_scaled_and_caching_advised() -> None:
 def test_tiered_breakdown() -> None:
     pricing = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001)))
     [violation] = check_pool(
-        pool_view(named("svc-a", usage=used(1000, 30.4)), pricing=pricing), monthly_usd=15
+        pool_view(named("svc-a", usage=used(1000, 30.4))), pricing=pricing, monthly_usd=15
     )
     assert "(1 M2M client × $6.00 = $6.00; 1,000 token requests = $10.00 (tiered))" in violation.message
 

@@ -321,6 +321,12 @@ def test_undefined_scopes_passes(servers: tuple[str, ...] | None, scopes: tuple[
             id="one-undefined",
         ),
         pytest.param(
+            ("orders",),
+            ("billing/read", "orders/read", "audit/read"),
+            "Scopes 'billing/read', 'audit/read' name no resource server of UserPool (defined: 'orders').",
+            id="two-undefined",
+        ),
+        pytest.param(
             (),
             ("orders/read",),
             "Scope 'orders/read' names no resource server of UserPool (defined: none).",

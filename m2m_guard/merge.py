@@ -12,34 +12,28 @@ added up, shards reading disjoint parts; accounts and regions are counted from t
 reports' ``swept`` lists, since a region recurs in every account and an account in every region
 shard.
 
-Reports come from files anyone may have edited, so each is checked before anything is merged:
-valid JSON without ``NaN`` or ``Infinity``, nested at most :data:`MAX_DEPTH` levels, and of the
-shape m2m-guard writes wherever merging reads it (:data:`SARIF_SHAPE`, :data:`JSON_SHAPE`). A
-report that is not gets one line, :class:`MergeError`, naming the place (``runs[0].tool:
-missing``). The same report given twice is read once, and a finding or notification that two
-reports share is kept once. A location that code scanning cannot resolve against the repository
-(an absolute URI or path, or one that leaves the repository with ``..``) is kept and reported:
-one warning per report and location, in the merged report and in :attr:`Merged.warnings`.
+Reports come from files anyone may have edited, so each is checked before anything is merged
+(m2m_guard/merge_shapes.py); one that cannot be merged gets one line, :class:`MergeError`. The
+same report given twice is read once, and a finding or notification that two reports share is
+kept once. A location that code scanning cannot resolve against the repository (an absolute URI
+or path, or one that leaves the repository with ``..``) is kept and reported: one warning per
+report and location, in the merged report and in :attr:`Merged.warnings`.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
-import math
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-#: Deeper than any report m2m-guard writes (about 8), shallow enough that copying and writing
-#: the document can never exhaust Python's recursion limit.
-MAX_DEPTH = 64
+from m2m_guard.merge_shapes import MergeError, load
 
-
-class MergeError(Exception):
-    """A report that cannot be merged; the message is one line."""
+__all__ = ["MergeError", "Merged", "merge", "merge_json", "merge_sarif", "outside"]
 
 
 @dataclass(frozen=True)
@@ -48,151 +42,6 @@ class Merged:
     document: dict[str, Any]
     #: One line per location outside the repository and per report given twice, for stderr.
     warnings: tuple[str, ...] = field(default=())
-
-
-# --- parsing and checking -----------------------------------------------------------------------
-
-
-def _reject_constant(name: str) -> Any:
-    raise MergeError(f"not valid JSON: {name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise MergeError(f"not valid JSON: the number {text[:20]} is out of range")
-    return number
-
-
-def parse(text: str) -> Any:
-    """The JSON document in ``text``; MergeError for what is not JSON, for ``NaN``, ``Infinity``
-    and numbers too large for a float, and for nesting deeper than :data:`MAX_DEPTH`."""
-    try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
-    except (ValueError, RecursionError):  # JSONDecodeError; an integer of over 4,300 digits
-        raise MergeError("not a JSON or SARIF report") from None
-    if _depth(document) > MAX_DEPTH:
-        raise MergeError(f"not an m2m-guard report: nested deeper than {MAX_DEPTH} levels")
-    return document
-
-
-def _depth(document: Any) -> int:
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                break
-            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
-    return deepest
-
-
-# Shapes: what merging reads, checked before merging so that no wrong type reaches it. A dict
-# is an object whose listed keys, when present, have the given shape ("!" marks a key that must
-# be present); [shape] an array of that shape; a tuple a choice; dict or list any object or array.
-_LOCATION = {"physicalLocation": {"artifactLocation": {"uri": str}, "region": {"startLine": int}}}
-_SWEPT = {"accounts": [str], "regions": [str]}
-SARIF_RUN: dict[str, Any] = {
-    "!tool": {"!driver": {"rules": [{"!id": str}]}},
-    "automationDetails": {"id": str},
-    "results": [
-        {
-            "ruleId": str,
-            "level": str,
-            "locations": [_LOCATION],
-            "partialFingerprints": dict,
-            "suppressions": list,
-        }
-    ],
-    "invocations": [
-        {
-            "executionSuccessful": bool,
-            "toolExecutionNotifications": [
-                {"level": str, "message": {"text": str}, "locations": [_LOCATION]}
-            ],
-        }
-    ],
-    "properties": {"summary": dict, "swept": _SWEPT},
-}
-SARIF_SHAPE: dict[str, Any] = {"!version": str, "!runs": [SARIF_RUN]}
-JSON_SHAPE: dict[str, Any] = {
-    "!findings": [
-        {
-            "rule_id": str,
-            "level": str,
-            "path": (str, None),
-            "line": (int, None),
-            "fingerprint": str,
-            "suppressed": bool,
-            "category": (str, None),  # merge writes null for a report that named none
-        }
-    ],
-    "!summary": dict,
-    "notifications": [{"level": str, "message": str, "path": (str, None), "line": (int, None)}],
-    "rules": [{"!id": str}],
-    "category": str,
-    "swept": (_SWEPT, None),
-}
-_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object", list: "an array"}
-
-
-def _conforms(value: Any, shape: Any) -> bool:
-    if isinstance(shape, tuple):
-        return any(_conforms(value, choice) for choice in shape)
-    if shape is None:
-        return value is None
-    if shape is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(shape, type):
-        return isinstance(value, shape)
-    return isinstance(value, dict if isinstance(shape, dict) else list)
-
-
-def _expected(shape: Any) -> str:
-    if isinstance(shape, tuple):
-        return " or ".join(_expected(choice) for choice in shape)
-    if shape is None:
-        return "null"
-    return _NAMES[shape] if isinstance(shape, type) else _NAMES[type(shape)]
-
-
-def check(value: Any, shape: Any, where: str = "") -> None:
-    """MergeError naming the first place where ``value`` does not have ``shape``."""
-    if not _conforms(value, shape):
-        raise MergeError(f"{where or 'the report'}: not {_expected(shape)}")
-    if isinstance(shape, tuple):
-        shape = next(choice for choice in shape if _conforms(value, choice))
-    if isinstance(shape, list) and shape:
-        for i, item in enumerate(value):
-            check(item, shape[0], f"{where}[{i}]")
-    elif isinstance(shape, dict):
-        for key, inner in shape.items():
-            name = key.lstrip("!")
-            path = f"{where}.{name}" if where else name
-            if name in value:
-                check(value[name], inner, path)
-            elif key.startswith("!"):
-                raise MergeError(f"{path}: missing")
-
-
-def kind_of(report: Any) -> str:
-    if isinstance(report, dict) and report.get("version") == "2.1.0" and "runs" in report:
-        return "sarif"
-    if isinstance(report, dict) and "findings" in report and "summary" in report:
-        return "json"
-    raise MergeError("neither an m2m-guard SARIF nor an m2m-guard JSON report")
-
-
-def load(text: str) -> tuple[str, dict[str, Any]]:
-    """(kind, report) from the text of one report, checked; MergeError (one line) if it is not one."""
-    report = parse(text)
-    kind = kind_of(report)
-    try:
-        check(report, SARIF_SHAPE if kind == "sarif" else JSON_SHAPE)
-    except MergeError as exc:
-        raise MergeError(f"not an m2m-guard {'SARIF' if kind == 'sarif' else 'JSON'} report: {exc}") from None
-    return kind, report
 
 
 # --- locations ----------------------------------------------------------------------------------
@@ -296,60 +145,84 @@ def _read_counts(
     return counts, united
 
 
-def _level_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
+def _level_counts(levels: Iterable[tuple[bool, Any]]) -> dict[str, int]:
+    """Findings by level from (suppressed, level) pairs: recounted from the merged findings, so
+    that a finding two reports share counts once."""
     counts = dict.fromkeys(_LEVEL_COUNTS, 0)
-    for result in results:
-        if result.get("suppressions"):
+    for suppressed, level in levels:
+        if suppressed:
             counts["suppressed"] += 1
-        elif result.get("level", "warning") in counts:
-            counts[result.get("level", "warning")] += 1
+        elif level in counts:
+            counts[level] += 1
     return counts
 
 
-def _merge_runs(runs: Sequence[dict[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:
-    merged = copy.deepcopy(runs[0])
+def _united_rules(rule_lists: Iterable[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The rules of every report, the first of each id, sorted by id."""
     rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
-    notifications: list[dict[str, Any]] = []
-    success = True
-    for run in runs:
-        for rule in run["tool"]["driver"].get("rules", []):
-            rules.setdefault(rule["id"], rule)
-        for result in run.get("results", []):
-            result = dict(result)
-            result.pop("ruleIndex", None)  # recomputed below against the merged rule list
-            results.append(result)
-        for invocation in run.get("invocations", []):
-            success = success and invocation.get("executionSuccessful", True)
-            notifications.extend(invocation.get("toolExecutionNotifications", []))
-    notifications += [{"level": "warning", "message": {"text": text}} for text in warnings]
-    ordered = sorted(rules.values(), key=lambda r: r["id"])
-    index = {rule["id"]: i for i, rule in enumerate(ordered)}
+    for rule in itertools.chain.from_iterable(rule_lists):
+        rules.setdefault(rule["id"], rule)
+    return sorted(rules.values(), key=lambda r: r["id"])
+
+
+def _sarif_results(runs: Sequence[dict[str, Any]], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs' results, sorted, each kept once (the same shard twice adds nothing), their
+    ``ruleIndex`` recomputed against the merged rule list."""
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    results = [
+        {k: v for k, v in r.items() if k != "ruleIndex"} for run in runs for r in run.get("results", [])
+    ]
     unique: dict[tuple[str, int, str, str], dict[str, Any]] = {}
     for result in sorted(results, key=_result_key):
         if result.get("ruleId") in index:
             result["ruleIndex"] = index[result["ruleId"]]
-        unique.setdefault(_result_key(result), result)  # the same shard twice adds nothing
-    merged["tool"]["driver"]["rules"] = ordered
-    merged["results"] = list(unique.values())
-    merged["invocations"] = [
-        {"executionSuccessful": success, "toolExecutionNotifications": _unique(notifications)}
-    ]
+        unique.setdefault(_result_key(result), result)
+    return list(unique.values())
+
+
+def _sarif_invocation(runs: Sequence[dict[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:
+    """The merged run's one invocation: successful only if every run's was, with their
+    notifications and the merge's own warnings, each once."""
+    invocations = [invocation for run in runs for invocation in run.get("invocations", [])]
+    notifications = [n for i in invocations for n in i.get("toolExecutionNotifications", [])]
+    notifications += [{"level": "warning", "message": {"text": text}} for text in warnings]
+    return {
+        "executionSuccessful": all(i.get("executionSuccessful", True) for i in invocations),
+        "toolExecutionNotifications": _unique(notifications),
+    }
+
+
+def _summarize_run(merged: dict[str, Any], runs: Sequence[dict[str, Any]]) -> None:
+    """Recount the merged run's ``properties.summary`` and unite its ``swept`` lists; a run
+    without a summary gets none."""
     properties = [run.get("properties") or {} for run in runs]
-    if any("summary" in p for p in properties):
-        counts, swept = _read_counts(
-            [p.get("summary") for p in properties], [p.get("swept") for p in properties]
-        )
-        merged.setdefault("properties", {})["summary"] = {
-            **{k: v for k, v in counts.items() if v is not None},
-            **_level_counts(merged["results"]),
-        }
-        if swept is not None:
-            merged["properties"]["swept"] = swept
+    if not any("summary" in p for p in properties):
+        return
+    counts, swept = _read_counts([p.get("summary") for p in properties], [p.get("swept") for p in properties])
+    levels = _level_counts(
+        (bool(r.get("suppressions")), r.get("level", "warning")) for r in merged["results"]
+    )
+    merged.setdefault("properties", {})["summary"] = {
+        **{k: v for k, v in counts.items() if v is not None},
+        **levels,
+    }
+    if swept is not None:
+        merged["properties"]["swept"] = swept
+
+
+def _merge_runs(runs: Sequence[dict[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:
+    """The runs of one category as one run; what merging does not recompute is the first run's."""
+    merged = copy.deepcopy(runs[0])
+    rules = _united_rules(run["tool"]["driver"].get("rules", []) for run in runs)
+    merged["tool"]["driver"]["rules"] = rules
+    merged["results"] = _sarif_results(runs, rules)
+    merged["invocations"] = [_sarif_invocation(runs, warnings)]
+    _summarize_run(merged, runs)
     return merged
 
 
 def merge_sarif(reports: Sequence[tuple[str, dict[str, Any]]]) -> Merged:
+    """One run per category, in category order; the first report's other members kept."""
     by_category: dict[str, list[dict[str, Any]]] = {}
     warnings: dict[str, list[str]] = {}
     for name, report in reports:
@@ -363,49 +236,42 @@ def merge_sarif(reports: Sequence[tuple[str, dict[str, Any]]]) -> Merged:
     return Merged("sarif", merged, tuple(w for c in sorted(warnings) for w in warnings[c]))
 
 
+def _finding_key(finding: dict[str, Any]) -> tuple[str, int, str, str]:
+    """The order of :func:`_result_key`, for a JSON report's findings."""
+    fingerprint = finding.get("fingerprint") or _canonical(finding)
+    return (finding.get("path") or "", finding.get("line") or 0, finding.get("rule_id", ""), fingerprint)
+
+
+def _json_findings(reports: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every report's findings, sorted, each kept once; a finding that names no category takes
+    its report's, so that the merged report still tells which run found it."""
+    findings = [
+        {**f, "category": f.get("category", r.get("category"))} for _, r in reports for f in r["findings"]
+    ]
+    return _unique(sorted(findings, key=_finding_key))
+
+
 def merge_json(reports: Sequence[tuple[str, dict[str, Any]]]) -> Merged:
+    """One report; the first report's other members kept, the reports' categories joined with
+    ``+``."""
     merged = copy.deepcopy({k: v for k, v in reports[0][1].items() if k not in ("findings", "notifications")})
-    findings: list[dict[str, Any]] = []
-    notifications: list[dict[str, Any]] = []
-    rules: dict[str, dict[str, Any]] = {}
-    warnings: list[str] = []
-    categories = sorted({r["category"] for _, r in reports if "category" in r})
-    for name, report in reports:
-        for finding in report["findings"]:
-            findings.append({**finding, "category": finding.get("category", report.get("category"))})
-        notifications.extend(report.get("notifications", []))
-        for rule in report.get("rules", []):
-            rules.setdefault(rule["id"], rule)
-        warnings += _location_warnings(name, _json_paths(report), "path")
+    findings = _json_findings(reports)
+    warnings = [w for name, r in reports for w in _location_warnings(name, _json_paths(r), "path")]
+    notifications = [n for _, r in reports for n in r.get("notifications", [])]
     notifications += [
         {"level": "warning", "message": text, "path": None, "line": None, "fatal": False} for text in warnings
     ]
-    findings.sort(
-        key=lambda f: (
-            f.get("path") or "",
-            f.get("line") or 0,
-            f.get("rule_id", ""),
-            f.get("fingerprint") or _canonical(f),
-        )
-    )
-    findings = _unique(findings)
-    summary: dict[str, int | None] = dict.fromkeys(_LEVEL_COUNTS, 0)
-    for finding in findings:
-        if finding.get("suppressed"):
-            summary["suppressed"] = (summary["suppressed"] or 0) + 1
-        elif finding.get("level") in summary:
-            summary[finding["level"]] = (summary[finding["level"]] or 0) + 1
     counts, swept = _read_counts([r.get("summary") for _, r in reports], [r.get("swept") for _, r in reports])
-    summary.update(counts)
     if any("swept" in r for _, r in reports):
         merged["swept"] = swept
+    categories = sorted({r["category"] for _, r in reports if "category" in r})
     if categories:
         merged["category"] = "+".join(categories)
     merged.update(
-        summary=summary,
+        summary={**_level_counts((bool(f.get("suppressed")), f.get("level")) for f in findings), **counts},
         findings=findings,
         notifications=_unique(notifications),
-        rules=sorted(rules.values(), key=lambda r: r["id"]),
+        rules=_united_rules(r.get("rules", []) for _, r in reports),
     )
     return Merged("json", merged, tuple(warnings))
 

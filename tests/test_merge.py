@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from m2m_guard.cli import main
-from m2m_guard.merge import MAX_DEPTH, MergeError, merge, outside
+from m2m_guard.merge import MergeError, merge, outside
+from m2m_guard.merge_shapes import MAX_DEPTH
 from m2m_guard.reporters import json_report, sarif
 from m2m_guard.reporters.safe import UNSAFE
 from tests.reporters.support import (

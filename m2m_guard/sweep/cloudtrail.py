@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from m2m_guard.model import plural
 from m2m_guard.sweep.aws import error_text
 
 if TYPE_CHECKING:
@@ -312,7 +313,7 @@ def client_usage(counts: Iterable[UsageCount | None], region: str, client_id: st
 
 
 def _requests(count: int) -> str:
-    return f"{count} client-credentials token request{'' if count == 1 else 's'}"
+    return plural(count, "client-credentials token request")
 
 
 def _verb(count: int, plural: str) -> str:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from m2m_guard.sweep.aws import without_secrets
 from m2m_guard.sweep.cloudtrail import ClientUsage
-from m2m_guard.sweep.discovery import RegionInventory
+from m2m_guard.sweep.discovery import PoolInventory, RegionInventory
 
 FORMAT_KEY = "m2mGuardInventory"
 FORMAT_VERSION = 1
@@ -46,6 +47,83 @@ def relative_path(inventory: RegionInventory) -> str:
     return f"{inventory.account}/{inventory.region}.json"
 
 
+@dataclass
+class _UsageMember:
+    """The ``usage`` member of an inventory, built one client at a time."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)
+    notes: set[str] = field(default_factory=set)
+
+    def add(
+        self, client: dict[str, Any], usage: ClientUsage | tuple[int | None, str | None], replicated: bool
+    ) -> None:
+        """Count one client; a zero that cannot prove it unused is not written as one."""
+        client_id = str(client.get("ClientId"))
+        count, source = usage[0], usage[1]
+        if isinstance(usage, ClientUsage):
+            if usage.failed:
+                self.failed[client_id] = usage.failed
+                self.sources.update([usage.source] if usage.source else [])
+            if count is None and usage.note:
+                self.notes.add(usage.note)
+        if count == 0 and (why := _unproven_zero(client, replicated)):
+            count = None
+            self.notes.add(why)
+        if count is not None:
+            self.requests[client_id] = count
+            self.sources.add(str(source))
+
+    def document(self, window_days: int) -> dict[str, Any]:
+        return {
+            "countVersion": COUNT_VERSION,
+            "windowDays": window_days,
+            "sources": sorted(self.sources),
+            "tokenRequests": self.requests,
+            **({"failedTokenRequests": self.failed} if self.failed else {}),
+            **({"notes": sorted(self.notes)} if self.notes else {}),
+        }
+
+
+def _unproven_zero(client: dict[str, Any], replicated: bool) -> str | None:
+    """Why no token request seen for ``client`` in this region proves nothing, or None."""
+    if TOKEN_API_FLOW in (client.get("ExplicitAuthFlows") or ()):
+        # GetClientToken calls are not Token_POST events: seeing none proves nothing.
+        return "GetClientToken requests are not counted"
+    if replicated:
+        # A secondary replica in another region can serve this client's tokens (the
+        # replicas share client ids): this region's zero alone proves nothing.
+        return "token requests served by a replica in another region are not added"
+    return None
+
+
+def _pool_member(pool: PoolInventory, clients: list[dict[str, Any]]) -> dict[str, Any]:
+    """One entry of ``userPools``: its app clients without their secrets."""
+    return {
+        "Id": pool.id,
+        "Name": pool.name,
+        "Arn": pool.arn,
+        "ResourceServers": pool.resource_servers,
+        **({"Replicas": pool.replicas} if pool.replicas else {}),
+        **({"SecretUnknown": dict(sorted(pool.secret_unknown.items()))} if pool.secret_unknown else {}),
+        "AppClients": [without_secrets(c)[0] for c in clients],
+    }
+
+
+def _secondaries_member(inventory: RegionInventory) -> dict[str, Any]:
+    """``secondaryReplicas``, if the region holds any: listed only, their clients are the primary's."""
+    if not inventory.secondaries:
+        return {}
+    return {
+        "secondaryReplicas": [
+            {"Id": r.id, "Name": r.name, "Arn": r.arn, "PrimaryRegion": r.primary_region}
+            | ({"Status": r.status} if r.status else {})
+            for r in inventory.secondaries
+        ]
+    }
+
+
 def render(
     inventory: RegionInventory,
     usage_for: Callable[[str], ClientUsage | tuple[int | None, str | None]],
@@ -59,51 +137,14 @@ def render(
     with failed requests (a client with failures only is in use but gets no token: not unused),
     and ``notes`` why some counts are unknown.
     """
-    requests: dict[str, int] = {}
-    failed: dict[str, int] = {}
-    sources: set[str] = set()
-    notes: set[str] = set()
+    usage = _UsageMember()
     pools: list[dict[str, Any]] = []
     for pool in inventory.pools:
         clients = sorted(pool.clients, key=lambda c: str(c.get("ClientId")))
         replicated = any(r.get("Role") != "PRIMARY" for r in pool.replicas)
         for client in clients:
-            client_id = str(client.get("ClientId"))
-            usage = usage_for(client_id)
-            count, source = usage[0], usage[1]
-            if isinstance(usage, ClientUsage):
-                if usage.failed:
-                    failed[client_id] = usage.failed
-                    sources.update([usage.source] if usage.source else [])
-                if count is None and usage.note:
-                    notes.add(usage.note)
-            if count == 0 and TOKEN_API_FLOW in (client.get("ExplicitAuthFlows") or ()):
-                # GetClientToken calls are not Token_POST events: seeing none proves nothing.
-                count = None
-                notes.add("GetClientToken requests are not counted")
-            if count == 0 and replicated:
-                # A secondary replica in another region can serve this client's tokens (the
-                # replicas share client ids): this region's zero alone proves nothing.
-                count = None
-                notes.add("token requests served by a replica in another region are not added")
-            if count is not None:
-                requests[client_id] = count
-                sources.add(str(source))
-        pools.append(
-            {
-                "Id": pool.id,
-                "Name": pool.name,
-                "Arn": pool.arn,
-                "ResourceServers": pool.resource_servers,
-                **({"Replicas": pool.replicas} if pool.replicas else {}),
-                **(
-                    {"SecretUnknown": dict(sorted(pool.secret_unknown.items()))}
-                    if pool.secret_unknown
-                    else {}
-                ),
-                "AppClients": [without_secrets(c)[0] for c in clients],
-            }
-        )
+            usage.add(client, usage_for(str(client.get("ClientId"))), replicated)
+        pools.append(_pool_member(pool, clients))
     document = {
         FORMAT_KEY: FORMAT_VERSION,
         "account": inventory.account,
@@ -112,25 +153,8 @@ def render(
         # what could not be read there (a pool, a client): the file is then incomplete, and
         # a later scan of it says so
         **({"errors": list(inventory.errors)} if inventory.errors else {}),
-        "usage": {
-            "countVersion": COUNT_VERSION,
-            "windowDays": window_days,
-            "sources": sorted(sources),
-            "tokenRequests": requests,
-            **({"failedTokenRequests": failed} if failed else {}),
-            **({"notes": sorted(notes)} if notes else {}),
-        },
+        "usage": usage.document(window_days),
         "userPools": pools,
-        **(
-            {
-                "secondaryReplicas": [
-                    {"Id": r.id, "Name": r.name, "Arn": r.arn, "PrimaryRegion": r.primary_region}
-                    | ({"Status": r.status} if r.status else {})
-                    for r in inventory.secondaries
-                ]
-            }
-            if inventory.secondaries
-            else {}
-        ),
+        **_secondaries_member(inventory),
     }
     return json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n"

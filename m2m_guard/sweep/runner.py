@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from m2m_guard.model import plural
 from m2m_guard.sweep import accounts, aws
 from m2m_guard.sweep.cloudtrail import (
     ClientUsage,
@@ -22,6 +24,9 @@ from m2m_guard.sweep.ratelimit import RegionLimiter, TokenBucket
 
 #: CloudTrail LookupEvents allows 2 requests per second per account and region.
 LOOKUP_RPS = 2.0
+
+#: One account-region to sweep.
+Work = tuple[accounts.Target, str]
 
 
 @dataclass
@@ -169,11 +174,126 @@ def _regions(target: accounts.Target, options: SweepOptions, out: SweepResult) -
     return plan.sweep
 
 
+def _work(targets: list[accounts.Target], options: SweepOptions, out: SweepResult) -> list[Work]:
+    """The account-regions to sweep, this shard's only."""
+    work = [(t, r) for t in targets for r in _regions(t, options, out)]
+    if options.shard and not options.role_name:
+        work = accounts.shard(work, *options.shard)  # one account: split its regions instead
+    return work
+
+
+def _sweep_region(
+    target: accounts.Target, region: str, options: SweepOptions
+) -> tuple[RegionInventory, UsageCount | None]:
+    """One account-region, in a worker thread: its user pools and clients, and its token requests
+    when asked for. Each gets its own limiters, since Cognito's and CloudTrail's quotas hold per
+    account and region."""
+    cognito = aws.client(target.session, "cognito-idp", region, options.endpoint_url)
+    inventory = discover_region(
+        cognito,
+        target.account,
+        region,
+        RegionLimiter(options.max_rps),
+        partition=target.partition,
+        workers=options.region_workers,
+    )
+    lookup = None
+    if options.lookup and inventory.readable:
+        trail = aws.client(target.session, "cloudtrail", region, options.endpoint_url)
+        lookup = lookup_events(
+            trail,
+            options.lookback_days,
+            max_pages=options.max_lookup_pages,
+            throttle=TokenBucket(LOOKUP_RPS).acquire,
+        )
+    return inventory, lookup
+
+
+def _outcome(
+    future: Future[tuple[RegionInventory, UsageCount | None]], target: accounts.Target, region: str
+) -> tuple[RegionInventory, UsageCount | None]:
+    """What one worker read; a region it could not start on (e.g. no client could be created for
+    it) becomes an unread inventory: not counted as read, and no inventory file is written."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return RegionInventory(target.account, region, errors=[aws.error_text(exc)], readable=False), None
+
+
+def _progress_line(done: int, total: int, work: Work, inventory: RegionInventory) -> str:
+    target, region = work
+    clients = sum(len(p.clients) for p in inventory.pools)
+    return (
+        f"[{done}/{total}] {target.account} {region}: "
+        f"{plural(len(inventory.pools), 'pool')}, {plural(clients, 'client')}"
+    )
+
+
+def _sweep_all(
+    work: list[Work], options: SweepOptions, out: SweepResult, progress: Callable[[str], None] | None
+) -> None:
+    """Sweep ``work``, ``options.concurrency`` account-regions at a time, collecting each one's
+    results in this thread as it completes."""
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as executor:
+        futures = {executor.submit(_sweep_region, t, r, options): (t, r) for t, r in work}
+        for done, future in enumerate(as_completed(futures), 1):
+            target, region = futures[future]
+            inventory, lookup = _outcome(future, target, region)
+            out.inventories.append(inventory)
+            if lookup is not None:
+                out.usage[(target.account, region)] = lookup
+            if progress:
+                progress(_progress_line(done, len(work), (target, region), inventory))
+
+
+def _count_log_group(
+    base: Any, targets: list[accounts.Target], log_group: str, options: SweepOptions, out: SweepResult
+) -> None:
+    """Token requests counted with Logs Insights over ``log_group``, once per account: one query
+    covers every region the trail logs."""
+    log_region = options.log_region or base.region_name or "us-east-1"
+    for target in targets:
+        logs = aws.client(target.session, "logs", log_region, options.endpoint_url)
+        out.usage[(target.account, None)] = logs_insights(logs, log_group, options.lookback_days)
+
+
+def _region_problems(inventory: RegionInventory, out: SweepResult, lookback_days: int) -> Iterator[Problem]:
+    """What went wrong in one account-region: what could not be read (fatal), warnings, and the
+    M2M clients whose token requests all failed."""
+    where = f"account {inventory.account}, region {inventory.region}"
+    yield from (Problem(f"{where}: {error}", True) for error in inventory.errors)
+    yield from (Problem(f"{where}: {warning}", False) for warning in inventory.warnings)
+    if out.usage and inventory.readable:
+        usage_of = functools.partial(out.usage_for, inventory.account, inventory.region)
+        yield from (Problem(note, False) for note in failing_notes(inventory, usage_of, lookback_days))
+
+
+def _collect_problems(out: SweepResult, lookback_days: int) -> None:
+    """The usage sources' notes, then each account-region's problems, in account and region order
+    (workers finish in any order)."""
+    for (account, scope), count in sorted(out.usage.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        out.problems.extend(Problem(note, False) for note in usage_notes(account, scope, count))
+    out.inventories.sort(key=lambda inv: (inv.account, inv.region))
+    for inventory in out.inventories:
+        out.problems.extend(_region_problems(inventory, out, lookback_days))
+
+
+def _nothing_swept(targets: list[accounts.Target], work: list[Work]) -> Problem:
+    """Nothing read and nothing failed: an empty report must not pass for a clean sweep."""
+    nothing = "no account" if not targets else "no region" if not work else "no account-region"
+    return Problem(
+        f"nothing was swept: {nothing} to sweep (check the account, region and shard options)", True
+    )
+
+
 def run_sweep(
     options: SweepOptions,
     session_factory: Callable[[], Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SweepResult:
+    """Sweep the accounts and regions ``options`` select; what could not be swept becomes a
+    problem in the result (a fatal one when part of the inventory is missing), never only a log
+    line."""
     if session_factory is None:
         import boto3
 
@@ -181,79 +301,13 @@ def run_sweep(
     out = SweepResult()
     base = session_factory()
     targets = _targets(base, options, out)
-    work = [(t, r) for t in targets for r in _regions(t, options, out)]
-    if options.shard and not options.role_name:
-        work = accounts.shard(work, *options.shard)  # one account: split its regions instead
-
-    def sweep_one(target: accounts.Target, region: str) -> tuple[RegionInventory, UsageCount | None]:
-        cognito = aws.client(target.session, "cognito-idp", region, options.endpoint_url)
-        inventory = discover_region(
-            cognito,
-            target.account,
-            region,
-            RegionLimiter(options.max_rps),
-            partition=target.partition,
-            workers=options.region_workers,
-        )
-        lookup = None
-        if options.lookup and inventory.readable:
-            trail = aws.client(target.session, "cloudtrail", region, options.endpoint_url)
-            lookup = lookup_events(
-                trail,
-                options.lookback_days,
-                max_pages=options.max_lookup_pages,
-                throttle=TokenBucket(LOOKUP_RPS).acquire,
-            )
-        return inventory, lookup
-
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as executor:
-        futures = {executor.submit(sweep_one, t, r): (t, r) for t, r in work}
-        for done, future in enumerate(as_completed(futures), 1):
-            target, region = futures[future]
-            try:
-                inventory, lookup = future.result()
-            except Exception as exc:  # e.g. cannot even create a client for the region
-                # nothing of the region was read: not counted as read, no inventory written
-                unread = RegionInventory(target.account, region, errors=[aws.error_text(exc)], readable=False)
-                inventory, lookup = unread, None
-            out.inventories.append(inventory)
-            if lookup is not None:
-                out.usage[(target.account, region)] = lookup
-            if progress:
-                clients = sum(len(p.clients) for p in inventory.pools)
-                progress(
-                    f"[{done}/{len(work)}] {target.account} {region}: "
-                    f"{len(inventory.pools)} pool{'' if len(inventory.pools) == 1 else 's'}, "
-                    f"{clients} client{'' if clients == 1 else 's'}"
-                )
+    work = _work(targets, options, out)
+    _sweep_all(work, options, out, progress)
     if options.log_group:
-        log_region = options.log_region or base.region_name or "us-east-1"
-        for target in targets:
-            logs = aws.client(target.session, "logs", log_region, options.endpoint_url)
-            count = logs_insights(logs, options.log_group, options.lookback_days)
-            out.usage[(target.account, None)] = count
-    for (account, scope), count in sorted(out.usage.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        out.problems.extend(Problem(note, False) for note in usage_notes(account, scope, count))
-    out.inventories.sort(key=lambda inv: (inv.account, inv.region))
-    for inventory in out.inventories:
-        where = f"account {inventory.account}, region {inventory.region}"
-        out.problems.extend(Problem(f"{where}: {error}", True) for error in inventory.errors)
-        out.problems.extend(Problem(f"{where}: {warning}", False) for warning in inventory.warnings)
-        if out.usage and inventory.readable:
-
-            def usage_of(client_id: str, inv: RegionInventory = inventory) -> ClientUsage:
-                return out.usage_for(inv.account, inv.region, client_id)
-
-            failing = failing_notes(inventory, usage_of, options.lookback_days)
-            out.problems.extend(Problem(note, False) for note in failing)
+        _count_log_group(base, targets, options.log_group, options, out)
+    _collect_problems(out, options.lookback_days)
     if not any(inventory.readable for inventory in out.inventories) and not any(
         problem.fatal for problem in out.problems
     ):
-        # Nothing read and nothing failed: an empty report must not pass for a clean sweep.
-        nothing = "no account" if not targets else "no region" if not work else "no account-region"
-        out.problems.append(
-            Problem(
-                f"nothing was swept: {nothing} to sweep (check the account, region and shard options)", True
-            )
-        )
+        out.problems.append(_nothing_swept(targets, work))
     return out

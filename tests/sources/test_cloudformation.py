@@ -14,6 +14,7 @@ from m2m_guard.model import AppClient, Severity, Unknown
 from m2m_guard.policy import load_policy
 from m2m_guard.sources import cfn_template, cloudformation
 from m2m_guard.sources.document import SourceError, parse
+from tests.sources.support import as_dict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cloudformation"
 U = Unknown
@@ -23,23 +24,6 @@ def load(name: str, text: str | None = None) -> list[AppClient]:
     doc = parse(name, (FIXTURES / name).read_text(encoding="utf-8") if text is None else text)
     assert cloudformation.matches(doc.data)
     return cloudformation.load(doc)
-
-
-def as_dict(client: AppClient) -> dict[str, Any]:
-    pool = client.pool
-    return {
-        "logical_id": client.location.logical_id,
-        "line": client.location.line,
-        "record": dict(client.record),
-        "field_lines": dict(client.field_lines),
-        "pool": {
-            "key": pool.key,
-            "label": pool.label,
-            "names": pool.names,
-            "line": pool.location.line if pool.location else None,
-            "resource_servers": pool.resource_servers,
-        },
-    }
 
 
 def pool(key: str, label: str, names: tuple[str, ...], line: int | None, servers: Any) -> dict[str, Any]:
@@ -527,7 +511,7 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_clients(name: str) -> None:
     clients = load(name)
-    assert [as_dict(c) for c in clients] == EXPECTED[name]
+    assert [as_dict(c, flat=True) for c in clients] == EXPECTED[name]
     assert all(c.location.path == name for c in clients)
 
 

@@ -9,6 +9,7 @@ import pytest
 from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.sources import describe, load, parse
 from m2m_guard.sources.document import SourceError
+from tests.sources.support import as_dict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "describe"
 SINGLE = "describe/single_m2m_client.json"
@@ -29,15 +30,6 @@ def load_text(path: str, text: str) -> list[AppClient]:
 
 def load_fixture(path: str) -> list[AppClient]:
     return load_text(path, fixture_text(path))
-
-
-def as_dict(client: AppClient) -> dict[str, Any]:
-    return {
-        "record": dict(client.record),
-        "location": client.location,
-        "pool": client.pool,
-        "field_lines": dict(client.field_lines),
-    }
 
 
 def test_single_describe_output_becomes_one_client_without_its_secret() -> None:

@@ -10,6 +10,7 @@ import pytest
 from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.sources import SOURCES, load, parse, terraform_plan, vocabulary
 from m2m_guard.sources.document import SourceError
+from tests.sources.support import as_dict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "terraform"
 MODULES = "terraform/modules_count_for_each.plan.json"
@@ -39,15 +40,6 @@ def load_data(data: Any, path: str = "plan.json", indent: int | None = 2) -> dic
 def fixture_data(path: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(fixture_text(path))
     return data
-
-
-def as_dict(client: AppClient) -> dict[str, Any]:
-    return {
-        "record": dict(client.record),
-        "location": client.location,
-        "pool": client.pool,
-        "field_lines": dict(client.field_lines),
-    }
 
 
 def planned(data: dict[str, Any], address: str) -> dict[str, Any]:

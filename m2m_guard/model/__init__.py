@@ -5,17 +5,8 @@ Location, Usage), ``result`` (findings and the RunResult reporters render) and `
 (counts, durations, money and values in messages). They import only each other and the
 standard library; everything is importable from ``m2m_guard.model``.
 
-A client is a record in the shape of DescribeUserPoolClient's ``UserPoolClient``
-(https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_DescribeUserPoolClient.html),
-with three kinds of values:
-
-* known: a plain Python value (``int``, ``str``, ``bool``, ``tuple`` of ``str``, ``dict``);
-* unknown: an :class:`Unknown` carrying the reason (a ``Ref`` to a parameter without a
-  default, ``(known after apply)``, a wrong type), possibly inside a tuple;
-* absent: the key is missing from the record (``client.get(key)`` returns :data:`ABSENT`).
-
-``ClientSecret`` is never part of a record: sources record only whether a secret exists
-(``GenerateSecret``, or ``ClientSecretArn`` when Cognito keeps the secret in Secrets Manager).
+A client is a record in the shape of DescribeUserPoolClient's ``UserPoolClient`` whose values
+are known, unknown or absent (see ``values``); ``ClientSecret`` is never part of it.
 """
 
 from __future__ import annotations

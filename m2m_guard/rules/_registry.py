@@ -132,6 +132,35 @@ def _add(spec: RuleSpec) -> None:
     RULES[spec.type] = spec
 
 
+@dataclass(frozen=True)
+class _Details:
+    """What ``@rule`` and ``@pool_rule`` are told about a rule type, besides its function."""
+
+    type: str
+    summary: str
+    why: str
+    help: str
+    params: ParamsSchema | None
+    security_severity: str
+    tags: tuple[str, ...]
+    prepare: Prepare | None
+
+    def spec_fields(self, doc: str | None) -> dict[str, Any]:
+        """The fields of a spec, with the description and example read from ``doc``."""
+        return {
+            "type": self.type,
+            "summary": self.summary,
+            "why": self.why,
+            "help": self.help,
+            "description": _description(doc, self.summary),
+            "example": _example(doc),
+            "params": self.params or NO_PARAMS,
+            "security_severity": self.security_severity,
+            "tags": self.tags,
+            "prepare": self.prepare,
+        }
+
+
 def rule(
     type_name: str,
     *,
@@ -144,23 +173,10 @@ def rule(
     prepare: Prepare | None = None,
 ) -> Callable[[ClientRule], ClientRule]:
     """Register a client rule type. ``params`` is the JSON Schema of its parameters."""
+    details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
 
     def register(func: ClientRule) -> ClientRule:
-        _add(
-            ClientRuleSpec(
-                type=type_name,
-                func=func,
-                summary=summary,
-                why=why,
-                help=help,
-                description=_description(func.__doc__, summary),
-                example=_example(func.__doc__),
-                params=params or NO_PARAMS,
-                security_severity=security_severity,
-                tags=tags,
-                prepare=prepare,
-            )
-        )
+        _add(ClientRuleSpec(func=func, **details.spec_fields(func.__doc__)))
         return func
 
     return register
@@ -178,23 +194,10 @@ def pool_rule(
     prepare: Prepare | None = None,
 ) -> Callable[[PoolRule], PoolRule]:
     """Register a pool rule type, evaluated once per user pool on its selected M2M clients."""
+    details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
 
     def register(func: PoolRule) -> PoolRule:
-        _add(
-            PoolRuleSpec(
-                type=type_name,
-                func=func,
-                summary=summary,
-                why=why,
-                help=help,
-                description=_description(func.__doc__, summary),
-                example=_example(func.__doc__),
-                params=params or NO_PARAMS,
-                security_severity=security_severity,
-                tags=tags,
-                prepare=prepare,
-            )
-        )
+        _add(PoolRuleSpec(func=func, **details.spec_fields(func.__doc__)))
         return func
 
     return register

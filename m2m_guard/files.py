@@ -33,6 +33,11 @@ def display_path(real: Path, root: Path) -> str:
     return safe_path(shown)
 
 
+def shown_path(path: Path, cwd: Path) -> str:
+    """``path`` as reports name it: relative to the git work tree that holds ``cwd``."""
+    return display_path(path.resolve(), project_root(cwd).resolve())
+
+
 def safe_path(text: str) -> str:
     """A path as valid Unicode text: bytes of a file name that are not UTF-8 become ``\\xNN``.
 

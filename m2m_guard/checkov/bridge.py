@@ -39,7 +39,7 @@ from m2m_guard.checkov.conf import cfn_client as cfn_client
 from m2m_guard.checkov.conf import first
 from m2m_guard.checkov.conf import tf_client as tf_client
 from m2m_guard.engine import evaluate
-from m2m_guard.files import display_path, project_root, read_input
+from m2m_guard.files import display_path, project_root, read_input, shown_path
 from m2m_guard.inputs import collect
 from m2m_guard.model import AppClient, Severity
 from m2m_guard.policy import NoSuchPolicy, Policy, PolicyLoadError, find_policy, load_policy
@@ -79,13 +79,9 @@ _BROKEN: dict[tuple[str | None, str], str] = {}
 
 
 def _read_policy(name: str | None, cwd: Path) -> Policy:
-    def name_file(found: Path) -> str:
-        # a file named in M2M_GUARD_POLICY keeps that name; a found one is named as the CLI
-        # names it, relative to the git work tree
-        return name if name is not None else display_path(found.resolve(), project_root(cwd).resolve())
-
     try:
-        source = find_policy(name, cwd, name_file)
+        # a file named in M2M_GUARD_POLICY keeps that name; a found one is named as scans name it
+        source = find_policy(name, cwd, lambda found: name if name is not None else shown_path(found, cwd))
     except NoSuchPolicy as exc:
         raise BridgeError(f"{POLICY_ENV}={exc}") from None
     path, label = cwd / source.path, source.label

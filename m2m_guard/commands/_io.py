@@ -82,17 +82,13 @@ def _policy_start(paths: Sequence[str], cwd: Path) -> Path:
 
 def read_policy(name: str | None, cwd: Path, paths: Sequence[str] = ()) -> Policy:
     """The policy file or built-in pack ``name``, else the one found from ``paths`` upward."""
+    from m2m_guard.files import shown_path
     from m2m_guard.policy import NoSuchPolicy, PolicyLoadError, find_policy, load_policy
-
-    def name_file(found: Path) -> str:
-        from m2m_guard.files import display_path, project_root
-
-        # named like every other path in the report: relative to the git work tree
-        return display_path(found.resolve(), project_root(cwd).resolve())
 
     start = _policy_start(paths, cwd) if name is None else cwd
     try:
-        source = find_policy(name, start, name_file)
+        # named like every other path in the report: relative to the git work tree
+        source = find_policy(name, start, lambda found: shown_path(found, cwd))
     except NoSuchPolicy as exc:
         raise UsageProblem(str(exc)) from None
     try:

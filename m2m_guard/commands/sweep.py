@@ -9,7 +9,7 @@ from m2m_guard import __version__, engine
 from m2m_guard.commands._io import policy_for_run, read_usage
 from m2m_guard.commands.live import LiveOptions, live_clients
 from m2m_guard.commands.report import ReportOptions, report
-from m2m_guard.files import display_path, project_root
+from m2m_guard.files import shown_path
 
 
 def run(*, policy: str | None, usage: str | None, live: LiveOptions, options: ReportOptions) -> int:
@@ -27,6 +27,6 @@ def run(*, policy: str | None, usage: str | None, live: LiveOptions, options: Re
         category="live",
         tool_version=__version__,
         read=swept.read,
-        working_dir=display_path(cwd.resolve(), project_root(cwd).resolve()),
+        working_dir=shown_path(cwd, cwd),
     )
     return report(options, result)

@@ -46,7 +46,7 @@ def _client_name(client: AppClient | None) -> str | None:
 
 
 def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
-    """One Pool per key across all inputs, so that resource servers and names add up."""
+    """One Pool per key across all inputs, so that resource servers, names and settings add up."""
     merged: dict[str, Pool] = {}
     for client in clients:
         pool = client.pool
@@ -63,6 +63,8 @@ def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
             location=seen.location or pool.location,
             resource_servers=servers,
             name=seen.name or pool.name,
+            # the input that defines the pool holds its settings; a client elsewhere does not
+            settings=seen.settings if seen.settings is not None else pool.settings,
         )
     return [
         c if c.pool == merged[c.pool.key] else dataclasses.replace(c, pool=merged[c.pool.key])

@@ -1,7 +1,8 @@
 """The normalized app-client model every source produces and every rule reads.
 
 In parts: ``values`` (known, unknown, absent; secret keys), ``client`` (AppClient, Pool,
-Location, Usage), ``result`` (findings and the RunResult reporters render) and ``wording``
+Location, Usage), ``result`` (findings and the RunResult reporters render), ``pool_settings`` (what a
+pool's feature plan and pre token generation trigger mean for M2M tokens) and ``wording``
 (counts, durations, money and values in messages). They import only each other and the
 standard library; everything is importable from ``m2m_guard.model``.
 
@@ -19,6 +20,17 @@ from m2m_guard.model.client import (
     Usage,
     parse_arn,
     token_blockers,
+)
+from m2m_guard.model.pool_settings import (
+    CUSTOMIZING_TIERS,
+    DEFAULT_TIER,
+    M2M_TRIGGER_VERSION,
+    TIERS,
+    TRIGGER_VERSIONS,
+    PreTokenTrigger,
+    customizes_m2m_tokens,
+    feature_plan,
+    pre_token_trigger,
 )
 from m2m_guard.model.result import (
     Category,
@@ -62,6 +74,15 @@ from m2m_guard.model.wording import (
 )
 
 __all__ = [
+    "CUSTOMIZING_TIERS",
+    "DEFAULT_TIER",
+    "M2M_TRIGGER_VERSION",
+    "TIERS",
+    "TRIGGER_VERSIONS",
+    "PreTokenTrigger",
+    "customizes_m2m_tokens",
+    "feature_plan",
+    "pre_token_trigger",
     "ABSENT",
     "AppClient",
     "Category",

@@ -88,6 +88,11 @@ class Pool:
     location: Location | None = None
     resource_servers: tuple[str, ...] | None = None
     name: str | None = None
+    #: The pool's own settings in DescribeUserPool's ``UserPool`` shape, only the keys m2m-guard
+    #: reads (``UserPoolTier``, ``LambdaConfig``), with known, unknown or absent values as in a
+    #: client record; None when the scanned inputs do not hold the pool's settings (a pool
+    #: defined elsewhere, or known only by its id). See m2m_guard/model/pool_settings.py.
+    settings: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     # Every source builds its pools with these, so that one pool has one key whichever input
     # names it, and an unknown pool never groups with another.
@@ -100,9 +105,10 @@ class Pool:
         location: Location | None = None,
         resource_servers: tuple[str, ...] | None = None,
         name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Pool:
         """A pool named by its literal id (``us-east-1_Ab12``): the same pool in every input."""
-        return cls(pool_id, pool_id, _unique((pool_id, *names)), location, resource_servers, name)
+        return cls(pool_id, pool_id, _unique((pool_id, *names)), location, resource_servers, name, settings)
 
     @classmethod
     def defined(
@@ -114,10 +120,11 @@ class Pool:
         label: str | None = None,
         location: Location | None = None,
         resource_servers: tuple[str, ...] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Pool:
         """A pool known by what one file calls it (a logical id, a parameter, an address): the
         same pool for every client of that file that refers to it, none in another file."""
-        return cls(f"{path}#{ref}", label or ref, _unique(names), location, resource_servers)
+        return cls(f"{path}#{ref}", label or ref, _unique(names), location, resource_servers, None, settings)
 
     @classmethod
     def imported(cls, export: str, resource_servers: tuple[str, ...] | None = None) -> Pool:

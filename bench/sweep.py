@@ -91,11 +91,11 @@ class Population:
 
     def minimum_calls(self) -> int:
         """ListUserPools pages + per pool (ListUserPoolClients pages + one ListResourceServers
-        page) + one describe per client + GetCallerIdentity."""
+        page + one DescribeUserPool) + one describe per client + GetCallerIdentity."""
         calls = 1
         for sizes in self.pools.values():
             calls += max(1, math.ceil(len(sizes) / 60))
-            calls += sum(max(1, math.ceil(n / 60)) + 1 + n for n in sizes)
+            calls += sum(max(1, math.ceil(n / 60)) + 2 + n for n in sizes)
         return calls
 
 
@@ -492,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
             minimum = main_set.minimum_calls()
             print(
                 f"  API calls {calls:,} = {calls / main_clients:.3f} per client; minimum {minimum:,} = "
-                f"{minimum / main_clients:.3f} (one describe per client + list pages + GetCallerIdentity); "
+                f"{minimum / main_clients:.3f} (one describe per client and per pool + list pages + "
+                "GetCallerIdentity); "
                 f"retries {sends - calls}"
             )
             bound = lower_bound(main_set, 8, 10.0, ratelimit.PER_POOL_RPS)

@@ -1,18 +1,13 @@
 """Monthly cost of M2M clients: one computation for budgets, advice and cost reports.
 
-Amazon Cognito bills machine-to-machine use per app client per month and per token request
-(https://aws.amazon.com/cognito/pricing/, "Machine-to-machine (M2M) authorization"). The default
-price table below is what m2m-guard could establish on DEFAULT_PRICES_CHECKED (README, "Prices"):
-AWS's pricing page says there is no free tier for M2M app clients or token requests, but the
-figures themselves render from price data that m2m-guard could not read there, so they come from
-AWS billing descriptions quoted by third parties and are labelled unconfirmed in every cost
-report. Every figure is a policy setting (``pricing:``), because AWS has changed them before and
-they vary by region and agreement.
+Prices come from :mod:`m2m_guard.pricing` (a policy's ``pricing:``). A pool that customizes M2M
+access tokens (a ``V3_0`` pre token generation trigger on a plan that offers it,
+:func:`m2m_guard.model.customizes_m2m_tokens`) also pays AWS Lambda for one invocation per token
+request: a request price plus the duration in GB-seconds at an assumed memory size and duration.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -23,102 +18,12 @@ from m2m_guard.model import (
     AppClient,
     Pool,
     Unknown,
+    customizes_m2m_tokens,
     plural,
     token_blockers,
     usd,
 )
-
-APP_CLIENT_MONTH_USD = 6.00
-TOKEN_REQUEST_USD = 0.00225
-#: When the default price table was last checked against AWS's pages, and where.
-DEFAULT_PRICES_CHECKED = "2026-11-30"
-PRICING_PAGE = "https://aws.amazon.com/cognito/pricing/"
-#: The pricing keys a policy can set.
-PricingKey = Literal["app_client_month_usd", "token_request_usd", "token_request_tiers"]
-PRICING_KEYS: tuple[PricingKey, ...] = ("app_client_month_usd", "token_request_usd", "token_request_tiers")
-#: Default figures that AWS's own pages did not confirm, by the policy key that overrides each.
-UNCONFIRMED_DEFAULTS: dict[PricingKey, str] = {
-    "app_client_month_usd": "USD 6.00 per app client a month",
-    "token_request_usd": (
-        "USD 0.00225 per token request at any volume (AWS's lower prices above its first tier are unknown "
-        "here, so larger request amounts may be high)"
-    ),
-}
-#: AWS prices a month as 730 hours.
-HOURS_PER_MONTH = 730
-SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-
-
-@dataclass(frozen=True)
-class Tier:
-    up_to: int | None  # requests per month this tier covers up to; None = no upper bound
-    usd: float
-
-
-@dataclass(frozen=True)
-class Pricing:
-    app_client_month_usd: float = APP_CLIENT_MONTH_USD
-    token_request_usd: float = TOKEN_REQUEST_USD
-    #: Graduated tiers; when given they replace ``token_request_usd``.
-    token_request_tiers: tuple[Tier, ...] = ()
-    #: The policy that set some of the figures (None: m2m-guard's defaults throughout), and the
-    #: keys it set; the other figures are the defaults.
-    policy: str | None = None
-    overrides: tuple[PricingKey, ...] = ()
-
-    def replaced(self) -> tuple[PricingKey, ...]:
-        """The pricing keys whose figure is not m2m-guard's default, in PRICING_KEYS order."""
-        keys: set[PricingKey] = set(self.overrides)
-        if self.policy is None:  # built in code: a figure other than the default is not one
-            if self.app_client_month_usd != APP_CLIENT_MONTH_USD:
-                keys.add("app_client_month_usd")
-            if self.token_request_usd != TOKEN_REQUEST_USD:
-                keys.add("token_request_usd")
-            if self.token_request_tiers:
-                keys.add("token_request_tiers")
-        return tuple(k for k in PRICING_KEYS if k in keys)
-
-    def defaults_in_use(self) -> tuple[PricingKey, ...]:
-        """The pricing keys whose figure is m2m-guard's default (tiers count with the request price)."""
-        keys = set(self.replaced())
-        in_use: list[PricingKey] = []
-        if "app_client_month_usd" not in keys:
-            in_use.append("app_client_month_usd")
-        if not {"token_request_usd", "token_request_tiers"} & keys:
-            in_use.append("token_request_usd")
-        return tuple(in_use)
-
-    def unconfirmed(self) -> tuple[str, ...]:
-        """What the default figures in use are, for those AWS's pages did not confirm."""
-        return tuple(UNCONFIRMED_DEFAULTS[k] for k in self.defaults_in_use() if k in UNCONFIRMED_DEFAULTS)
-
-    def table(self) -> str:
-        """Which price table a report used, in one phrase."""
-        defaults = f"m2m-guard's defaults (Amazon Cognito list prices, checked {DEFAULT_PRICES_CHECKED})"
-        keys = self.replaced()
-        if not keys:
-            return defaults
-        owner = f"the policy's ({self.policy})" if self.policy else "custom prices"
-        if not self.defaults_in_use():
-            return owner
-        return f"{owner} for {', '.join(keys)}; {defaults} for the rest"
-
-    def requests_usd(self, requests: float) -> float:
-        """Price of ``requests`` token requests in one month (graduated tiers if any)."""
-        if not self.token_request_tiers:
-            return requests * self.token_request_usd
-        total, floor = 0.0, 0
-        tiers = self.token_request_tiers
-        for index, tier in enumerate(tiers):
-            last = index == len(tiers) - 1
-            # past the last bounded tier, its price carries on
-            ceiling = math.inf if tier.up_to is None or last else tier.up_to
-            total += max(0.0, min(requests, ceiling) - floor) * tier.usd
-            if requests <= ceiling:
-                break
-            floor = int(ceiling)
-        return total
-
+from m2m_guard.pricing import SECONDS_PER_MONTH, Pricing
 
 Basis = Literal["observed", "projected", "unknown"]
 
@@ -152,6 +57,9 @@ def client_cost(client: AppClient) -> ClientCost:
 class PoolCost:
     clients: tuple[ClientCost, ...]
     pricing: Pricing
+    #: Whether each token request also invokes a Lambda function (the pool customizes M2M
+    #: access tokens); unknown when the pool's settings are not known.
+    customizes: bool | Unknown = False
 
     @property
     def client_count(self) -> int:
@@ -171,8 +79,28 @@ class PoolCost:
         return self.pricing.requests_usd(self.requests_month)
 
     @property
+    def lambda_usd(self) -> float:
+        """The pre token generation trigger's invocations, one per token request; 0 when the
+        pool does not customize M2M tokens or when that is unknown (see ``lambda_unknown``)."""
+        if self.customizes is not True:
+            return 0.0
+        return self.requests_month * self.pricing.lambda_invocation_usd
+
+    @property
+    def lambda_unknown(self) -> str | None:
+        """Why the Lambda part is unknown, when it may be more than nothing: whether the pool
+        customizes M2M tokens is unknown, and some of its clients request tokens (or may)."""
+        if not isinstance(self.customizes, Unknown):
+            return None
+        if self.requests_month > 0 or self.unknown:
+            return self.customizes.reason
+        return None
+
+    @property
     def total_usd(self) -> float:
-        return self.clients_usd + self.requests_usd
+        total = self.clients_usd + self.requests_usd
+        # added only when there is one, so that every other total stays the same float
+        return total + self.lambda_usd if self.customizes is True else total
 
     @property
     def unknown(self) -> tuple[ClientCost, ...]:
@@ -185,8 +113,9 @@ class PoolCost:
     @property
     def at_least(self) -> bool:
         """The requests, so the total, are a lower bound: some are projected at one token per
-        TTL (a client that does not cache asks for more) or unknown (counted as none)."""
-        return self.projected or bool(self.unknown)
+        TTL (a client that does not cache asks for more) or unknown (counted as none); or the
+        Lambda invocations they may cause are unknown (counted as none)."""
+        return self.projected or bool(self.unknown) or self.lambda_unknown is not None
 
     def breakdown(self) -> str:
         price = self.pricing
@@ -204,31 +133,54 @@ class PoolCost:
                 f" (observed for {plural(observed, 'client')}, projected at one "
                 f"token per TTL for {projected})"
             )
-        return (
-            f"{plural(self.client_count, 'M2M client')} × "
-            f"{usd(price.app_client_month_usd)} = {usd(self.clients_usd)}; {requests}"
-        )
+        clients = f"{plural(self.client_count, 'M2M client')} × {usd(price.app_client_month_usd)}"
+        return f"{clients} = {usd(self.clients_usd)}; {requests}{self._lambda_breakdown()}"
+
+    def _lambda_breakdown(self) -> str:
+        if self.customizes is True:
+            invocations = plural(self.requests_month, "Lambda invocation", grouped=True)
+            return (
+                f"; {invocations} of the pre token generation trigger × "
+                f"${self.pricing.lambda_invocation_usd * 1e6:,.2f} per million = {usd(self.lambda_usd)}"
+            )
+        reason = self.lambda_unknown
+        return f"; Lambda trigger unknown ({reason})" if reason else ""
 
 
 def pool_cost(clients: Iterable[AppClient], pricing: Pricing) -> PoolCost:
-    return PoolCost(tuple(client_cost(c) for c in clients), pricing)
+    """The cost of ``clients``, all of one pool (whose settings say whether a Lambda function
+    runs on each token request)."""
+    members = tuple(clients)
+    customizes: bool | Unknown = customizes_m2m_tokens(members[0].pool) if members else False
+    return PoolCost(tuple(client_cost(c) for c in members), pricing, customizes)
+
+
+def lambda_price(cost: PoolCost, *, assume: bool) -> float:
+    """What one token request adds in Lambda invocations: the invocation price when the pool
+    customizes M2M tokens, or (with ``assume``) when that is unknown; else nothing."""
+    if cost.customizes is True or (assume and isinstance(cost.customizes, Unknown)):
+        return cost.pricing.lambda_invocation_usd
+    return 0.0
 
 
 def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
     """The shortest whole-minute TTL at which the pool's cost fits ``budget``.
 
     Only clients whose requests are projected from their TTL respond to a TTL change; observed
-    usage and client fees stay. All requests are priced together (one tier ladder). None when
-    no TTL from Cognito's 5-minute minimum to its 1-day maximum is enough.
+    usage and client fees stay. All requests are priced together (one tier ladder), each with
+    its Lambda invocation when the pool customizes M2M tokens or may (a TTL that is enough must
+    be enough either way). None when no TTL from Cognito's 5-minute minimum to its 1-day
+    maximum is enough.
     """
     projected = sum(1 for c in cost.clients if c.basis == "projected")
     if not projected:
         return None
     observed = sum(c.requests_month or 0.0 for c in cost.clients if c.basis == "observed")
+    invocation = lambda_price(cost, assume=True)
 
     def fits(minutes: int) -> bool:
         requests = observed + projected * projected_requests(minutes * 60)
-        return cost.clients_usd + cost.pricing.requests_usd(requests) <= budget
+        return cost.clients_usd + cost.pricing.requests_usd(requests) + requests * invocation <= budget
 
     low, high = MIN_VALID_TTL_SECONDS // 60, MAX_VALID_TTL_SECONDS // 60
     if not fits(high):
@@ -291,8 +243,10 @@ def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> Savi
         unused_usd=len(unused) * cost.pricing.app_client_month_usd,
         ttl_seconds=ttl,
         caching_requests=excess,
-        # priced at the margin, so tiers count right
-        caching_usd=cost.pricing.requests_usd(total) - cost.pricing.requests_usd(total - excess),
+        # priced at the margin, so tiers count right; each avoided request avoids its invocation
+        caching_usd=cost.pricing.requests_usd(total)
+        - cost.pricing.requests_usd(total - excess)
+        + excess * lambda_price(cost, assume=False),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
@@ -45,38 +46,46 @@ def _client_name(client: AppClient | None) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def merge_pools(clients: Sequence[AppClient]) -> list[AppClient]:
-    """One Pool per key across all inputs, so that resource servers, names and settings add up."""
+def merge_pools(clients: Sequence[AppClient], pools: Iterable[Pool] = ()) -> list[AppClient]:
+    """One Pool per key across all inputs, so that resource servers, names and settings add up.
+
+    ``pools`` are pools read without clients (saved describe-user-pool output): they give their
+    names, location and settings to the clients' pools of the same key, after the clients' own.
+    """
     merged: dict[str, Pool] = {}
-    for client in clients:
-        pool = client.pool
+    for pool in itertools.chain((c.pool for c in clients), pools):
         seen = merged.get(pool.key)
-        if seen is None:
-            merged[pool.key] = pool
-            continue
-        servers = seen.resource_servers
-        if pool.resource_servers is not None:
-            servers = tuple(sorted(set(servers or ()) | set(pool.resource_servers)))
-        merged[pool.key] = dataclasses.replace(
-            seen,
-            names=tuple(dict.fromkeys((*seen.names, *pool.names))),
-            location=seen.location or pool.location,
-            resource_servers=servers,
-            name=seen.name or pool.name,
-            # the input that defines the pool holds its settings; a client elsewhere does not
-            settings=seen.settings if seen.settings is not None else pool.settings,
-        )
+        merged[pool.key] = pool if seen is None else _merged(seen, pool)
     return [
         c if c.pool == merged[c.pool.key] else dataclasses.replace(c, pool=merged[c.pool.key])
         for c in clients
     ]
 
 
-def prepare(clients: Sequence[AppClient], usage: UsageData | None) -> list[AppClient]:
-    """Usage attached (what a source recorded wins over the usage file), pools merged."""
+def _merged(seen: Pool, pool: Pool) -> Pool:
+    """``seen`` with what ``pool`` (the same key, from another input) adds to it."""
+    servers = seen.resource_servers
+    if pool.resource_servers is not None:
+        servers = tuple(sorted(set(servers or ()) | set(pool.resource_servers)))
+    return dataclasses.replace(
+        seen,
+        names=tuple(dict.fromkeys((*seen.names, *pool.names))),
+        location=seen.location or pool.location,
+        resource_servers=servers,
+        name=seen.name or pool.name,
+        # the input that defines the pool holds its settings; a client elsewhere does not
+        settings=seen.settings if seen.settings is not None else pool.settings,
+    )
+
+
+def prepare(
+    clients: Sequence[AppClient], usage: UsageData | None, pools: Iterable[Pool] = ()
+) -> list[AppClient]:
+    """Usage attached (what a source recorded wins over the usage file), pools merged (with
+    ``pools``, those read without clients)."""
     if usage is not None:
         clients = [c if c.usage else dataclasses.replace(c, usage=usage.lookup(c)) for c in clients]
-    return merge_pools(clients)
+    return merge_pools(clients, pools)
 
 
 def m2m_clients(clients: Sequence[AppClient]) -> list[tuple[AppClient, Unknown | None]]:
@@ -282,13 +291,16 @@ def evaluate(
     tool_version: str = "0.0.0",
     read: Coverage | None = None,
     working_dir: str = ".",
+    pools: Sequence[Pool] = (),
 ) -> RunResult:
     """Evaluate every rule of ``policy`` on the M2M clients among ``clients``.
 
     ``read`` says what the input stage read (files, or accounts, regions and pools); the
-    result's coverage adds the clients read and checked.
+    result's coverage adds the clients read and checked. ``pools`` are pools read without
+    clients (saved describe-user-pool output): they complete the clients' pools of the same
+    key (merge_pools) and are not reported on their own.
     """
-    m2m = m2m_clients(prepare(clients, usage))
+    m2m = m2m_clients(prepare(clients, usage, pools))
     run = _Evaluation(policy, today)
     certain = [c for c, doubt in m2m if doubt is None]
     for rule in policy.rules:
@@ -334,33 +346,40 @@ def _order(f: Finding) -> tuple[str, int, str, str]:
     return (f.location.path, f.location.line or 0, f.rule_id, f.fingerprint)
 
 
-def cost_report(policy: Policy, clients: Sequence[AppClient], usage: UsageData | None = None) -> CostReport:
+def cost_report(
+    policy: Policy,
+    clients: Sequence[AppClient],
+    usage: UsageData | None = None,
+    *,
+    pools: Sequence[Pool] = (),
+) -> CostReport:
     """Per pool: the M2M clients, their monthly cost, the budget and the savings plan.
 
     The same computation as ``pool_budget``; a pool's budget is the tightest ``pool_budget``
-    rule that selects it.
+    rule that selects it. ``pools`` as for :func:`evaluate`: only pools with M2M clients are
+    in the report.
     """
     groups: dict[str, list[AppClient]] = {}
     uncertain: dict[str, int] = {}
-    pools: dict[str, Pool] = {}
-    for client, doubt in m2m_clients(prepare(clients, usage)):
-        pools.setdefault(client.pool.key, client.pool)
+    by_key: dict[str, Pool] = {}
+    for client, doubt in m2m_clients(prepare(clients, usage, pools)):
+        by_key.setdefault(client.pool.key, client.pool)
         if doubt is None:
             groups.setdefault(client.pool.key, []).append(client)
         else:
             uncertain[client.pool.key] = uncertain.get(client.pool.key, 0) + 1
     budget_rules = [r for r in policy.rules if r.spec.type == "pool_budget"]
     lines = []
-    for key in sorted(pools, key=lambda k: pools[k].label):
+    for key in sorted(by_key, key=lambda k: by_key[k].label):
         members = groups.get(key, [])
         budgets = [
-            float(r.params["monthly_usd"]) for r in budget_rules if r.selector.selects_pool(pools[key])
+            float(r.params["monthly_usd"]) for r in budget_rules if r.selector.selects_pool(by_key[key])
         ]
         budget = min(budgets, default=None)
         cost = pool_cost(members, policy.pricing)
         lines.append(
             PoolLine(
-                pool=pools[key],
+                pool=by_key[key],
                 cost=cost,
                 plan=savings_plan(cost, budget, policy.ttl_ceiling()),
                 budget_usd=budget,

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_guard.files import NotRegularFile, display_path, entry_kind, read_input
-from m2m_guard.model import AppClient, Notification, Severity, plural
-from m2m_guard.sources import SourceError, decode, document, inventory, load, parse
+from m2m_guard.model import AppClient, Notification, Pool, Severity, plural
+from m2m_guard.sources import SourceError, decode, document, inventory, parse, read
 
 if TYPE_CHECKING:  # imported when .tf files are found: scans without them stay as fast as before
     from m2m_guard.sources.terraform_hcl import Folder, Scan
@@ -41,13 +41,17 @@ HCL_EXTENSIONS = frozenset({".tf"})
 SKIP_DIRS = frozenset({"node_modules", ".terraform"})
 #: Text that marks an input as possibly defining Cognito resources (DESIGN, semantics 12).
 COGNITO_MARKERS = ("AWS::Cognito::", "aws_cognito_")
-#: Saved describe output names neither; these let it through the cheap pre-filter.
-DESCRIBE_MARKERS = ("UserPoolClient", "ClientId")
+#: Saved describe output names neither; these let it through the cheap pre-filter
+#: (``UserPool`` for describe-user-pool output, and describe-user-pool-client's ``UserPoolClient``).
+DESCRIBE_MARKERS = ("UserPool", "ClientId")
 
 
 @dataclass
 class Collected:
     clients: list[AppClient] = field(default_factory=list)
+    #: Pools read from files that describe pools and hold no client (saved describe-user-pool
+    #: output), for the engine to merge with the clients' pools by key.
+    pools: list[Pool] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     #: Saved sweeps read, in order: a newer one of the same account-region replaces older ones.
     inventories: list[inventory.Snapshot] = field(default_factory=list)
@@ -163,7 +167,7 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     if not (explicit or mentions or any(m in text for m in DESCRIBE_MARKERS)):
         return  # cannot hold an app client: not worth parsing
     try:
-        kind, clients = load(doc := parse(shown, text))
+        loaded = read(doc := parse(shown, text))
     except SourceError as exc:
         # A broken file that may define Cognito resources fails the run; one that merely
         # looks like saved describe output is reported without failing it.
@@ -172,10 +176,10 @@ def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
     except RecursionError:
         _report(out, shown, "document nested too deeply", None, explicit or mentions)
         return
-    if kind == "inventory":
+    if loaded.kind == "inventory":
         _keep_inventory(out, doc)
-    if kind is not None:
-        out.clients.extend(clients)
+    out.clients.extend(loaded.clients)
+    out.pools.extend(loaded.pools)
 
 
 def _keep_inventory(out: Collected, doc: document.Document) -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from m2m_guard.cost import (
-    DEFAULT_PRICES_CHECKED,
-    HOURS_PER_MONTH,
-    Pricing,
-    Tier,
-    client_cost,
-    pool_cost,
-    projected_requests,
-    ttl_for_budget,
-)
-from m2m_guard.model import plural, usd
-from m2m_guard.policy import load_policy
-from tests.rules.clients import m2m, unknown, used
+from m2m_guard.cost import client_cost, pool_cost, projected_requests, savings_plan, ttl_for_budget
+from m2m_guard.model import Unknown, plural, usd
+from m2m_guard.policy import PolicyLoadError, load_policy
+from m2m_guard.pricing import DEFAULT_PRICES_CHECKED, HOURS_PER_MONTH, LAMBDA_PRICES_CHECKED, Pricing, Tier
+from tests.rules.clients import m2m, pool_with, unknown, used
 
 #: 1,000 requests at 0.01, the next 9,000 at 0.005, everything above at 0.001.
 TIERS = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(10_000, 0.005), Tier(None, 0.001)))
@@ -262,3 +255,143 @@ def test_count_says_one_in_the_singular(amount: float, text: str) -> None:
 def test_breakdown_of_one_client_is_singular() -> None:
     cost = pool_cost([m2m(usage=used(1, 30.4))], Pricing())
     assert cost.breakdown() == "1 M2M client × $6.00 = $6.00; 1 token request × $0.00225 = $0.00"
+
+
+# --- a pool that customizes M2M access tokens pays a Lambda invocation per token request -------
+
+V3 = {
+    "LambdaConfig": {
+        "PreTokenGenerationConfig": {
+            "LambdaArn": "arn:aws:lambda:eu-west-1:1:function:f",
+            "LambdaVersion": "V3_0",
+        }
+    }
+}
+#: Lambda prices large enough to see: USD 0.001 a request, nothing for duration.
+DEAR_LAMBDA = Pricing(lambda_request_usd=0.001, lambda_gb_second_usd=0.0)
+
+
+def in_pool(settings: dict[str, Any] | None, *clients: Any) -> list[Any]:
+    pool = pool_with(settings)
+    return [dataclasses.replace(c, pool=pool) for c in clients]
+
+
+def test_the_default_invocation_is_a_request_and_1_ms_at_128_mb() -> None:
+    # USD 0.20 per million requests; 128 MB = 0.125 GB for 0.001 s at USD 0.0000166667 a GB-second
+    assert Pricing().lambda_invocation_usd == pytest.approx(
+        0.0000002 + 0.125 * 0.001 * 0.0000166667, rel=1e-12
+    )
+    custom = Pricing(lambda_memory_mb=512, lambda_duration_ms=1000)
+    assert custom.lambda_invocation_usd == pytest.approx(0.0000002 + 0.5 * 1.0 * 0.0000166667, rel=1e-12)
+
+
+def test_a_customizing_pool_adds_an_invocation_per_request() -> None:
+    cost = pool_cost(in_pool(V3, m2m(usage=used(1000, 30.4)), m2m()), DEAR_LAMBDA)
+    assert cost.customizes is True and cost.lambda_unknown is None
+    assert cost.lambda_usd == pytest.approx(1730 * 0.001)
+    assert cost.total_usd == pytest.approx(12.0 + 1730 * 0.00225 + 1730 * 0.001)
+    assert cost.breakdown().endswith(
+        "; 1,730 Lambda invocations of the pre token generation trigger × $1,000.00 per million = $1.73"
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="no-trigger"),
+        pytest.param(
+            {"LambdaConfig": {"PreTokenGeneration": "arn:aws:lambda:eu-west-1:1:function:f"}}, id="v1"
+        ),
+        pytest.param(
+            {**V3, "UserPoolTier": "ESSENTIALS"}
+            | {"LambdaConfig": {"PreTokenGenerationConfig": {"LambdaArn": "a", "LambdaVersion": "V2_0"}}},
+            id="v2",
+        ),
+    ],
+)
+def test_a_pool_without_a_v3_trigger_costs_exactly_what_it_did(settings: dict[str, Any]) -> None:
+    clients = in_pool(settings, m2m(usage=used(1000, 30.4)), ttl(5))
+    cost = pool_cost(clients, DEAR_LAMBDA)
+    assert cost.customizes is False and cost.lambda_usd == 0.0 and cost.lambda_unknown is None
+    assert cost.total_usd == cost.clients_usd + cost.requests_usd  # the same float, not approx
+    assert "Lambda" not in cost.breakdown()
+
+
+def test_unknown_customization_is_reported_never_zero() -> None:
+    cost = pool_cost(in_pool(None, m2m(usage=used(1000, 30.4))), DEAR_LAMBDA)
+    assert isinstance(cost.customizes, Unknown)
+    assert cost.lambda_unknown == "the settings of UserPool are not in the scanned inputs"
+    assert cost.at_least is True  # observed requests, but their invocations are unknown
+    assert cost.total_usd == cost.clients_usd + cost.requests_usd
+    assert cost.breakdown().endswith(
+        "; Lambda trigger unknown (the settings of UserPool are not in the scanned inputs)"
+    )
+
+
+def test_unknown_customization_of_a_pool_without_requests_costs_nothing() -> None:
+    cost = pool_cost(in_pool(None, m2m(usage=used(0, 30))), DEAR_LAMBDA)
+    assert cost.lambda_unknown is None and cost.at_least is False
+
+
+def test_the_ttl_for_a_budget_counts_the_invocations() -> None:
+    # one client: 6.00 a month plus 730 h / TTL requests at 0.00225 (+ 0.001 with the trigger)
+    budget = 6.00 + 100 * 0.00225
+    plain = ttl_for_budget(pool_cost(in_pool({}, m2m()), DEAR_LAMBDA), budget)
+    dear = ttl_for_budget(pool_cost(in_pool(V3, m2m()), DEAR_LAMBDA), budget)
+    # unknown: a TTL that is enough must be enough with the invocations too
+    doubt = ttl_for_budget(pool_cost(in_pool(None, m2m()), DEAR_LAMBDA), budget)
+    assert plain is not None and dear is not None
+    assert plain < dear == doubt
+    requests = projected_requests(dear)
+    assert 6.00 + requests * (0.00225 + 0.001) <= budget
+
+
+def test_caching_saves_the_invocations_too() -> None:
+    client = m2m(usage=used(10_000, 30.4))  # 60-minute tokens: 730 needed, 9,270 too many
+    plain = savings_plan(pool_cost(in_pool({}, client), DEAR_LAMBDA), None, 86400)
+    dear = savings_plan(pool_cost(in_pool(V3, client), DEAR_LAMBDA), None, 86400)
+    assert plain.caching_requests == dear.caching_requests == pytest.approx(9270)
+    assert dear.caching_usd == pytest.approx(plain.caching_usd + 9270 * 0.001)
+
+
+def test_lambda_prices_come_from_the_policy() -> None:
+    policy = load_policy(
+        "p.yaml",
+        "version: 1\npricing:\n  lambda_request_usd: 0.0000004\n  lambda_gb_second_usd: 0.00002\n"
+        "  lambda_memory_mb: 256\n  lambda_duration_ms: 50\nrules: []\n",
+    )
+    pricing = policy.pricing
+    assert (pricing.lambda_request_usd, pricing.lambda_gb_second_usd) == (0.0000004, 0.00002)
+    assert (pricing.lambda_memory_mb, pricing.lambda_duration_ms) == (256, 50)
+    assert pricing.replaced() == (
+        "lambda_request_usd",
+        "lambda_gb_second_usd",
+        "lambda_memory_mb",
+        "lambda_duration_ms",
+    )
+    # a report without a customizing pool names the Cognito prices only
+    assert pricing.table() == DEFAULTS
+    assert (
+        pricing.table(lambda_used=True)
+        == "the policy's (p.yaml) for lambda_request_usd, lambda_gb_second_usd, lambda_memory_mb, "
+        + "lambda_duration_ms; "
+        + DEFAULTS[:-1]
+        + f"; AWS Lambda list prices, checked {LAMBDA_PRICES_CHECKED}) for the rest"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lambda_memory_mb: 64", "pricing.lambda_memory_mb: must be at least 128"),
+        ("lambda_duration_ms: -1", "pricing.lambda_duration_ms: must not be negative"),
+        (
+            "lambda_request_usd: 2",
+            "pricing.lambda_request_usd: 2 is more than m2m-guard accepts here (at most 1)",
+        ),
+    ],
+)
+def test_lambda_prices_are_checked_for_sense(text: str, message: str) -> None:
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy("p.yaml", f"version: 1\npricing:\n  {text}\nrules: []\n")
+    assert caught.value.lines == [f"p.yaml:3: {message}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -14,7 +15,8 @@ from m2m_guard.cli import main
 from m2m_guard.engine import cost_report
 from m2m_guard.model import Usage
 from m2m_guard.policy import load_policy
-from tests.rules.clients import m2m
+from m2m_guard.reporters.cost import render_csv, render_json, render_text
+from tests.rules.clients import m2m, pool_with
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 POLICY = "version: 1\nrules: []\n"
@@ -112,7 +114,13 @@ def test_csv_markdown_and_text_formats(capsys: pytest.CaptureFixture[str]) -> No
     assert len(rows) == 4 and {r["pool"] for r in rows} >= {"OrdersPool", "BillingPool"}
     assert next(r for r in rows if r["pool"] == "OrdersPool")["over_budget"] == "true"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
-    assert out.startswith("| Pool | M2M clients |") and "| `OrdersPool` | 5 |" in out
+    # the saved describe-user-pool output names eu-west-1_EXAMPLE1's account and region, and
+    # BillingPool and eu-west-1_EXAMPLE1 customize M2M tokens: a Lambda column
+    assert out.startswith(
+        "| Pool | Account | Region | M2M clients | Token requests/month | Basis | Clients | Requests "
+        "| Lambda |"
+    )
+    assert "| `OrdersPool` |  |  | 5 |" in out
     assert "**Total: at least $" in out and "a month for 13 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
     assert "Savings:" in out and "OrdersPool: delete 1 unused client (ReportingClient): saves $6.00" in out
@@ -176,7 +184,8 @@ def test_live_cost_from_moto(
 def test_a_total_with_projected_or_unknown_requests_says_at_least_in_every_format(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # In the examples, OrdersPool's requests are partly projected, eu-west-1_EXAMPLE1's observed.
+    # In the examples, OrdersPool's requests are partly projected, eu-west-1_EXAMPLE1's observed
+    # (and its saved describe-user-pool output says which Lambda trigger each request invokes).
     _, out = run(capsys, "--usage", "usage.json", "--format", "json")
     data = json.loads(out)
     pools = {p["pool"]: p for p in data["pools"]}
@@ -189,9 +198,9 @@ def test_a_total_with_projected_or_unknown_requests_says_at_least_in_every_forma
     assert rows["eu-west-1_EXAMPLE1"]["monthly_usd_at_least"] == "false"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
     assert "| at least $98.17 |" in out and "| $33.36 |" in out
-    assert "**Total: at least $189.99 a month for 13 M2M clients.**" in out
+    assert "**Total: at least $190.00 a month for 13 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
-    assert "Total: at least $189.99 a month for 13 M2M clients." in out
+    assert "Total: at least $190.00 a month for 13 M2M clients." in out
     orders = next(line for line in out.splitlines() if line.startswith("OrdersPool "))
     assert "≥ 30,299" in orders and "at least $98.17" in orders
 
@@ -516,3 +525,63 @@ def test_pool_budget_findings_price_like_cost(repo: Path, capsys: pytest.Capture
     assert main(["scan", "auth.yaml", "--policy", "p.yaml", "--format", "json"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
     assert f"${total:,.2f}" in finding["message"] and "$9.00" in finding["message"]
+
+
+# --- Lambda invocations of pools that customize M2M access tokens -------------------------------
+
+
+def _in(settings: dict[str, Any] | None, name: str, requests: int) -> Any:
+    pool = dataclasses.replace(pool_with(settings), key=f"pool-{name}", label=f"pool-{name}")
+    return dataclasses.replace(m2m(ClientName=name, usage=Usage(requests, 30.4)), pool=pool)
+
+
+V3 = {
+    "LambdaConfig": {
+        "PreTokenGenerationConfig": {
+            "LambdaArn": "arn:aws:lambda:eu-west-1:1:function:f",
+            "LambdaVersion": "V3_0",
+        }
+    }
+}
+LAMBDA_POLICY = "version: 1\npricing:\n  lambda_memory_mb: 1024\n  lambda_duration_ms: 1000\nrules: []\n"
+
+
+def test_every_format_prices_the_invocations_or_says_they_are_unknown() -> None:
+    clients = [_in(V3, "custom", 1_000_000), _in({}, "plain", 1000), _in(None, "doubt", 1000)]
+    costs = report(clients, LAMBDA_POLICY)
+    # 1 GB for 1 s: USD 0.0000166667 + 0.0000002 a request
+    data = json.loads(render_json(costs))
+    pools = {p["pool"]: p for p in data["pools"]}
+    assert pools["pool-custom"]["lambda_usd"] == round(1_000_000 * 0.0000168667, 2) == 16.87
+    assert pools["pool-custom"]["monthly_usd"] == round(6.00 + 2250.00 + 16.8667, 2)
+    assert pools["pool-custom"]["customizes_m2m_tokens"] is True
+    assert (pools["pool-plain"]["lambda_usd"], pools["pool-plain"]["customizes_m2m_tokens"]) == (0.0, False)
+    assert pools["pool-plain"]["monthly_usd_at_least"] is False
+    doubt = pools["pool-doubt"]
+    assert (doubt["lambda_usd"], doubt["customizes_m2m_tokens"], doubt["monthly_usd_at_least"]) == (
+        None,
+        None,
+        True,
+    )
+    assert doubt["lambda_unknown"] == "the settings of pool-doubt are not in the scanned inputs"
+    assert data["pricing"]["lambda_memory_mb"] == 1024 and data["pricing"]["lambda_defaults_checked"]
+    text = render_text(costs)
+    assert "Lambda" in text.splitlines()[0] and "$16.87" in text
+    assert "pool-doubt: whether each token request also invokes a Lambda trigger is unknown" in text
+    assert "$0.20 per million requests + $0.0000166667 per GB-second at 1024 MB for 1000 ms" in text
+    rows = {r["pool"]: r for r in csv.DictReader(io.StringIO(render_csv(costs)))}
+    assert (rows["pool-custom"]["lambda_usd"], rows["pool-doubt"]["lambda_usd"]) == ("16.87", "")
+
+
+def test_a_report_without_customizing_pools_looks_as_before() -> None:
+    costs = report([_in({}, "plain", 1000)], LAMBDA_POLICY)
+    text = render_text(costs)
+    assert "Lambda" not in text
+    # the policy's Lambda figures priced nothing here, so the table is still the default one
+    pricing = json.loads(render_json(costs))["pricing"]
+    assert (pricing["table"], pricing["replaced"], pricing["lambda_defaults_checked"]) == (
+        "default",
+        [],
+        None,
+    )
+    assert "Prices: m2m-guard's defaults (Amazon Cognito list prices, checked 2026-11-30): " in text

@@ -47,6 +47,19 @@ def test_every_rule_fires_and_passes_somewhere(examples_sarif: dict[str, Any]) -
     }  # BillingPool stays within its budget
 
 
+def test_token_customization_fires_on_one_pool_and_passes_on_two(examples_sarif: dict[str, Any]) -> None:
+    results = [r for r in examples_sarif["runs"][0]["results"] if r["ruleId"] == "TOKEN-CUSTOMIZATION"]
+    by_pool = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in results}
+    # OrdersPool's trigger is V2_0; the Terraform pool has none; BillingPool (V3_0, Essentials)
+    # and eu-west-1_EXAMPLE1 (V3_0, Plus, from saved describe-user-pool output) pass
+    assert set(by_pool) == {"OrdersPool", "module.auth.aws_cognito_user_pool.inventory"}
+    assert (
+        "is V2_0, which does not run for client-credentials requests; use V3_0"
+        in (by_pool["OrdersPool"]["message"]["text"])
+    )
+    assert all(r["level"] == "error" for r in results)
+
+
 def test_waiver_and_secret_in_examples(examples_sarif: dict[str, Any]) -> None:
     results = examples_sarif["runs"][0]["results"]
     (waived,) = [r for r in results if "suppressions" in r]

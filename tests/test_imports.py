@@ -17,14 +17,15 @@ PACKAGE = ROOT / "m2m_guard"
 #: module (or package) -> the m2m_guard modules it may import.
 ALLOWED = {
     "model": {"model"},  # its parts import each other, nothing else
-    "cost": {"model"},
+    "pricing": set(),  # the price table and the Pricing a policy sets
+    "cost": {"model", "pricing"},
     "usage_file": {"model", "sources.json_keys"},  # the JSON key-to-line index, to name lines
-    "rules": {"model", "cost", "rules"},
+    "rules": {"model", "cost", "pricing", "rules"},
     "sources": {"model", "sources"},
-    "reporters": {"model", "reporters", "cost"},
+    "reporters": {"model", "reporters", "cost", "pricing"},
     # the policy loader reads YAML with the same safe, line-marking parser as the sources
-    "policy": {"model", "cost", "rules", "policy", "sources.document"},
-    "engine": {"model", "policy", "rules", "usage_file", "cost"},
+    "policy": {"model", "pricing", "rules", "policy", "sources.document"},
+    "engine": {"model", "policy", "rules", "usage_file", "cost", "pricing"},
     "inputs": {"model", "sources", "files"},
     # reading one file safely and naming it (the size limit is the document layer's)
     "files": {"sources.document"},

@@ -16,6 +16,13 @@ with its folder, evaluated as a root module. checkov's ``conf`` (:mod:`m2m_guard
 is used only when that file cannot be read that way, or does not hold the resource as checkov
 names it (a resource of a module, which checkov addresses from the folder that calls it).
 
+Pool rule types whose verdict needs only the pool's own file (``POOL_TYPES``) have a check too,
+on the pool resource (``AWS::Cognito::UserPool``, ``aws_cognito_user_pool``): the file is read
+the same way, and the rule runs on the pool with the M2M clients there that belong to it (a
+template's clients refer to its pool resource; a plan holds every client of its pools; a
+``.tf`` folder is read whole). ``pool_budget`` has none: a pool's clients and usage may be
+spread over many files and a usage file the check never sees.
+
 Verdicts: FAILED when a rule of the type is violated at error or warning level and not waived;
 UNKNOWN when the only outcomes are undetermined (an unknown value, or unknown whether the client
 is M2M); PASSED otherwise, also for clients that are not M2M. A note-level rule never fails a
@@ -30,7 +37,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +53,7 @@ from m2m_guard.policy import NoSuchPolicy, Policy, PolicyLoadError, find_policy,
 from m2m_guard.reporters.safe import printable_lines
 from m2m_guard.rules import RULES
 from m2m_guard.sources import SourceError, decode, load, parse
-from m2m_guard.sources.vocabulary import CFN_CLIENT, TF_CLIENT
+from m2m_guard.sources.vocabulary import CFN_CLIENT, CFN_POOL, TF_CLIENT, TF_POOL
 
 POLICY_ENV = "M2M_GUARD_POLICY"
 CHECK_PREFIX = "CKV_M2M_"
@@ -57,6 +64,9 @@ PASSED, FAILED, UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
 #: Rule types a checkov check can run: the per-client ones. ``pool_budget`` needs every client
 #: of a pool at once, which a per-resource check never sees.
 CLIENT_TYPES = tuple(sorted(name for name, spec in RULES.items() if spec.scope == "client"))
+#: Pool rule types a check on the pool resource can run: their verdict depends only on the pool's
+#: settings and its M2M clients, which the pool's own file (or ``.tf`` folder) holds.
+POOL_TYPES = ("token_customization",)
 
 
 class BridgeError(Exception):
@@ -128,11 +138,23 @@ def policy_for(rule_type: str) -> Policy:
 
 def verdict(rule_type: str, client: AppClient | None, today: dt.date | None = None) -> str:
     """PASSED, FAILED or UNKNOWN for one client (None: a resource that is not created)."""
+    return _judged(rule_type, None if client is None else [client], today)
+
+
+def pool_verdict(rule_type: str, clients: Sequence[AppClient] | None, today: dt.date | None = None) -> str:
+    """PASSED, FAILED or UNKNOWN for one pool resource, given the clients of its file that belong
+    to it (None: its file could not be read, so they are not known)."""
+    if clients is None:
+        return UNKNOWN if policy_for(rule_type).rules else PASSED
+    return _judged(rule_type, clients, today)
+
+
+def _judged(rule_type: str, clients: Sequence[AppClient] | None, today: dt.date | None) -> str:
     policy = policy_for(rule_type)
-    if client is None or not policy.rules:
+    if not clients or not policy.rules:
         return PASSED
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    findings = [f for f in evaluate(policy, [client], today=today).findings if f.suppression is None]
+    findings = [f for f in evaluate(policy, list(clients), today=today).findings if f.suppression is None]
     if any(not f.undetermined and f.level is not Severity.NOTE for f in findings):
         return FAILED
     return UNKNOWN if any(f.undetermined for f in findings) else PASSED
@@ -168,6 +190,44 @@ def cfn_resource(conf: Mapping[str, Any], entity_path: str) -> AppClient | None:
             # parameter defaults (a false Condition).
             return known.get(logical_id)
     return client
+
+
+def _belongs(client: AppClient, path: str, name: str) -> bool:
+    """Whether ``client``'s pool is the pool resource ``name`` defined in ``path``."""
+    where = client.pool.location
+    return where is not None and where.path == path and where.name == name
+
+
+def cfn_pool_members(conf: Mapping[str, Any], entity_path: str) -> list[AppClient] | None:
+    """The clients of a CloudFormation pool resource's template that belong to it; None when
+    m2m-guard cannot read the template."""
+    logical_id = entity_path.rsplit(":", 1)[-1] if entity_path else ""
+    props = conf.get("Properties")
+    path = str((props if isinstance(props, Mapping) else conf).get("__file__") or "")
+    known = _file_clients(path, "cloudformation") if logical_id and path else None
+    if known is None:
+        return None
+    return [c for c in known.values() if _belongs(c, path, logical_id)]
+
+
+def tf_pool_members(conf: Mapping[str, Any], entity_path: str = "") -> list[AppClient] | None:
+    """The clients of a Terraform pool resource's plan (or ``.tf`` folder) that belong to it;
+    None when m2m-guard cannot read it."""
+    address = str(first(conf.get("__address__")) or "")
+    path = str(first(conf.get("__file__")) or entity_path.split(":", 1)[0])
+    if not (address and path):
+        return None
+    if "__start_line__" not in conf:  # plan JSON
+        known = _file_clients(path, "terraform-plan")
+        return None if known is None else [c for c in known.values() if _belongs(c, path, address)]
+    root = project_root(Path.cwd())
+    try:
+        real = (Path.cwd() / path.lstrip("/\\")).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    shown = display_path(real, root)
+    clients = _folder_clients(str(real.parent), str(root)).values()
+    return [c for c in clients if _belongs(c, shown, address)]
 
 
 # --- Terraform (HCL and plan) --------------------------------------------------------------------
@@ -232,29 +292,37 @@ def make_checks(rule_type: str) -> tuple[Any, Any]:
         Severity.NOTE: Severities[BcSeverities.LOW],
     }
 
-    def judge(check: Any, client: AppClient | None) -> Any:
+    def judge(check: Any, decide: Callable[[], str]) -> Any:
         try:
             if check.severity is None:
                 # The policy's severity, once it is loaded (not at import): checkov's SARIF level.
                 worst = worst_severity(rule_type)
                 check.severity = severities[worst] if worst else None
-            return results[verdict(rule_type, client)]
+            return results[decide()]
         except BridgeError:
             # Fail closed: an exception would make checkov count UNKNOWN and exit 0, and
             # SystemExit is lost in checkov's forked runners (the errors are on stderr).
             return CheckResult.FAILED
 
+    pool = RULES[rule_type].scope == "pool"
+
     def scan_cfn(self: Any, conf: dict[str, Any]) -> Any:
-        return judge(self, cfn_resource(conf, getattr(self, "entity_path", "")))
+        entity = getattr(self, "entity_path", "")
+        if pool:
+            return judge(self, lambda: pool_verdict(rule_type, cfn_pool_members(conf, entity)))
+        return judge(self, lambda: verdict(rule_type, cfn_resource(conf, entity)))
 
     def scan_tf(self: Any, conf: dict[str, Any]) -> Any:
-        return judge(self, tf_resource(conf, getattr(self, "entity_path", "")))
+        entity = getattr(self, "entity_path", "")
+        if pool:
+            return judge(self, lambda: pool_verdict(rule_type, tf_pool_members(conf, entity)))
+        return judge(self, lambda: verdict(rule_type, tf_resource(conf, entity)))
 
     common = {"name": check_name(rule_type), "id": check_id(rule_type), "categories": [CheckCategories.IAM]}
     camel = "".join(part.title() for part in rule_type.split("_"))
     cfn_class = type(f"{camel}CloudFormationCheck", (CfnCheck,), {"scan_resource_conf": scan_cfn})
     tf_class = type(f"{camel}TerraformCheck", (TfCheck,), {"scan_resource_conf": scan_tf})
     return (
-        cfn_class(**common, supported_resources=[CFN_TYPE]),
-        tf_class(**common, supported_resources=[TF_TYPE]),
+        cfn_class(**common, supported_resources=[CFN_POOL if pool else CFN_TYPE]),
+        tf_class(**common, supported_resources=[TF_POOL if pool else TF_TYPE]),
     )

@@ -11,6 +11,7 @@ from m2m_guard.commands._io import emit, policy_for_run, read_usage, say
 from m2m_guard.engine import cost_report
 from m2m_guard.files import project_root
 from m2m_guard.inputs import collect
+from m2m_guard.model import Pool
 from m2m_guard.reporters.cost import RENDERERS
 
 if TYPE_CHECKING:  # the sweep's modules load only with --live
@@ -33,6 +34,7 @@ def run(
     cwd = Path.cwd()
     chosen = policy_for_run(policy, cwd, paths)
     usage_data = read_usage(usage)
+    pools: list[Pool] = []  # pools read without clients (saved describe-user-pool output)
     if live is not None:
         from m2m_guard.commands.live import live_clients
 
@@ -40,8 +42,8 @@ def run(
         clients, notifications = swept.clients, swept.notifications
     else:
         collected = collect(list(paths) or ["."], project_root(cwd).resolve())
-        clients, notifications = collected.clients, collected.notifications
-    emit(RENDERERS[format](cost_report(chosen, clients, usage_data)), output)
+        clients, notifications, pools = collected.clients, collected.notifications, collected.pools
+    emit(RENDERERS[format](cost_report(chosen, clients, usage_data, pools=pools)), output)
     for note in notifications:
         say(f"{note.level.value}: {note}")
     return EXIT_ERROR if any(n.fatal for n in notifications) else EXIT_OK

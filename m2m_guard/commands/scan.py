@@ -43,6 +43,7 @@ def run(
         tool_version=__version__,
         read=Coverage(files=collected.files),
         working_dir=display_path(cwd.resolve(), root),
+        pools=collected.pools,
     )
     # the report needs only the result: the clients' memory goes back before it is rendered
     del collected

@@ -70,9 +70,8 @@ def pre_token_trigger(settings: Mapping[str, Any]) -> PreTokenTrigger | Unknown 
         elif isinstance(version, str) and version not in TRIGGER_VERSIONS:
             version = Unknown(f"LambdaVersion {version!r} is not one of {', '.join(TRIGGER_VERSIONS)}")
         return PreTokenTrigger(arn, version)
-    if isinstance(legacy, Unknown):
-        return legacy
-    if isinstance(legacy, str) and legacy:
+    if isinstance(legacy, Unknown) or (isinstance(legacy, str) and legacy):
+        # set only the legacy way, to whatever function: its events are V1_0
         return PreTokenTrigger(legacy, LEGACY_TRIGGER_VERSION)
     return None
 

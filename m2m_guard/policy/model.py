@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from m2m_guard.cost import Pricing
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Severity
+from m2m_guard.pricing import Pricing
 from m2m_guard.rules import RuleContext, RuleSpec
 
 

@@ -1,5 +1,5 @@
 """The policy's ``pricing:`` section: the tier order the schema cannot check, and the typed
-:class:`~m2m_guard.cost.Pricing` the section becomes.
+:class:`~m2m_guard.pricing.Pricing` the section becomes.
 
 The schema has already checked every figure (numbers within bounds, whole request counts), so
 reading only narrows the parsed YAML to the types :class:`Pricing` holds; a figure a policy
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from m2m_guard.cost import PRICING_KEYS, Pricing, Tier
 from m2m_guard.policy.report import Report
+from m2m_guard.pricing import PRICING_KEYS, Pricing, Tier
 
 
 def _tier_list(section: Mapping[str, object]) -> list[Mapping[str, object]]:
@@ -56,6 +56,10 @@ def read_pricing(section: object, source: str) -> Pricing:
         app_client_month_usd=_figure(section, "app_client_month_usd", defaults.app_client_month_usd),
         token_request_usd=_figure(section, "token_request_usd", defaults.token_request_usd),
         token_request_tiers=tuple(_tier(t) for t in _tier_list(section)),
+        lambda_request_usd=_figure(section, "lambda_request_usd", defaults.lambda_request_usd),
+        lambda_gb_second_usd=_figure(section, "lambda_gb_second_usd", defaults.lambda_gb_second_usd),
+        lambda_memory_mb=_count(section.get("lambda_memory_mb")) or defaults.lambda_memory_mb,
+        lambda_duration_ms=_figure(section, "lambda_duration_ms", defaults.lambda_duration_ms),
         policy=source,
         overrides=tuple(k for k in PRICING_KEYS if k in section),
     )

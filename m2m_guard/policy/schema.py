@@ -22,6 +22,11 @@ DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_CLIENT_USD = 1000
 MAX_REQUEST_USD = 1
 MAX_REQUESTS = 10**15
+#: AWS Lambda's memory sizes (MB) and its longest timeout (ms), as AWS documents them:
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html and
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+LAMBDA_MEMORY_MB = (128, 10240)
+MAX_LAMBDA_DURATION_MS = 900_000
 
 _GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMON = {
@@ -95,6 +100,15 @@ def build_schema() -> dict[str, Any]:
                             },
                         },
                     },
+                    # the Lambda invocation a customizing pool adds to each token request
+                    "lambda_request_usd": {"type": "number", "minimum": 0, "maximum": MAX_REQUEST_USD},
+                    "lambda_gb_second_usd": {"type": "number", "minimum": 0, "maximum": MAX_REQUEST_USD},
+                    "lambda_memory_mb": {
+                        "type": "integer",
+                        "minimum": LAMBDA_MEMORY_MB[0],
+                        "maximum": LAMBDA_MEMORY_MB[1],
+                    },
+                    "lambda_duration_ms": {"type": "number", "minimum": 0, "maximum": MAX_LAMBDA_DURATION_MS},
                 },
             },
             "waiver": {

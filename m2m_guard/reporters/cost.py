@@ -23,15 +23,16 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from m2m_guard.cost import (
-    DEFAULT_PRICES_CHECKED,
-    PRICING_PAGE,
-    CostReport,
-    PoolLine,
-    Pricing,
-    client_label,
-)
+from m2m_guard.cost import CostReport, PoolLine, client_label
 from m2m_guard.model import human_duration, plural, usd
+from m2m_guard.pricing import (
+    DEFAULT_PRICES_CHECKED,
+    LAMBDA_KEYS,
+    LAMBDA_PRICES_CHECKED,
+    LAMBDA_PRICING_PAGE,
+    PRICING_PAGE,
+    Pricing,
+)
 from m2m_guard.reporters.safe import csv_text, dump_json, finite, markdown_cell, markdown_code, printable
 
 #: How one format shows a name from the inputs.
@@ -57,6 +58,8 @@ COLUMNS = (
     "caching_requests_month",
     "caching_usd",
     "price_table",
+    "customizes_m2m_tokens",
+    "lambda_usd",
 )
 
 
@@ -65,13 +68,24 @@ def _named(pricing: Pricing, name: Name) -> Pricing:
     return dataclasses.replace(pricing, policy=name(pricing.policy)) if pricing.policy else pricing
 
 
-def _price_table(pricing: Pricing) -> str:
+def _price_table(pricing: Pricing, lambda_used: bool = False) -> str:
     """The price table in one cell: which one, and which of its default figures are unconfirmed."""
     unconfirmed = pricing.unconfirmed()
-    return pricing.table() + (f"; unconfirmed: {'; '.join(unconfirmed)}" if unconfirmed else "")
+    return pricing.table(lambda_used) + (f"; unconfirmed: {'; '.join(unconfirmed)}" if unconfirmed else "")
 
 
-def _row(line: PoolLine, pricing: Pricing) -> dict[str, Any]:
+def _lambda_used(report: CostReport) -> bool:
+    """Whether some pool's total includes Lambda invocations (its M2M tokens are customized)."""
+    return any(line.cost.customizes is True for line in report.pools)
+
+
+def _customizes(line: PoolLine) -> bool | None:
+    """Whether the pool customizes M2M access tokens; None when unknown."""
+    value = line.cost.customizes
+    return value if isinstance(value, bool) else None
+
+
+def _row(line: PoolLine, pricing: Pricing, lambda_used: bool = False) -> dict[str, Any]:
     cost, plan, place = line.cost, line.plan, line.place
     return {
         "pool": line.pool.label,
@@ -96,38 +110,55 @@ def _row(line: PoolLine, pricing: Pricing) -> dict[str, Any]:
         "ttl_for_budget_seconds": plan.ttl_seconds,
         "caching_requests_month": round(plan.caching_requests, 1),
         "caching_usd": round(plan.caching_usd, 2),
-        "price_table": _price_table(pricing),
+        "price_table": _price_table(pricing, lambda_used),
+        "customizes_m2m_tokens": _customizes(line),
+        # None when unknown whether token requests invoke a Lambda trigger, never 0
+        "lambda_usd": None if cost.lambda_unknown else round(cost.lambda_usd, 2),
+        "lambda_unknown": cost.lambda_unknown,
     }
 
 
 def render_json(report: CostReport) -> str:
-    pricing = report.pricing
+    pricing, lambda_used = report.pricing, _lambda_used(report)
     document = {
-        "pools": [_row(line, pricing) for line in report.pools],
+        "pools": [_row(line, pricing, lambda_used) for line in report.pools],
         "total_monthly_usd": round(report.total_usd, 2),
         "total_monthly_usd_at_least": report.at_least,
-        "pricing": {
-            "app_client_month_usd": pricing.app_client_month_usd,
-            "token_request_usd": pricing.token_request_usd,
-            "token_request_tiers": [{"up_to": t.up_to, "usd": t.usd} for t in pricing.token_request_tiers],
-            "table": ("policy" if pricing.policy else "custom") if pricing.replaced() else "default",
-            "policy": pricing.policy if pricing.replaced() else None,
-            "replaced": list(pricing.replaced()),
-            "defaults_checked": DEFAULT_PRICES_CHECKED if pricing.defaults_in_use() else None,
-            "defaults_source": PRICING_PAGE if pricing.defaults_in_use() else None,
-            "unconfirmed": list(pricing.unconfirmed()),
-            "description": _price_table(pricing),
-        },
+        "pricing": _pricing_json(pricing, lambda_used),
     }
     return dump_json(document, sort_keys=False)
+
+
+def _pricing_json(pricing: Pricing, lambda_used: bool) -> dict[str, Any]:
+    # the keys whose figures this report used (the Lambda ones only if a pool pays invocations)
+    replaced = [k for k in pricing.replaced() if lambda_used or k not in LAMBDA_KEYS]
+    return {
+        "app_client_month_usd": pricing.app_client_month_usd,
+        "token_request_usd": pricing.token_request_usd,
+        "token_request_tiers": [{"up_to": t.up_to, "usd": t.usd} for t in pricing.token_request_tiers],
+        "lambda_request_usd": pricing.lambda_request_usd,
+        "lambda_gb_second_usd": pricing.lambda_gb_second_usd,
+        "lambda_memory_mb": pricing.lambda_memory_mb,
+        "lambda_duration_ms": pricing.lambda_duration_ms,
+        "lambda_defaults_checked": LAMBDA_PRICES_CHECKED if lambda_used else None,
+        "lambda_defaults_source": LAMBDA_PRICING_PAGE if lambda_used else None,
+        "table": ("policy" if pricing.policy else "custom") if replaced else "default",
+        "policy": pricing.policy if replaced else None,
+        "replaced": replaced,
+        "defaults_checked": DEFAULT_PRICES_CHECKED if pricing.defaults_in_use() else None,
+        "defaults_source": PRICING_PAGE if pricing.defaults_in_use() else None,
+        "unconfirmed": list(pricing.unconfirmed()),
+        "description": _price_table(pricing, lambda_used),
+    }
 
 
 def render_csv(report: CostReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
+    lambda_used = _lambda_used(report)
     for line in report.pools:
-        row = _row(line, report.pricing)
+        row = _row(line, report.pricing, lambda_used)
         row["unused_clients"] = " ".join(row["unused_clients"])
         writer.writerow([_cell(row[c]) for c in COLUMNS])
     return out.getvalue()
@@ -162,8 +193,10 @@ def _pool(line: PoolLine) -> str:
 def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
     """The heading and rows, names shown by ``name`` and everything else m2m-guard's own text."""
     live = any(line.place for line in report.pools)
+    lambda_used = _lambda_used(report)
     head = ["Pool", *(["Account", "Region"] if live else [])]
-    head += ["M2M clients", "Token requests/month", "Basis", "Clients", "Requests", "Total", "Budget"]
+    head += ["M2M clients", "Token requests/month", "Basis", "Clients", "Requests"]
+    head += [*(["Lambda"] if lambda_used else []), "Total", "Budget"]
     rows = []
     for line in report.pools:
         budget = (
@@ -180,6 +213,7 @@ def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
                 line.basis.replace("+", " + "),
                 usd(line.cost.clients_usd),
                 usd(line.cost.requests_usd),
+                *([_lambda_cell(line)] if lambda_used else []),
                 _total(line),
                 budget,
             ]
@@ -187,8 +221,17 @@ def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
+def _lambda_cell(line: PoolLine) -> str:
+    cost = line.cost
+    if cost.lambda_unknown:
+        return "unknown"
+    return usd(cost.lambda_usd) if cost.customizes is True else ""
+
+
 #: Table columns aligned right (the amounts and counts), by heading.
-NUMERIC = frozenset({"M2M clients", "Token requests/month", "Clients", "Requests", "Total", "Budget"})
+NUMERIC = frozenset(
+    {"M2M clients", "Token requests/month", "Clients", "Requests", "Lambda", "Total", "Budget"}
+)
 
 
 def _grand_total(report: CostReport) -> str:
@@ -221,6 +264,12 @@ def _savings(report: CostReport, show: Name) -> list[str]:
             items.append(
                 f"{name}: the requests of {plural(len(line.cost.unknown), 'client')} are unknown "
                 "(TTL unknown), so the total is at least what is shown"
+            )
+        if line.cost.lambda_unknown:
+            items.append(
+                # the reason may quote the inputs (a pool label, a parameter): json has it
+                f"{name}: whether each token request also invokes a Lambda trigger is unknown "
+                "(pool settings unknown), so the total is at least what is shown"
             )
         if line.uncertain:
             maybe = plural(line.uncertain, "client")
@@ -277,9 +326,11 @@ def _footnote(report: CostReport, name: Name) -> str:
         if unconfirmed
         else ""
     )
+    lambda_used = _lambda_used(report)
+    per_client = f"{usd(pricing.app_client_month_usd)} per M2M app client a month"
     return (
-        f"Prices: {pricing.table()}: {usd(pricing.app_client_month_usd)} per M2M app client a month, "
-        f"{price}.{caveat} "
+        f"Prices: {pricing.table(lambda_used)}: {per_client}, "
+        f"{price}.{_lambda_footnote(pricing) if lambda_used else ''}{caveat} "
         "Projected requests assume one token per access-token lifetime (730 h / TTL), a lower bound "
         "(≥): a total that includes them, or unknown requests, is at least the amount shown."
     )
@@ -291,3 +342,19 @@ RENDERERS: dict[str, Callable[[CostReport], str]] = {
     "csv": render_csv,
     "markdown": render_markdown,
 }
+
+
+def _lambda_footnote(pricing: Pricing) -> str:
+    """What one Lambda invocation is priced at, for reports where a pool pays for some."""
+    per_gb_second = _decimal(pricing.lambda_gb_second_usd)
+    return (
+        " A pool that customizes M2M access tokens pays one Lambda invocation per token request: "
+        f"${pricing.lambda_request_usd * 1e6:.2f} per million requests + ${per_gb_second} "
+        f"per GB-second at {pricing.lambda_memory_mb} MB for {pricing.lambda_duration_ms:g} ms "
+        "(memory and duration assumed: set them in the policy's pricing)."
+    )
+
+
+def _decimal(amount: float) -> str:
+    """A small price as written on AWS's pages (``0.0000166667``), not in exponent form."""
+    return f"{amount:.12f}".rstrip("0").rstrip(".") or "0"

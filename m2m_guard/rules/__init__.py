@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from m2m_guard.rules import budget, flows, scopes, tokens, unused, value  # noqa: F401
+from m2m_guard.rules import budget, customization, flows, scopes, tokens, unused, value  # noqa: F401
 from m2m_guard.rules._registry import (
     RULES,
     ClientRule,

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from m2m_guard.cost import Pricing
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Violation
+from m2m_guard.pricing import Pricing
 
 #: A rule's validated parameters, as its JSON Schema (``params=``) and ``prepare`` leave them.
 Params = Mapping[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from m2m_guard.cost import PoolCost, client_label, pool_cost, savings_plan
+from m2m_guard.cost import PoolCost, client_label, lambda_price, pool_cost, savings_plan
 from m2m_guard.model import Undetermined, Violation, human_duration, plural, usd
 from m2m_guard.rules._registry import PoolView, RuleContext, pool_rule
 
@@ -35,8 +35,9 @@ def advice(cost: PoolCost, budget: float, ttl_ceiling: int) -> list[str]:
     ),
     help=(
         "Bring the pool's monthly cost (M2M clients × client price + token requests × request "
-        "price) under `monthly_usd`: delete unused clients, raise the access-token lifetime so "
-        "callers fetch fewer tokens, and cache tokens until they expire."
+        "price, plus a Lambda invocation per request when a pre token generation trigger "
+        "customizes M2M tokens) under `monthly_usd`: delete unused clients, raise the "
+        "access-token lifetime so callers fetch fewer tokens, and cache tokens until they expire."
     ),
     params={
         "type": "object",
@@ -50,7 +51,8 @@ def advice(cost: PoolCost, budget: float, ttl_ceiling: int) -> list[str]:
 )
 def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
     """The pool's monthly cost stays within ``monthly_usd``: observed token requests from the
-    usage data, else one token per access-token lifetime per client (730 h / TTL, a lower bound).
+    usage data, else one token per access-token lifetime per client (730 h / TTL, a lower bound),
+    each with a Lambda invocation when the pool customizes M2M access tokens.
 
     Example::
 
@@ -65,7 +67,7 @@ def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
     if cost.total_usd > budget:
         steps = advice(cost, budget, ctx.ttl_ceiling)
         fix = f" To cut it: {'; '.join(steps)}." if steps else ""
-        at_least = "at least" if cost.unknown or cost.projected else "about"
+        at_least = "at least" if cost.at_least else "about"
         yield Violation(
             summary.format(at_least) + f", over the {usd(budget)} budget of policy {ctx.rule_id}." + fix
         )
@@ -76,3 +78,14 @@ def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
             f"{plural(len(cost.unknown), 'client')} are unknown "
             f"({first.client.location.name}: {first.reason})"
         )
+    elif cost.lambda_unknown and cost.total_usd + _lambda_at_most(cost) > budget:
+        raise Undetermined(
+            # the breakdown in the summary already says why the trigger is unknown
+            summary.format("at least") + f", within the {usd(budget)} budget unless each token "
+            "request also invokes a Lambda trigger"
+        )
+
+
+def _lambda_at_most(cost: PoolCost) -> float:
+    """The Lambda part of a pool whose customization is unknown, if every request invoked it."""
+    return cost.requests_month * lambda_price(cost, assume=True)

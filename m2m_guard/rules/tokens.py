@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from m2m_guard.cost import SECONDS_PER_MONTH
 from m2m_guard.model import (
     MAX_VALID_TTL_SECONDS,
     MIN_VALID_TTL_SECONDS,
@@ -16,6 +15,7 @@ from m2m_guard.model import (
     Violation,
     human_duration,
 )
+from m2m_guard.pricing import SECONDS_PER_MONTH
 from m2m_guard.rules._registry import PolicyError, RuleContext, rule
 
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")

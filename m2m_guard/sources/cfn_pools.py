@@ -1,7 +1,21 @@
-"""Which user pool each client belongs to, and which resource servers that pool is known to have.
+"""Which user pool each client belongs to, which resource servers that pool is known to have,
+and the settings of the pools the template defines.
 
 A ``UserPoolId`` is read for identity, not value (DESIGN.md "Precise semantics" 5 and 7): two
 clients with ``!Ref UserPool`` share one pool, though its id is known only after deploy.
+
+A pool the template defines (``AWS::Cognito::UserPool``) gets its ``Pool.settings`` from its
+``UserPoolTier`` and ``LambdaConfig`` properties (``PreTokenGenerationConfig`` with ``LambdaArn``
+and ``LambdaVersion``, and the legacy ``PreTokenGeneration`` ARN), resolved like client
+properties: a ``!GetAtt Fn.Arn`` is unknown, with its reason, and says only that a trigger
+exists. CloudFormation names them as DescribeUserPool does
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpool.html,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cognito-userpool-lambdaconfig.html,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cognito-userpool-pretokengenerationconfig.html:
+``LambdaVersion`` V1_0, V2_0 or V3_0). A property the template leaves out stays absent: "If you
+don't specify a value for a parameter, Amazon Cognito sets it to a default value" (the resource
+page), so an unset ``UserPoolTier`` is the API default, Essentials. A pool known only by a
+parameter, an export or a literal id has no settings here (``None``): they are elsewhere.
 """
 
 from __future__ import annotations
@@ -10,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from m2m_guard.model import Location, Pool
+from m2m_guard.model import Location, Pool, Unknown, describe_value
 from m2m_guard.sources.cfn_lines import Lines
-from m2m_guard.sources.cfn_template import POOL_TYPE, SERVER_TYPE, Template, guarded
-from m2m_guard.sources.cfn_values import as_text, get_att_target, intrinsic
+from m2m_guard.sources.cfn_template import POOL_TYPE, SERVER_TYPE, Resource, Template, guarded
+from m2m_guard.sources.cfn_values import NO_VALUE, as_text, get_att_target, intrinsic
+from m2m_guard.sources.settings import SETTINGS_KEYS, pool_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +109,36 @@ class Pools:
                     names += (pool_name,)
             location = Location(path, self.lines.resource(resource), logical_id=ref.name)
             # The template defines this pool, so its servers here are all it is known to have.
-            return Pool.defined(path, ref.name, names, location=location, resource_servers=servers or ())
+            return Pool.defined(
+                path,
+                ref.name,
+                names,
+                location=location,
+                resource_servers=servers or (),
+                settings=self._settings(resource, location.line),
+            )
         if ref.kind == "param":
             label = f"parameter {ref.name}"
             return Pool.defined(path, f"param:{ref.name}", (ref.name,), label=label, resource_servers=servers)
         if ref.kind == "import":
             return Pool.imported(ref.name, servers)
         return Pool.of_id(ref.name, resource_servers=servers)
+
+    def _settings(self, resource: Resource, line: int | None) -> dict[str, Any]:
+        """``UserPoolTier`` and ``LambdaConfig`` of a pool resource, resolved (see the module
+        docstring); every one unknown when its Properties cannot be read."""
+        t = self.template
+        client_line, t.line = t.line, line  # a budget error names the pool's line
+        try:
+            props = guarded(t.properties, resource.body.get("Properties"))
+            if not isinstance(props, Mapping):
+                why = props if isinstance(props, Unknown) else None
+                why = why or Unknown(f"Properties is {describe_value(props, 'cfn')}, not a mapping")
+                return {key: why for key in SETTINGS_KEYS}
+            raw = {key: guarded(t.resolve, props[key]) for key in SETTINGS_KEYS if key in props}
+            return pool_settings({k: v for k, v in raw.items() if v is not NO_VALUE})
+        finally:
+            t.line = client_line
 
     def _servers(self) -> dict[PoolRef, tuple[str, ...]]:
         """Resource server identifiers by pool, in template order; computed on first use."""

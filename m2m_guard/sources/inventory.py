@@ -10,6 +10,11 @@ both is counted once, with its newest settings and usage. "Newest" is the latest
 (the UTC time the sweep read that account-region); a file without one (written before
 m2m-guard recorded it) is older than any file with one; between equals, the file read last (the
 later one on the command line, or in the walk of a folder) wins.
+
+A pool's ``Settings`` (its feature plan and pre token generation trigger, as DescribeUserPool
+names them) become ``Pool.settings``; ``SettingsUnknown`` (DescribeUserPool failed) makes them
+unknown with that reason; a pool with neither, from an inventory written before the sweep read
+them, has ``Pool.settings`` None: not known, never a default.
 """
 
 from __future__ import annotations
@@ -19,9 +24,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Unknown, Usage, usage_in_bounds
+from m2m_guard.model import (
+    AppClient,
+    Location,
+    Notification,
+    Pool,
+    Severity,
+    Unknown,
+    Usage,
+    describe_value,
+    usage_in_bounds,
+)
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
+from m2m_guard.sources.settings import SETTINGS_KEYS, pool_settings
 
 FORMAT_KEY = "m2mGuardInventory"
 #: ``usage.countVersion`` from which a zero in ``usage.tokenRequests`` proves no successful
@@ -166,6 +182,7 @@ def _pool_clients(
         location=Location(doc.path, pool_line, pool_id=pool_id, arn=arn),
         resource_servers=tuple(s for s in pool.get("ResourceServers") or [] if isinstance(s, str)),
         name=name,
+        settings=_settings(pool),
     )
     # M2M clients the sweep could not tell have a secret (m2m_guard/sweep/discovery.py).
     secret_unknown = pool.get("SecretUnknown")
@@ -184,3 +201,23 @@ def _pool_clients(
         location = Location(doc.path, line, client_id=client_id, arn=client_arn)
         out.append(AppClient(record=record, location=location, pool=identity, usage=counts.of(client_id)))
     return cursor
+
+
+def _settings(pool: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``Pool.settings`` from a pool entry: its ``Settings`` (only the keys m2m-guard reads,
+    m2m_guard/sources/settings.py); every setting unknown where the sweep could not read them
+    (``SettingsUnknown``) or the file holds something else; None where the file predates them
+    (neither member)."""
+    if "SettingsUnknown" in pool:
+        why = pool["SettingsUnknown"]
+        unknown = Unknown(
+            f"the sweep could not read the pool's settings: {why if isinstance(why, str) else '?'}"
+        )
+        return dict.fromkeys(SETTINGS_KEYS, unknown)
+    if "Settings" not in pool:
+        return None
+    raw = pool["Settings"]
+    if not isinstance(raw, dict):
+        unknown = Unknown(f"the inventory's Settings is {describe_value(raw, 'json')}, not an object")
+        return dict.fromkeys(SETTINGS_KEYS, unknown)
+    return pool_settings(raw)

@@ -12,7 +12,8 @@ applies, and the key stays absent so that the model applies Cognito's defaults.
 
 Pools: a known ``user_pool_id`` is the pool; otherwise the configuration reference is followed
 (``aws_cognito_user_pool.x.id``, through module variables and module outputs) to the pool
-resource's planned address.
+resource's planned address. A pool resource in the plan gives the pool its settings (feature plan
+and pre token generation trigger: terraform_plan_record.pool_settings).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_guard.model import AppClient, Location, Pool
+from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.sources.document import Document, SourceError
 from m2m_guard.sources.normalize import normalize
 from m2m_guard.sources.terraform_plan_config import (
@@ -35,7 +36,7 @@ from m2m_guard.sources.terraform_plan_config import (
     references,
     resolve_pool,
 )
-from m2m_guard.sources.terraform_plan_record import AFTER_APPLY, SECRET_ATTRS, record_of
+from m2m_guard.sources.terraform_plan_record import AFTER_APPLY, SECRET_ATTRS, pool_settings, record_of
 from m2m_guard.sources.vocabulary import (
     ATTRIBUTE_KEYS,
     TF_CLIENT,
@@ -65,7 +66,8 @@ def load(doc: Document) -> list[AppClient]:
     _check_version(data.get("format_version"))
     section = "planned_values" if "planned_values" in data else "values"
     root = _root_module(data, section)
-    plan = _Plan(doc, _changes(data.get("resource_changes")), config_modules(data))
+    marks, created = _changes(data.get("resource_changes"))
+    plan = _Plan(doc, marks, config_modules(data), created)
     plan.index_text(section)
     instances = list(_instances(root, f"{section}.root_module"))
     plan.index_pools(instances)
@@ -160,16 +162,22 @@ def _list(value: Any, where: str) -> list[Any]:
 # --- resource_changes and configuration ---------------------------------------------------------
 
 
-def _changes(value: Any) -> dict[str, Mapping[str, Any]]:
-    """Planned address -> ``after_unknown`` marks."""
+def _changes(value: Any) -> tuple[dict[str, Mapping[str, Any]], frozenset[str]]:
+    """Planned address -> ``after_unknown`` marks, and the addresses the plan creates (``create``
+    among the change's ``actions``, a replacement included)."""
     marks: dict[str, Mapping[str, Any]] = {}
+    created: set[str] = set()
     for change in _list(value, "resource_changes"):
         if not isinstance(change, dict) or not isinstance(change.get("address"), str):
             continue
         body = change.get("change")
-        unknown = body.get("after_unknown") if isinstance(body, dict) else None
+        body = body if isinstance(body, dict) else {}
+        unknown = body.get("after_unknown")
         marks[change["address"]] = unknown if isinstance(unknown, dict) else {}
-    return marks
+        actions = body.get("actions")
+        if isinstance(actions, list) and "create" in actions:
+            created.add(change["address"])
+    return marks, frozenset(created)
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -181,6 +189,7 @@ class _PlannedPool:
     line: int | None
     name: str | None
     id: str | None
+    settings: Mapping[str, Any] | None = None
 
 
 class _Plan:
@@ -189,10 +198,12 @@ class _Plan:
         doc: Document,
         marks: dict[str, Mapping[str, Any]],
         config: dict[tuple[str, ...], ConfigModule] | None,
+        created: frozenset[str] = frozenset(),
     ) -> None:
         self.doc = doc
         self.marks = marks
         self.config = config
+        self.created = created
         self.offsets: dict[str, int] = {}
         self.sorted_offsets: list[int] = []
         self.pools_by_address: dict[str, _PlannedPool | None] = {}
@@ -237,11 +248,18 @@ class _Plan:
             if inst.type != TF_POOL:
                 continue
             name, pool_id = inst.values.get("name"), inst.values.get("id")
+            settings = pool_settings(
+                inst.values,
+                self.marks.get(inst.address, {}),
+                self.expressions(inst),
+                inst.address in self.created,
+            )
             pool = _PlannedPool(
                 inst.address,
                 self.line_of(inst),
                 name if isinstance(name, str) else None,
                 pool_id if isinstance(pool_id, str) and pool_id else None,
+                settings,
             )
             self.pools_by_address[inst.address] = pool
             if pool.id:
@@ -287,15 +305,21 @@ class _Plan:
         if planned is None:
             return dataclasses.replace(pool, resource_servers=ids)
         location = Location(self.doc.path, planned.line, address=planned.address)
-        return dataclasses.replace(pool, location=location, resource_servers=ids or ())
+        return dataclasses.replace(
+            pool, location=location, resource_servers=ids or (), settings=planned.settings
+        )
 
     def _planned_pool(self, address: str) -> _PlannedPool | None:
         if address not in self.pools_by_address:
             # A reference without an index (``main[each.key].id`` keeps none) to a pool with
             # count/for_each: the resource is defined here, though which instance is not known.
             prefix = address + "["
-            first = next((p for a, p in self.pools_by_address.items() if p and a.startswith(prefix)), None)
-            self.pools_by_address[address] = _PlannedPool(address, first.line, None, None) if first else None
+            found = [p for a, p in self.pools_by_address.items() if p and a.startswith(prefix)]
+            self.pools_by_address[address] = (
+                _PlannedPool(address, found[0].line, None, None, _shared_settings(address, found))
+                if found
+                else None
+            )
         return self.pools_by_address[address]
 
     # Clients.
@@ -305,6 +329,23 @@ class _Plan:
         record = normalize(record_of(inst.values, self.marks.get(inst.address, {}), self.expressions(inst)))
         lines = {k: v for k, v in self.field_lines(inst).items() if k in record}
         return AppClient(record=record, location=location, pool=pool, field_lines=lines)
+
+
+_MISSING: Any = object()
+
+
+def _shared_settings(address: str, instances: list[_PlannedPool]) -> dict[str, Any]:
+    """The settings of a pool with count/for_each whose instance is not named: each setting the
+    instances agree on, and unknown where they differ."""
+    keys = dict.fromkeys(k for p in instances for k in (p.settings or {}))
+    shared: dict[str, Any] = {}
+    for key in keys:
+        values = [(p.settings or {}).get(key, _MISSING) for p in instances]
+        if any(v != values[0] for v in values[1:]):
+            shared[key] = Unknown(f"{key} differs between the instances of {address}")
+        elif values[0] is not _MISSING:
+            shared[key] = values[0]
+    return shared
 
 
 def _pool_names(pool: _PlannedPool) -> tuple[str, ...]:

@@ -3,8 +3,9 @@
 Provider attributes are renamed to DescribeUserPoolClient keys by the table every reader shares
 (:data:`vocabulary.ATTRIBUTE_KEYS`). A ``user_pool_id`` that refers to a pool resource of the
 scanned files ties the client to that pool (key ``"<root folder>#<address>"``), whose resource
-servers are those of the same files; a literal id (or a variable whose value is one) is the pool
-itself; anything else is an unknown pool of its own.
+servers are those of the same files and whose settings (feature plan, pre token generation
+trigger: :func:`pool_settings`) are those of its block; a literal id (or a variable whose value is
+one) is the pool itself; anything else is an unknown pool of its own.
 """
 
 from __future__ import annotations
@@ -15,15 +16,28 @@ from typing import Any, Literal
 
 from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
+from m2m_guard.sources.settings import pool_settings as uniform_settings
 from m2m_guard.sources.terraform_expr import plain
 from m2m_guard.sources.tf_blocks import Block
 from m2m_guard.sources.tf_modules import Folder, Loader
 from m2m_guard.sources.tf_scope import RESOURCE_META, PoolId, Scope
-from m2m_guard.sources.vocabulary import ATTRIBUTE_KEYS, BLOCK_ATTRIBUTES, TF_CLIENT, TF_SERVER, pascal
+from m2m_guard.sources.vocabulary import (
+    ATTRIBUTE_KEYS,
+    BLOCK_ATTRIBUTES,
+    POOL_ARGUMENTS,
+    POOL_ATTRIBUTE_KEYS,
+    POOL_BLOCKS,
+    TF_CLIENT,
+    TF_SERVER,
+    pascal,
+)
 
 #: How a client names its pool: a pool resource of the scanned files, a literal pool id, or
 #: something that cannot be told (the pool is then the client's own).
 PoolKind = Literal["defined", "id", "unknown"]
+
+#: Why a pool block without ``user_pool_tier`` has no known feature plan (see pool_settings).
+TIER_NOT_SET = "user_pool_tier is not set: the pool keeps the plan it has, Essentials when created"
 
 
 class _Servers:
@@ -75,10 +89,7 @@ def pool_of(scope: Scope, block: Block) -> tuple[PoolKind, Pool]:
     address = scope.address(block)
     value = scope.attribute(block, "user_pool_id") if "user_pool_id" in block.attrs else None
     if isinstance(value, PoolId):
-        name = value.scope.attribute(value.block, "name")
-        names = (value.address,) + ((name,) if isinstance(name, str) and name else ())
-        location = Location(value.block.path, value.block.line, address=value.address)
-        return "defined", Pool.defined(scope.root.folder, value.address, names, location=location)
+        return "defined", _defined_pool(scope, value)
     if isinstance(value, str) and value:
         return "id", Pool.of_id(value)
     if value is None:
@@ -86,6 +97,20 @@ def pool_of(scope: Scope, block: Block) -> tuple[PoolKind, Pool]:
     else:
         why = value.reason if isinstance(value, Unknown) else "user_pool_id is not a string"
     return "unknown", Pool.unknown(block.path, address, why)
+
+
+def _defined_pool(scope: Scope, pool: PoolId) -> Pool:
+    """The pool resource of the scanned files that ``pool`` names, with its settings."""
+    name = pool.scope.attribute(pool.block, "name")
+    names = (pool.address,) + ((name,) if isinstance(name, str) and name else ())
+    location = Location(pool.block.path, pool.block.line, address=pool.address)
+    # once per pool block, however many clients and resource servers name it
+    settings = pool.scope.cached(
+        ("pool settings", id(pool.block)), pool.address, lambda: pool_settings(pool.scope, pool.block)
+    )
+    if isinstance(settings, Unknown):  # (the scope's guard against an evaluation too deep)
+        settings = dict.fromkeys(("UserPoolTier", "LambdaConfig"), settings)
+    return Pool.defined(scope.root.folder, pool.address, names, location=location, settings=settings)
 
 
 def client(scope: Scope, block: Block, servers: _Servers, exists: bool | Unknown = True) -> AppClient:
@@ -131,3 +156,55 @@ def _read_blocks(scope: Scope, block: Block, raw: dict[str, Any], lines: dict[st
             raw[key] = {pascal(k): plain(scope.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()}
         if nested.line is not None:
             lines[key] = nested.line
+
+
+# --- the pool's settings -------------------------------------------------------------------------
+
+
+def pool_settings(scope: Scope, block: Block) -> dict[str, Any]:
+    """An ``aws_cognito_user_pool`` block's settings in DescribeUserPool's ``UserPool`` shape
+    (m2m_guard/model/pool_settings.py): ``UserPoolTier``, and ``LambdaConfig`` with the pre token
+    generation trigger, each block made one object, values evaluated where they are written.
+
+    Argument names and shapes: the provider's resource page,
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cognito_user_pool.
+    ``user_pool_tier`` is Optional and Computed, and the provider sends no default: unset, a
+    pool that exists keeps the plan it has and a new pool gets CreateUserPool's default,
+    Essentials; ``.tf`` files cannot tell which the pool is, so an unset (or null) tier is
+    unknown. An unset ``lambda_config`` means no
+    trigger (the block is Optional, not Computed); inside it, an unset ``pre_token_generation``
+    or ``pre_token_generation_config`` is absent: the one configured holds the trigger, and
+    neither means none (a trigger added outside Terraform shows only in a plan).
+    """
+    settings = uniform_settings(_settings_of(scope, block, block, POOL_ARGUMENTS))
+    settings.setdefault("UserPoolTier", Unknown(TIER_NOT_SET))
+    return settings
+
+
+def _settings_of(scope: Scope, resource: Block, body: Block, names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``names`` arguments and blocks of ``body`` (the resource or one of its blocks)."""
+    found: dict[str, Any] = {}
+    for name in names:
+        value = _setting(scope, resource, body, name)
+        if value is not None:
+            found[POOL_ATTRIBUTE_KEYS[name]] = value
+    return found
+
+
+def _setting(scope: Scope, resource: Block, body: Block, name: str) -> Any:
+    """One argument's value (None: not set, or set to null), or one block as an object."""
+    attr = body.attrs.get(name)
+    if name not in POOL_BLOCKS:
+        return plain(scope.eval(attr.expr, resource.repeat())) if attr is not None else None
+    if attr is not None:  # Terraform 0.11 wrote blocks as list arguments
+        return Unknown(f"{name} is set as an argument, not as a block")
+    nested = next((b for b in body.blocks if b.type == name or _dynamic(b, name)), None)
+    if nested is None:
+        return None
+    if nested.type == "dynamic":
+        return Unknown(f"{name} is set by a dynamic block")
+    return _settings_of(scope, resource, nested, POOL_BLOCKS[name])
+
+
+def _dynamic(block: Block, name: str) -> bool:
+    return block.type == "dynamic" and block.labels[:1] == (name,)

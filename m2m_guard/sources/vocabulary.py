@@ -43,6 +43,29 @@ ATTRIBUTE_KEYS = {
 #: Nested blocks (``max_items = 1`` lists of objects) that the API returns as one object.
 BLOCK_ATTRIBUTES = frozenset({"token_validity_units", "analytics_configuration", "refresh_token_rotation"})
 
+#: ``aws_cognito_user_pool`` arguments -> DescribeUserPool ``UserPool`` keys, for the settings
+#: m2m-guard reads (m2m_guard/model/pool_settings.py). Names and shapes from the provider's
+#: resource page, https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cognito_user_pool:
+#: ``user_pool_tier`` (LITE, ESSENTIALS, PLUS), and the ``lambda_config`` block (at most one)
+#: with the legacy ``pre_token_generation`` ARN and the ``pre_token_generation_config`` block (at
+#: most one) of ``lambda_arn`` and ``lambda_version`` (V1_0, V2_0, V3_0).
+POOL_ATTRIBUTE_KEYS = {
+    "user_pool_tier": "UserPoolTier",
+    "lambda_config": "LambdaConfig",
+    "pre_token_generation_config": "PreTokenGenerationConfig",
+    "lambda_arn": "LambdaArn",
+    "lambda_version": "LambdaVersion",
+    "pre_token_generation": "PreTokenGeneration",
+}
+#: The pool arguments read, at the top of the resource.
+POOL_ARGUMENTS = ("user_pool_tier", "lambda_config")
+#: The pool's nested blocks (``max_items = 1``; the API returns each as one object) -> the
+#: arguments read inside them; the blocks' other arguments (other triggers) are not read.
+POOL_BLOCKS = {
+    "lambda_config": ("pre_token_generation", "pre_token_generation_config"),
+    "pre_token_generation_config": ("lambda_arn", "lambda_version"),
+}
+
 
 def pascal(snake: str) -> str:
     """Provider block keys to DescribeUserPoolClient keys (``access_token`` -> ``AccessToken``)."""

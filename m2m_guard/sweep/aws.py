@@ -18,6 +18,8 @@ READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetCallerIdentity", "AssumeRole"}),
     "organizations": frozenset({"ListAccounts"}),
     "ec2": frozenset({"DescribeRegions"}),
+    # DescribeUserPool: once per pool read, for its feature plan and pre token generation
+    # trigger (m2m_guard/sweep/discovery.py keeps nothing else of it).
     # ListUserPoolReplicas: only for pools that are replicated (ListUserPools says so), to tell a
     # secondary replica from the primary. ListUserPoolClientSecrets: only for an M2M client whose
     # describe shows no secret at all, to confirm that before calling it unusable. Neither
@@ -25,6 +27,7 @@ READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     "cognito-idp": frozenset(
         {
             "ListUserPools",
+            "DescribeUserPool",
             "ListUserPoolClients",
             "DescribeUserPoolClient",
             "ListResourceServers",
@@ -140,6 +143,23 @@ def _keep_raw_pool_fields(http_response: Any = None, parsed: Any = None, **_: An
                 summary.setdefault(key, value)
 
 
+def _keep_raw_settings(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    """DescribeUserPool: keep ``UserPoolTier`` and ``LambdaConfig.PreTokenGenerationConfig``
+    when an older botocore model drops them, so that a feature plan the SDK cannot parse is
+    never taken for the API default (m2m_guard/sweep/discovery.py keeps no other key)."""
+    pool = parsed.get("UserPool") if isinstance(parsed, dict) else None
+    raw = _raw_body(http_response).get("UserPool")
+    if not isinstance(pool, dict) or not isinstance(raw, dict):
+        return
+    if "UserPoolTier" in raw:
+        pool.setdefault("UserPoolTier", raw["UserPoolTier"])
+    raw_lambdas = raw.get("LambdaConfig")
+    if isinstance(raw_lambdas, dict) and "PreTokenGenerationConfig" in raw_lambdas:
+        lambdas = pool.setdefault("LambdaConfig", {})
+        if isinstance(lambdas, dict):
+            lambdas.setdefault("PreTokenGenerationConfig", raw_lambdas["PreTokenGenerationConfig"])
+
+
 def _drop_secret_values(parsed: Any = None, **_: Any) -> None:
     """ListUserPoolClientSecrets never returns ClientSecretValue (botocore model); should it
     ever, the value is removed before anything else sees the response."""
@@ -173,6 +193,7 @@ def client(session: Any, service: str, region: str | None, endpoint_url: str | N
         events = made.meta.events
         events.register("after-call.cognito-identity-provider.DescribeUserPoolClient", _keep_raw_fields)
         events.register("after-call.cognito-identity-provider.ListUserPools", _keep_raw_pool_fields)
+        events.register("after-call.cognito-identity-provider.DescribeUserPool", _keep_raw_settings)
         events.register("after-call.cognito-identity-provider.ListUserPoolClientSecrets", _drop_secret_values)
     return made
 

@@ -2,7 +2,18 @@
 
 ListUserPoolClients returns no flows or scopes, so each client needs one DescribeUserPoolClient:
 the minimum is one ListUserPools page per 60 pools, one ListUserPoolClients page per 60 clients,
-one ListResourceServers page per 50 servers, and one describe per client.
+one ListResourceServers page per 50 servers, one DescribeUserPool per pool, and one describe per
+client.
+
+DescribeUserPool gives the pool's feature plan (``UserPoolTier``) and its pre token generation
+trigger (``LambdaConfig.PreTokenGenerationConfig`` and the legacy ``PreTokenGeneration``), which
+tell whether Cognito runs a Lambda function on each M2M token request
+(m2m_guard/model/pool_settings.py). Only those keys are kept: the rest of the pool's
+configuration never reaches the inventory. ListUserPools' ``LambdaConfig`` would give the trigger
+without the extra call, but not the feature plan (botocore cognito-idp model,
+UserPoolDescriptionType). When DescribeUserPool fails, the pool's clients are still read, its
+settings are recorded as unknown with the reason, and the failure is an error of the
+account-region like any other part that could not be read.
 
 Two more calls are made only where a verdict depends on them:
 
@@ -49,6 +60,11 @@ class PoolInventory:
     replicas: list[dict[str, Any]] = field(default_factory=list)
     #: ClientId -> why the sweep could not tell whether that M2M client has a secret.
     secret_unknown: dict[str, str] = field(default_factory=dict)
+    #: What DescribeUserPool says of the pool's feature plan and pre token generation trigger,
+    #: in its own shape (kept_settings); None when it was not read.
+    settings: dict[str, Any] | None = None
+    #: Why DescribeUserPool failed, when it did: the settings are then unknown.
+    settings_unknown: str | None = None
 
 
 @dataclass
@@ -110,6 +126,31 @@ def _id_region(pool_id: str) -> str | None:
 def _is_replicated(summary: dict[str, Any], region: str) -> bool:
     prefix = _id_region(str(summary.get("Id", "")))
     return bool(summary.get("ReplicaRegions")) or (prefix is not None and prefix != region)
+
+
+#: What the sweep keeps of a pre token generation trigger's PreTokenGenerationVersionConfigType.
+_TRIGGER_FIELDS = ("LambdaArn", "LambdaVersion")
+
+
+def kept_settings(user_pool: dict[str, Any]) -> dict[str, Any]:
+    """The part of DescribeUserPool's ``UserPool`` that m2m-guard reads, in the same shape:
+    ``UserPoolTier`` and ``LambdaConfig`` with only ``PreTokenGenerationConfig`` (its
+    ``LambdaArn`` and ``LambdaVersion``) and ``PreTokenGeneration``. A key AWS did not return
+    stays absent (an absent ``UserPoolTier`` is the API default, Essentials)."""
+    kept: dict[str, Any] = {}
+    if "UserPoolTier" in user_pool:
+        kept["UserPoolTier"] = user_pool["UserPoolTier"]
+    lambdas = user_pool.get("LambdaConfig")
+    trigger: dict[str, Any] = {}
+    if isinstance(lambdas, dict):
+        config = lambdas.get("PreTokenGenerationConfig")
+        if isinstance(config, dict):
+            trigger["PreTokenGenerationConfig"] = {k: config[k] for k in _TRIGGER_FIELDS if k in config}
+        if "PreTokenGeneration" in lambdas:
+            trigger["PreTokenGeneration"] = lambdas["PreTokenGeneration"]
+    if trigger:
+        kept["LambdaConfig"] = trigger
+    return kept
 
 
 def _is_m2m(record: dict[str, Any]) -> bool:
@@ -181,7 +222,20 @@ def discover_region(
             MaxResults=50,
         )
         inventory.resource_servers = sorted(s["Identifier"] for s in servers)
+        inventory.settings, inventory.settings_unknown = settings_of(pool_id)
         return inventory, ids
+
+    def settings_of(pool_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The pool's kept settings, or why DescribeUserPool could not give them (access
+        denied, throttling beyond retries): the pool's clients are read all the same."""
+        try:
+            paced("DescribeUserPool", pool_id)()
+            described = cognito.describe_user_pool(UserPoolId=pool_id)
+        except Exception as exc:
+            if _not_found(exc):  # the pool itself is gone: a warning, as for the other calls
+                raise
+            return None, error_text(exc)
+        return kept_settings(described.get("UserPool") or {}), None
 
     def replicas_of(summary: dict[str, Any], arn: str) -> list[dict[str, Any]]:
         """The pool's replicas, when this region holds the primary; raises _Secondary when it
@@ -282,6 +336,11 @@ def discover_region(
                 out.errors.append(f"user pool {pool_id}: {error_text(result)}")
             else:
                 read.append(result)
+                if result[0].settings_unknown:  # its clients are kept; the user must know
+                    out.errors.append(
+                        f"user pool {pool_id}: {result[0].settings_unknown}; its feature plan and "
+                        "pre token generation trigger are unknown"
+                    )
         # Interleave the pools in proportion to their size, so that they all finish together:
         # walking them one after the other (or round-robin, which leaves the biggest pool for
         # last) would end the region alone on one pool's 5 requests per second.

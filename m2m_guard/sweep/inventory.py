@@ -5,7 +5,7 @@ IaC findings, and ``m2m-guard scan`` can evaluate a saved sweep again later. It 
 DescribeUserPoolClient returned, minus ``ClientSecret`` (only ``GenerateSecret`` says whether a
 secret exists; ``ClientSecretArn``, where Cognito keeps a secret in Secrets Manager, is kept;
 ``SecretUnknown`` names the M2M clients for which that could not be told), plus the user pools'
-resource servers, the token requests counted, and when the account-region was read
+resource servers and settings, the token requests counted, and when the account-region was read
 (``sweptAt``: of several saved inventories of one account-region, the newest counts; see
 m2m_guard/sources/inventory.py), and ``errors``, what could not be read there when the sweep
 read only part of it. A region without user pools, or whose user pools could not be listed at
@@ -13,6 +13,14 @@ all, has no file: the sweep removes the one an earlier sweep left, which a later
 otherwise trust.
 A replicated pool is written in its primary's region, with ``Replicas``; a secondary replica is
 only listed (``secondaryReplicas``), its app clients being the primary's.
+
+Each pool's ``Settings`` hold what DescribeUserPool said of its feature plan and pre token
+generation trigger, in DescribeUserPool's shape and nothing else of it (``{"UserPoolTier":
+"PLUS", "LambdaConfig": {"PreTokenGenerationConfig": {"LambdaArn": ..., "LambdaVersion":
+"V3_0"}}}``; a key AWS did not return is absent), or ``SettingsUnknown`` says why they could not
+be read. The member is new within format 1, which it does not change: a reader that does not
+know it ignores it, and m2m_guard/sources/inventory.py reads a pool without either member (an
+inventory written before the sweep read settings) as one whose settings are not known.
 """
 
 from __future__ import annotations
@@ -107,8 +115,17 @@ def _pool_member(pool: PoolInventory, clients: list[dict[str, Any]]) -> dict[str
         "ResourceServers": pool.resource_servers,
         **({"Replicas": pool.replicas} if pool.replicas else {}),
         **({"SecretUnknown": dict(sorted(pool.secret_unknown.items()))} if pool.secret_unknown else {}),
+        **_settings_member(pool),
         "AppClients": [without_secrets(c)[0] for c in clients],
     }
+
+
+def _settings_member(pool: PoolInventory) -> dict[str, Any]:
+    """``Settings``, or ``SettingsUnknown`` when DescribeUserPool failed; neither for a pool
+    whose settings were not read."""
+    if pool.settings_unknown:
+        return {"SettingsUnknown": pool.settings_unknown}
+    return {} if pool.settings is None else {"Settings": pool.settings}
 
 
 def _secondaries_member(inventory: RegionInventory) -> dict[str, Any]:

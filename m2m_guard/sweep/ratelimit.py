@@ -79,7 +79,8 @@ def acquire_all(
 #: Operation -> Cognito quota category, named as AWS names them. The two marked "not listed"
 #: are newer than the quota table m2m-guard could check: they sit in the category whose
 #: description fits them ("Operations that read your user pools", "... retrieve information
-#: about your user pool clients") until AWS lists them.
+#: about your user pool clients") until AWS lists them. The table lists DescribeUserPool with
+#: ListUserPools in UserPoolRead, a category without the per-pool limit (checked 2026-11-30).
 CATEGORY = {
     "ListUserPools": "UserPoolRead",
     "DescribeUserPool": "UserPoolRead",

@@ -313,16 +313,19 @@ def test_bad_policy_is_reported_not_ignored(
     assert err.count("'max' is required") == 1  # once per process, not once per resource
 
 
-def test_checks_folder_has_one_module_per_client_rule_type() -> None:
+def test_checks_folder_has_one_module_per_client_rule_type_and_bridged_pool_type() -> None:
     client_types = {name for name, spec in RULES.items() if spec.scope == "client"}
     assert set(bridge.CLIENT_TYPES) == client_types and "pool_budget" not in client_types
+    assert set(bridge.POOL_TYPES) == {"token_customization"}
+    assert all(RULES[t].scope == "pool" for t in bridge.POOL_TYPES)
+    checked = client_types | set(bridge.POOL_TYPES)
     modules = {p.stem.removeprefix("m2m_guard_") for p in CHECKS.glob("m2m_guard_*.py")}
-    assert modules == client_types
+    assert modules == checked
     # checkov walks only folders with __init__.py and reads every YAML file as a graph policy
     assert (CHECKS / "__init__.py").is_file()
     assert {p.name for p in CHECKS.iterdir() if p.is_file()} == {
         "__init__.py",
-        *(f"m2m_guard_{t}.py" for t in client_types),
+        *(f"m2m_guard_{t}.py" for t in checked),
     }
     for path in CHECKS.glob("m2m_guard_*.py"):
         rule_type = path.stem.removeprefix("m2m_guard_")
@@ -330,3 +333,81 @@ def test_checks_folder_has_one_module_per_client_rule_type() -> None:
         assert "details" not in path.read_text()
     assert "self.details" not in (CHECKS.parent / "bridge.py").read_text()
     assert bridge.check_id("max_access_token_ttl") == "CKV_M2M_MAX_ACCESS_TOKEN_TTL"
+
+
+POOL_TEMPLATE = """\
+Parameters:
+  Tier: {Type: String}
+Resources:
+  Good:
+    Type: AWS::Cognito::UserPool
+    Properties:
+      LambdaConfig:
+        PreTokenGenerationConfig:
+          LambdaArn: arn:aws:lambda:eu-west-1:111122223333:function:claims
+          LambdaVersion: V3_0
+  Old:
+    Type: AWS::Cognito::UserPool
+    Properties:
+      LambdaConfig:
+        PreTokenGenerationConfig:
+          LambdaArn: arn:aws:lambda:eu-west-1:111122223333:function:claims
+          LambdaVersion: V2_0
+  Unknown:
+    Type: AWS::Cognito::UserPool
+    Properties:
+      UserPoolTier: !Ref Tier
+      LambdaConfig:
+        PreTokenGenerationConfig:
+          LambdaArn: arn:aws:lambda:eu-west-1:111122223333:function:claims
+          LambdaVersion: V3_0
+  Empty:
+    Type: AWS::Cognito::UserPool
+  GoodClient:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Good
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [orders/read]
+  OldClient:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Old
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [orders/read]
+  UnknownClient:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Unknown
+      GenerateSecret: true
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthFlows: [client_credentials]
+      AllowedOAuthScopes: [orders/read]
+"""
+
+
+def test_pool_checks_judge_the_pool_with_its_clients(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    template = tmp_path / "pools.yaml"
+    template.write_text(POOL_TEMPLATE)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nrules:\n  - {id: CUSTOM, type: token_customization, require: true}\n")
+    monkeypatch.setenv(bridge.POLICY_ENV, str(policy))
+    conf = {"Type": "AWS::Cognito::UserPool", "Properties": {"__file__": str(template)}}
+
+    def judged(logical_id: str) -> str:
+        members = bridge.cfn_pool_members(conf, f"{template}:AWS::Cognito::UserPool:{logical_id}")
+        return bridge.pool_verdict("token_customization", members)
+
+    assert judged("Good") == bridge.PASSED
+    assert judged("Old") == bridge.FAILED  # V2_0 does not run for client-credentials requests
+    assert judged("Unknown") == bridge.UNKNOWN  # the plan is a parameter without a default
+    assert judged("Empty") == bridge.PASSED  # no M2M client: nothing to customize
+    unreadable = {"Properties": {"__file__": str(tmp_path / "missing.yaml")}}
+    assert (
+        bridge.pool_verdict("token_customization", bridge.cfn_pool_members(unreadable, "x:y:Good"))
+        == bridge.UNKNOWN
+    )

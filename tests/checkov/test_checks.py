@@ -87,6 +87,27 @@ def test_every_client_rule_type_has_a_cloudformation_and_a_terraform_check(rule_
     assert list(tf.supported_resources) == ["aws_cognito_user_pool_client"]
 
 
+@pytest.mark.parametrize("rule_type", bridge.POOL_TYPES)
+def test_every_bridged_pool_rule_type_has_checks_on_the_pool_resources(rule_type: str) -> None:
+    cfn, tf = checks(rule_type)
+    assert cfn.id == tf.id == f"CKV_M2M_{rule_type.upper()}"
+    assert list(cfn.supported_resources) == ["AWS::Cognito::UserPool"]
+    assert list(tf.supported_resources) == ["aws_cognito_user_pool"]
+
+
+def test_a_pool_check_whose_file_cannot_be_read_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "custom.yaml"
+    policy.write_text("version: 1\nrules:\n  - {id: CUSTOM, type: token_customization, require: true}\n")
+    monkeypatch.setenv(bridge.POLICY_ENV, str(policy))
+    cfn, tf = checks("token_customization")
+    conf = {"Type": "AWS::Cognito::UserPool", "Properties": {"__file__": "no/such/template.yaml"}}
+    assert run(cfn, conf, "AWS::Cognito::UserPool") == CheckResult.UNKNOWN
+    tf_pool = {"__startline__": 1, "__address__": "aws_cognito_user_pool.p", "__file__": "no/such/plan.json"}
+    assert run(tf, tf_pool, "aws_cognito_user_pool") == CheckResult.UNKNOWN
+
+
 @pytest.mark.parametrize(
     ("validity", "expected"),
     [

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from m2m_guard.cost import Pricing, Tier
 from m2m_guard.model import Severity
 from m2m_guard.policy import PolicyLoadError, builtin_packs, discover, load_policy
+from m2m_guard.pricing import Pricing, Tier
 
 
 def errors_of(text: str) -> list[str]:
@@ -104,8 +104,8 @@ def test_pricing_is_read_into_typed_figures() -> None:
             [
                 "p.yaml:4: rules[0].type: unknown rule type 'ttl_max' (known: access_token_validity_range, "
                 "condition, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, mixed_oauth_flows, "
-                "pool_budget, required_scopes, undefined_scopes, unused_client_credentials, user_auth_flows, "
-                "user_identity_scopes, wildcard_scopes)"
+                "pool_budget, required_scopes, token_customization, undefined_scopes, "
+                "unused_client_credentials, user_auth_flows, user_identity_scopes, wildcard_scopes)"
             ],
         ),
         (
@@ -318,8 +318,8 @@ def test_expires_messages(value: str, message: str) -> None:
             [
                 "p.yaml:4: rules[0].type: unknown rule type 'spend' (known: access_token_validity_range, "
                 "condition, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, mixed_oauth_flows, "
-                "pool_budget, required_scopes, undefined_scopes, unused_client_credentials, user_auth_flows, "
-                "user_identity_scopes, wildcard_scopes)",
+                "pool_budget, required_scopes, token_customization, undefined_scopes, "
+                "unused_client_credentials, user_auth_flows, user_identity_scopes, wildcard_scopes)",
                 "p.yaml:6: rules[0].severty: unknown key 'severty' (did you mean 'severity'?)",
                 "p.yaml:7: rules[0].match.clients: must be a list, not 'svc'",
             ],

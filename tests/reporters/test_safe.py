@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from m2m_guard.cli import main
-from m2m_guard.cost import Pricing
+from m2m_guard.pricing import Pricing
 from m2m_guard.reporters import REPORTERS
 from m2m_guard.reporters.cost import RENDERERS
 from m2m_guard.reporters.safe import (

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from m2m_guard.cost import Pricing
 from m2m_guard.model import ABSENT, AppClient, Location, Pool, Unknown, Usage, Violation
+from m2m_guard.pricing import Pricing
 from m2m_guard.rules import RULES, ClientRule, PoolView, RuleContext
 
 PATH = "infra/auth.yaml"
-POOL = Pool(key=f"{PATH}#UserPool", label="UserPool", names=("UserPool",))
+#: A pool whose settings are known and customize nothing (no pre token generation trigger), so
+#: that budgets price no Lambda invocation; :func:`pool_with` gives it other settings.
+POOL = Pool(key=f"{PATH}#UserPool", label="UserPool", names=("UserPool",), settings={})
 
 #: A healthy client_credentials client: the baseline every test changes one thing of.
 HEALTHY: Mapping[str, Any] = {
@@ -95,6 +97,18 @@ def check(rule_type: str, client: AppClient, rule_id: str = "ID", **raw: Any) ->
 
 def pool_view(*clients: AppClient) -> PoolView:
     return PoolView(POOL, tuple(clients))
+
+
+def pool_with(settings: Mapping[str, Any] | None) -> Pool:
+    """:data:`POOL` holding ``settings`` (DescribeUserPool's shape; None: not in the inputs)."""
+    return Pool(POOL.key, POOL.label, POOL.names, POOL.location, POOL.resource_servers, POOL.name, settings)
+
+
+def check_pool_rule(rule_type: str, view: PoolView, rule_id: str = "ID", **raw: Any) -> list[Violation]:
+    """Run a pool rule; raises Undetermined as the rule does."""
+    spec = RULES[rule_type]
+    assert spec.scope == "pool", f"{rule_type} is a {spec.scope} rule"
+    return list(spec.func(view, context(rule_type, rule_id, **raw)))
 
 
 def check_pool(

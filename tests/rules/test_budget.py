@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from m2m_guard.cost import Pricing, Tier, pool_cost
+from m2m_guard.cost import pool_cost
 from m2m_guard.model import Undetermined
-from tests.rules.clients import check_pool, m2m, pool_view, unknown, used
+from m2m_guard.pricing import Pricing, Tier
+from m2m_guard.rules import PoolView
+from tests.rules.clients import check_pool, m2m, pool_view, pool_with, unknown, used
 
 PROJECTED = "(projected at one token per TTL, a lower bound)"
 
@@ -192,3 +195,63 @@ def test_unknown_ttl_with_a_lower_bound_already_over_budget_is_a_violation() -> 
 def test_observed_usage_makes_an_unknown_ttl_irrelevant() -> None:
     client = named("svc-a", AccessTokenValidity=unknown(), usage=used(100, 30.4))
     assert check_pool(pool_view(client), monthly_usd=50) == []
+
+
+# --- the Lambda invocations of a pool that customizes M2M access tokens ------------------------
+
+V3 = {
+    "LambdaConfig": {
+        "PreTokenGenerationConfig": {
+            "LambdaArn": "arn:aws:lambda:eu-west-1:1:function:f",
+            "LambdaVersion": "V3_0",
+        }
+    }
+}
+#: USD 0.001 a Lambda invocation, so that it shows at cents.
+DEAR_LAMBDA = Pricing(lambda_request_usd=0.001, lambda_gb_second_usd=0.0)
+
+
+def pool_of(settings: Any, *clients: Any) -> PoolView:
+    pool = pool_with(settings)
+    return PoolView(pool, tuple(dataclasses.replace(c, pool=pool) for c in clients))
+
+
+def test_a_customizing_pool_pays_its_invocations() -> None:
+    view = pool_of(V3, named("a", usage=used(10_000, 30.4)))
+    # 6.00 + 10,000 × 0.00225 = 28.50 without the trigger; + 10.00 with it
+    assert check_pool(view, pricing=DEAR_LAMBDA, monthly_usd=30) != []
+    [violation] = check_pool(view, pricing=DEAR_LAMBDA, monthly_usd=30)
+    assert violation.message.startswith(
+        "UserPool costs about $38.50 a month (1 M2M client × $6.00 = $6.00; 10,000 token requests × "
+        "$0.00225 = $22.50; 10,000 Lambda invocations of the pre token generation trigger × "
+        "$1,000.00 per million = $10.00), over the $30.00 budget of policy BUDGET."
+    )
+    assert (
+        check_pool(pool_of({}, named("a", usage=used(10_000, 30.4))), pricing=DEAR_LAMBDA, monthly_usd=30)
+        == []
+    )
+
+
+def test_unknown_customization_passes_a_budget_it_fits_either_way() -> None:
+    view = pool_of(None, named("a", usage=used(10_000, 30.4)))
+    assert check_pool(view, pricing=DEAR_LAMBDA, monthly_usd=40) == []
+
+
+def test_unknown_customization_that_could_break_the_budget_is_undetermined() -> None:
+    view = pool_of(None, named("a", usage=used(10_000, 30.4)))
+    with pytest.raises(Undetermined) as caught:
+        check_pool(view, pricing=DEAR_LAMBDA, monthly_usd=30)
+    assert caught.value.reason == (
+        "UserPool costs at least $28.50 a month (1 M2M client × $6.00 = $6.00; 10,000 token requests "
+        "× $0.00225 = $22.50; Lambda trigger unknown (the settings of UserPool are not in the scanned "
+        "inputs)), within the $30.00 budget unless each token request also invokes a Lambda trigger"
+    )
+
+
+def test_unknown_customization_over_budget_anyway_says_at_least() -> None:
+    view = pool_of(None, named("a", usage=used(10_000, 30.4)))
+    [violation] = check_pool(view, pricing=DEAR_LAMBDA, monthly_usd=20)
+    assert violation.message.startswith("UserPool costs at least $28.50 a month")
+    assert (
+        "Lambda trigger unknown (the settings of UserPool are not in the scanned inputs)" in violation.message
+    )

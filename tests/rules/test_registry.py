@@ -60,7 +60,10 @@ def test_registered_functions_are_distinct() -> None:
 
 
 def test_pool_rules_are_registered_as_such() -> None:
-    assert {name for name, spec in RULES.items() if spec.scope == "pool"} == {"pool_budget"}
+    assert {name for name, spec in RULES.items() if spec.scope == "pool"} == {
+        "pool_budget",
+        "token_customization",
+    }
     assert all(isinstance(spec, PoolRuleSpec) == (spec.scope == "pool") for spec in RULES.values())
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from m2m_guard.engine import evaluate
 from m2m_guard.model import AppClient, Severity, Unknown
+from m2m_guard.model.pool_settings import customizes_m2m_tokens
 from m2m_guard.policy import load_policy
 from m2m_guard.sources import cfn_template, cloudformation
 from m2m_guard.sources.document import SourceError, parse
@@ -810,3 +811,115 @@ def test_fn_if_combinations_are_bounded_in_work_too(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(cfn_template, "BRANCH_STEPS", 1)
     web = fn_if_clients()["WebClient"]
     assert (web.m2m_decided, web.is_m2m) == (None, undecided("UsePostman"))
+
+
+# -- pool settings ------------------------------------------------------------------------------
+# UserPoolTier and LambdaConfig of AWS::Cognito::UserPool, named as the CloudFormation template
+# reference names them (aws-resource-cognito-userpool, aws-properties-cognito-userpool-lambdaconfig
+# and -pretokengenerationconfig), which are DescribeUserPool's names too.
+
+POOL_SETTINGS: dict[str, dict[str, Any] | None] = {
+    # Plus plan, a V3_0 trigger whose function is an Fn::GetAtt; PreSignUp is not copied.
+    "OrdersClient": {
+        "UserPoolTier": "PLUS",
+        "LambdaConfig": {
+            "PreTokenGenerationConfig": {
+                "LambdaArn": U("Fn::GetAtt TokenFunction.Arn is known only after deploy"),
+                "LambdaVersion": "V3_0",
+            }
+        },
+    },
+    # The plan from a parameter default; a legacy trigger ARN built with a pseudo parameter.
+    "LegacyClient": {
+        "UserPoolTier": "LITE",
+        "LambdaConfig": {
+            "PreTokenGeneration": U("pseudo parameter AWS::Region is known only at deploy time")
+        },
+    },
+    # No plan: absent (the API default); LambdaConfig under an undecidable condition.
+    "RegionalClient": {"LambdaConfig": undecided("InUsEast1")},
+    # A pool resource without Properties: nothing set.
+    "BareClient": {},
+    # A pool imported from another stack: its settings are not in this template.
+    "ImportedClient": None,
+}
+
+
+@pytest.mark.parametrize("client_name", sorted(POOL_SETTINGS))
+def test_pool_settings_of_the_pools_a_template_defines(client_name: str) -> None:
+    clients = {c.location.logical_id: c for c in load("pool_settings.yaml")}
+    pool = clients[client_name].pool
+    assert pool.settings == POOL_SETTINGS[client_name]
+
+
+def test_pool_settings_decide_m2m_token_customization() -> None:
+    clients = {c.location.logical_id: c for c in load("pool_settings.yaml")}
+    verdicts = {name: customizes_m2m_tokens(c.pool) for name, c in clients.items()}
+    assert verdicts == {
+        # an unknown ARN still names a V3_0 trigger on a plan that offers it
+        "OrdersClient": True,
+        # set the legacy way, whatever its function: a V1_0 trigger, which M2M tokens never see
+        "LegacyClient": False,
+        "RegionalClient": undecided("InUsEast1"),
+        "BareClient": False,
+        "ImportedClient": U("the settings of import platform-auth-UserPoolId are not in the scanned inputs"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        # Properties chosen by an undecidable Fn::If: every setting unknown, never absent
+        (
+            "!If [InUsEast1, {UserPoolTier: PLUS}, {}]",
+            {"UserPoolTier": undecided("InUsEast1"), "LambdaConfig": undecided("InUsEast1")},
+        ),
+        (
+            "[]",
+            {
+                "UserPoolTier": U("Properties is a list, not a mapping"),
+                "LambdaConfig": U("Properties is a list, not a mapping"),
+            },
+        ),
+        ("{UserPoolTier: !Ref AWS::NoValue, LambdaConfig: !Ref AWS::NoValue}", {}),
+        (
+            "{UserPoolTier: [PLUS], LambdaConfig: {PreTokenGenerationConfig: [V3_0]}}",
+            {
+                "UserPoolTier": U("UserPoolTier is a list, not a string"),
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": U(
+                        "LambdaConfig.PreTokenGenerationConfig is a list, not a mapping"
+                    )
+                },
+            },
+        ),
+        (
+            "{LambdaConfig: {PreTokenGenerationConfig: {LambdaArn: !Ref Fn, LambdaVersion: !Ref Version}}}",
+            {
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": U("Ref to AWS::Lambda::Function Fn, known only after deploy"),
+                        "LambdaVersion": U("Ref to parameter Version, which has no Default"),
+                    }
+                }
+            },
+        ),
+    ],
+)
+def test_pool_settings_from_odd_properties(properties: str, expected: dict[str, Any]) -> None:
+    text = f"""\
+Parameters:
+  Version: {{Type: String}}
+Conditions:
+  InUsEast1: !Equals [!Ref AWS::Region, us-east-1]
+Resources:
+  Fn: {{Type: AWS::Lambda::Function}}
+  Pool:
+    Type: AWS::Cognito::UserPool
+    Properties: {properties}
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {{UserPoolId: !Ref Pool, AllowedOAuthFlows: [client_credentials]}}
+"""
+    (client,) = load("odd_pool.yaml", text)
+    assert client.pool.settings == expected

@@ -18,6 +18,7 @@ from m2m_guard.cli import main
 from m2m_guard.engine import cost_report, evaluate
 from m2m_guard.inputs import collect
 from m2m_guard.model import AppClient, Location, Pool, Severity, Unknown
+from m2m_guard.model.pool_settings import customizes_m2m_tokens
 from m2m_guard.policy import load_policy
 from m2m_guard.policy.loader import builtin_packs
 from m2m_guard.sources import hcl_ast, terraform_expr, tf_modules
@@ -919,3 +920,233 @@ def test_one_definition_of_a_local_module_source() -> None:
         False,
         False,
     ]
+
+
+# --- pool settings: feature plan and pre token generation trigger ---------------------------------
+#
+# Argument names and blocks: the provider's resource page,
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cognito_user_pool
+# (user_pool_tier; lambda_config { pre_token_generation, pre_token_generation_config { lambda_arn,
+# lambda_version } }, each block at most once), read into DescribeUserPool's UserPool shape.
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
+TIER_NOT_SET = Unknown("user_pool_tier is not set: the pool keeps the plan it has, Essentials when created")
+
+
+@pytest.mark.parametrize(
+    ("client", "settings", "customizes"),
+    [
+        # V3_0 on Essentials; the version from a variable's default.
+        (
+            "orders",
+            {
+                "UserPoolTier": "ESSENTIALS",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": FUNCTION + "orders-claims",
+                        "LambdaVersion": "V3_0",
+                    }
+                },
+            },
+            True,
+        ),
+        # V2_0 on Plus, the legacy ARN set too (the provider asks that both be the same).
+        (
+            "billing",
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": {
+                    "PreTokenGeneration": FUNCTION + "billing-claims",
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": FUNCTION + "billing-claims",
+                        "LambdaVersion": "V2_0",
+                    },
+                },
+            },
+            False,
+        ),
+        # The legacy ARN only (V1_0 events), other triggers not read; no tier: unknown.
+        (
+            "reports",
+            {
+                "UserPoolTier": TIER_NOT_SET,
+                "LambdaConfig": {"PreTokenGeneration": FUNCTION + "reports-claims"},
+            },
+            False,
+        ),
+        # No lambda_config (Optional, not Computed: no trigger); the tier from a variable without default.
+        ("partners", {"UserPoolTier": Unknown("var.tier has no default")}, False),
+        # The function's ARN from another resource: known after apply; Lite.
+        (
+            "inventory",
+            {
+                "UserPoolTier": "LITE",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": Unknown("aws_lambda_function.claims.arn is known after apply"),
+                        "LambdaVersion": "V3_0",
+                    }
+                },
+            },
+            Unknown(
+                "the Lite plan offers access-token customization only to pools that used advanced "
+                "security features before 22 November 2024"
+            ),
+        ),
+    ],
+)
+def test_pool_settings_are_read_from_the_pool_block(
+    client: str, settings: dict[str, Any], customizes: bool | Unknown
+) -> None:
+    pool = load_case("pool_settings")[f"aws_cognito_user_pool_client.{client}"].pool
+    assert pool.settings == settings
+    assert customizes_m2m_tokens(pool) == customizes
+
+
+def _pool_with(body: str, extra: str = "") -> Any:
+    text = f"""
+resource "aws_cognito_user_pool" "main" {{
+{body}
+}}
+resource "aws_cognito_user_pool_client" "svc" {{
+  user_pool_id        = aws_cognito_user_pool.main.id
+  allowed_oauth_flows = ["client_credentials"]
+}}
+{extra}
+"""
+    return load_module([("main.tf", text)])[0].pool.settings
+
+
+@pytest.mark.parametrize(
+    ("body", "settings"),
+    [
+        ('  name = "p"', {"UserPoolTier": TIER_NOT_SET}),
+        # null is not set, as Terraform takes it
+        ("  user_pool_tier = null", {"UserPoolTier": TIER_NOT_SET}),
+        ('  user_pool_tier = "PLUS"\n  lambda_config {}', {"UserPoolTier": "PLUS", "LambdaConfig": {}}),
+        (
+            '  user_pool_tier = "PLUS"\n  dynamic "lambda_config" {\n    for_each = [1]\n    content {}\n  }',
+            {"UserPoolTier": "PLUS", "LambdaConfig": Unknown("lambda_config is set by a dynamic block")},
+        ),
+        (
+            '  user_pool_tier = "PLUS"\n  lambda_config {\n    dynamic "pre_token_generation_config" {\n'
+            "      for_each = [1]\n      content {}\n    }\n  }",
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": Unknown(
+                        "pre_token_generation_config is set by a dynamic block"
+                    )
+                },
+            },
+        ),
+        # Types made uniform as for every reader (m2m_guard/sources/settings.py): a number is
+        # a string, a list where a string belongs is unknown.
+        (
+            "  user_pool_tier = 3\n  lambda_config {\n    pre_token_generation_config {\n"
+            '      lambda_arn     = "arn:aws:lambda:us-east-1:123456789012:function:f"\n'
+            '      lambda_version = ["V3_0"]\n    }\n  }',
+            {
+                "UserPoolTier": "3",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": FUNCTION + "f",
+                        "LambdaVersion": Unknown(
+                            "LambdaConfig.PreTokenGenerationConfig.LambdaVersion is a list, not a string"
+                        ),
+                    }
+                },
+            },
+        ),
+        # Terraform 0.11 wrote blocks as list arguments
+        (
+            '  user_pool_tier = "PLUS"\n  lambda_config = [{ pre_token_generation = "x" }]',
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": Unknown("lambda_config is set as an argument, not as a block"),
+            },
+        ),
+        (
+            "  user_pool_tier = local.tier\n  lambda_config {\n    pre_token_generation_config {\n"
+            "      lambda_arn     = data.aws_lambda_function.claims.arn\n"
+            '      lambda_version = upper("v3_0")\n    }\n  }',
+            {
+                "UserPoolTier": "ESSENTIALS",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": Unknown("data.aws_lambda_function.claims.arn is read from the provider"),
+                        "LambdaVersion": Unknown("upper() is not evaluated"),
+                    }
+                },
+            },
+        ),
+    ],
+)
+def test_pool_settings_of_one_block(body: str, settings: dict[str, Any]) -> None:
+    assert _pool_with(body, 'locals {\n  tier = "ESSENTIALS"\n}') == settings
+
+
+def test_pool_settings_of_a_pool_with_count_that_depend_on_the_instance_are_unknown() -> None:
+    body = '  count          = 2\n  user_pool_tier = ["PLUS", "LITE"][count.index]'
+    text = f"""
+resource "aws_cognito_user_pool" "main" {{
+{body}
+}}
+resource "aws_cognito_user_pool_client" "svc" {{
+  user_pool_id        = aws_cognito_user_pool.main[0].id
+  allowed_oauth_flows = ["client_credentials"]
+}}
+"""
+    pool = load_module([("main.tf", text)])[0].pool
+    assert pool.settings == {"UserPoolTier": Unknown("depends on count.index")}
+
+
+def test_a_pool_of_a_local_module_is_read_with_the_call_arguments() -> None:
+    pool_module = """
+variable "version_of_trigger" {
+  type = string
+}
+resource "aws_cognito_user_pool" "this" {
+  name           = "shared"
+  user_pool_tier = "PLUS"
+  lambda_config {
+    pre_token_generation_config {
+      lambda_arn     = "arn:aws:lambda:us-east-1:123456789012:function:shared"
+      lambda_version = var.version_of_trigger
+    }
+  }
+}
+output "id" {
+  value = aws_cognito_user_pool.this.id
+}
+"""
+    root = """
+module "identity" {
+  source             = "./identity"
+  version_of_trigger = "V3_0"
+}
+resource "aws_cognito_user_pool_client" "svc" {
+  user_pool_id        = module.identity.id
+  allowed_oauth_flows = ["client_credentials"]
+}
+"""
+    folders = {"root/identity": Folder("root/identity", (("root/identity/main.tf", pool_module),))}
+    clients = load_module(
+        [("root/main.tf", root)],
+        lambda base, source: folders.get(posixpath.normpath(posixpath.join(base, source))),
+        folder="root",
+    )
+    pool = clients[0].pool
+    assert pool.key == "root#module.identity.aws_cognito_user_pool.this"
+    assert pool.settings == {
+        "UserPoolTier": "PLUS",
+        "LambdaConfig": {
+            "PreTokenGenerationConfig": {"LambdaArn": FUNCTION + "shared", "LambdaVersion": "V3_0"}
+        },
+    }
+    assert customizes_m2m_tokens(pool) is True
+
+
+def test_a_pool_known_only_by_its_id_has_no_settings() -> None:
+    client = load_case("pool_references")["aws_cognito_user_pool_client.by_literal"]
+    assert client.pool.settings is None

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.model import AppClient, Location, Pool, Unknown
+from m2m_guard.model.pool_settings import customizes_m2m_tokens
 from m2m_guard.sources import SOURCES, load, parse, terraform_plan, vocabulary
 from m2m_guard.sources.document import SourceError
 from tests.sources.support import as_dict
@@ -593,3 +594,265 @@ def test_format_version_check_never_raises_but_source_error(version: str, suppor
     else:
         with pytest.raises(SourceError, match="unsupported Terraform JSON format_version"):
             load_text("plan.json", text)
+
+
+# --- pool settings: feature plan and pre token generation trigger ---------------------------------
+#
+# Shapes: planned_values holds the provider's attributes with unknown values left out, nested
+# blocks as lists; resource_changes[].change.after_unknown marks the unknown ones in the same
+# nesting, and configuration gives a nested block's expressions as a list of objects
+# (https://developer.hashicorp.com/terraform/internals/json-format). The aws_cognito_user_pool
+# attributes (user_pool_tier; lambda_config { pre_token_generation, pre_token_generation_config
+# { lambda_arn, lambda_version } }) are those of the provider's resource page,
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cognito_user_pool.
+
+SETTINGS = "terraform/pool_settings.plan.json"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def settings_of(clients: dict[str, AppClient], address: str) -> Any:
+    return clients[address].pool.settings
+
+
+@pytest.mark.parametrize(
+    ("client", "settings", "customizes"),
+    [
+        # Created with a V3_0 trigger on Essentials; the computed legacy ARN is not configured.
+        (
+            "orders_sync",
+            {
+                "UserPoolTier": "ESSENTIALS",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": FUNCTION + "orders-claims",
+                        "LambdaVersion": "V3_0",
+                    }
+                },
+            },
+            True,
+        ),
+        # An existing pool: the unconfigured tier is the one the provider read back; the
+        # other triggers' "" (unset in state) are left out, as DescribeUserPool leaves them out.
+        (
+            "billing_sync",
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": {
+                    "PreTokenGeneration": FUNCTION + "billing-claims",
+                    "PreTokenGenerationConfig": {
+                        "LambdaArn": FUNCTION + "billing-claims",
+                        "LambdaVersion": "V2_0",
+                    },
+                },
+            },
+            False,
+        ),
+        # Created with the legacy ARN only and no tier: the tier is CreateUserPool's default
+        # (absent), and the unconfigured, computed pre_token_generation_config says nothing.
+        ("reports_sync", {"LambdaConfig": {"PreTokenGeneration": FUNCTION + "reports-claims"}}, False),
+        # Lite, no lambda_config at all.
+        ("partners_sync", {"UserPoolTier": "LITE"}, False),
+        # The function's ARN and the tier come from values known after apply.
+        (
+            "inventory_sync",
+            {
+                "UserPoolTier": AFTER_APPLY,
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": {"LambdaArn": AFTER_APPLY, "LambdaVersion": "V3_0"}
+                },
+            },
+            AFTER_APPLY,
+        ),
+    ],
+)
+def test_pool_settings_are_read_into_the_describe_user_pool_shape(
+    client: str, settings: dict[str, Any], customizes: bool | Unknown
+) -> None:
+    pool = load_fixture(SETTINGS)[f"aws_cognito_user_pool_client.{client}"].pool
+    assert pool.settings == settings
+    assert customizes_m2m_tokens(pool) == customizes
+
+
+def test_a_pool_named_by_its_literal_id_carries_the_settings_of_the_pool_in_the_plan() -> None:
+    pool = load_fixture(SETTINGS)["aws_cognito_user_pool_client.billing_sync"].pool
+    assert pool.key == "us-east-1_B1llingP0"
+    assert pool.location == Location(SETTINGS, 56, address="aws_cognito_user_pool.billing")
+
+
+def test_an_unset_tier_of_a_pool_the_plan_does_not_create_is_unknown() -> None:
+    # An existing pool whose tier the plan does not record (a provider older than the
+    # argument): the pool keeps the plan it has, which the plan does not say.
+    pool = load_fixture(EXISTING)["aws_cognito_user_pool_client.sync"].pool
+    assert pool.settings == {
+        "UserPoolTier": Unknown("user_pool_tier is not set: the pool keeps the plan it has")
+    }
+    assert customizes_m2m_tokens(pool) is False  # no trigger: whatever the plan, nothing runs
+
+
+def test_a_pool_created_without_a_tier_or_triggers_has_the_api_defaults() -> None:
+    pool = load_fixture(UNKNOWNS)["aws_cognito_user_pool_client.ingest"].pool
+    assert pool.settings == {}
+    assert customizes_m2m_tokens(pool) is False
+
+
+def test_without_configuration_unknown_pool_settings_stay_unknown() -> None:
+    data = fixture_data(SETTINGS)
+    del data["configuration"]
+    # The clients lose their way to the pools too: name them by a literal id of the pool.
+    address = "aws_cognito_user_pool.reports"
+    planned(data, address)["values"]["id"] = "us-east-1_Rep0rts"
+    planned(data, "aws_cognito_user_pool_client.reports_sync")["values"]["user_pool_id"] = "us-east-1_Rep0rts"
+    pool = load_data(data, SETTINGS)["aws_cognito_user_pool_client.reports_sync"].pool
+    assert pool.settings == {
+        "UserPoolTier": AFTER_APPLY,
+        "LambdaConfig": {
+            "PreTokenGeneration": FUNCTION + "reports-claims",
+            "PreTokenGenerationConfig": AFTER_APPLY,
+        },
+    }
+    assert customizes_m2m_tokens(pool) == AFTER_APPLY
+
+
+@pytest.mark.parametrize(
+    ("values", "settings"),
+    [
+        # A state (no changes): values as the provider read them back.
+        (
+            {
+                "user_pool_tier": "PLUS",
+                "lambda_config": [
+                    {
+                        "pre_token_generation": FUNCTION + "x",
+                        "pre_token_generation_config": [
+                            {"lambda_arn": FUNCTION + "x", "lambda_version": "V3_0"}
+                        ],
+                        "post_confirmation": FUNCTION + "welcome",
+                    }
+                ],
+            },
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": {
+                    "PreTokenGeneration": FUNCTION + "x",
+                    "PreTokenGenerationConfig": {"LambdaArn": FUNCTION + "x", "LambdaVersion": "V3_0"},
+                },
+            },
+        ),
+        # Other triggers only: an empty LambdaConfig, as DescribeUserPool returns it.
+        (
+            {
+                "user_pool_tier": "LITE",
+                "lambda_config": [{"pre_token_generation": "", "pre_sign_up": FUNCTION + "y"}],
+            },
+            {"UserPoolTier": "LITE", "LambdaConfig": {}},
+        ),
+        # A state written before the provider had user_pool_tier: the plan is not recorded.
+        (
+            {"lambda_config": []},
+            {"UserPoolTier": Unknown("user_pool_tier is not set: the pool keeps the plan it has")},
+        ),
+        # Hand-edited or broken values: unknown with a reason, never an exception.
+        (
+            {"user_pool_tier": "PLUS", "lambda_config": "V3_0"},
+            {"UserPoolTier": "PLUS", "LambdaConfig": Unknown("LambdaConfig is a string, not a block")},
+        ),
+        (
+            {"user_pool_tier": "PLUS", "lambda_config": [{"pre_token_generation_config": [7]}]},
+            {
+                "UserPoolTier": "PLUS",
+                "LambdaConfig": {
+                    "PreTokenGenerationConfig": Unknown(
+                        "PreTokenGenerationConfig is a list without an object, not a block"
+                    )
+                },
+            },
+        ),
+    ],
+)
+def test_pool_settings_of_a_state(values: dict[str, Any], settings: dict[str, Any]) -> None:
+    pool_values = {"id": "us-west-2_Ab12Cd34E", "name": "state-pool", **values}
+    client_values = {
+        "name": "svc",
+        "user_pool_id": "us-west-2_Ab12Cd34E",
+        "allowed_oauth_flows": ["client_credentials"],
+    }
+    state = {
+        "format_version": "1.0",
+        "values": {
+            "root_module": {
+                "resources": [
+                    _resource("aws_cognito_user_pool.main", pool_values),
+                    _resource("aws_cognito_user_pool_client.svc", client_values),
+                ]
+            }
+        },
+    }
+    assert load_data(state, "state.json")["aws_cognito_user_pool_client.svc"].pool.settings == settings
+
+
+def _counted_pools(tiers: list[str]) -> dict[str, Any]:
+    """Pools with count, and a client whose reference names no instance, as Terraform records
+    ``aws_cognito_user_pool.main[count.index].id``."""
+    resources = [
+        {
+            **_resource(f"aws_cognito_user_pool.main[{i}]", {"name": f"p{i}", "user_pool_tier": tier}),
+            "index": i,
+        }
+        for i, tier in enumerate(tiers)
+    ]
+    resources.append(
+        _resource(
+            "aws_cognito_user_pool_client.svc", {"name": "svc", "allowed_oauth_flows": ["client_credentials"]}
+        )
+    )
+    return {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": resources}},
+        "resource_changes": [
+            {
+                "address": "aws_cognito_user_pool_client.svc",
+                "change": {"actions": ["create"], "after_unknown": {"user_pool_id": True}},
+            }
+        ],
+        "configuration": {
+            "root_module": {
+                "resources": [_config("aws_cognito_user_pool_client.svc", ["aws_cognito_user_pool.main"])]
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("tiers", "tier"),
+    [
+        (["PLUS", "PLUS"], "PLUS"),
+        (
+            ["PLUS", "LITE"],
+            Unknown("UserPoolTier differs between the instances of aws_cognito_user_pool.main"),
+        ),
+    ],
+)
+def test_a_pool_with_count_named_without_an_instance_has_the_settings_its_instances_share(
+    tiers: list[str], tier: str | Unknown
+) -> None:
+    pool = load_data(_counted_pools(tiers))["aws_cognito_user_pool_client.svc"].pool
+    assert pool.key == "plan.json#aws_cognito_user_pool.main"
+    assert pool.settings == {"UserPoolTier": tier}
+
+
+def test_a_pool_not_in_the_plan_has_no_settings() -> None:
+    prefix = "module.platform.module.clients.aws_cognito_user_pool_client.svc"
+    assert load_fixture(MODULES)[f'{prefix}["billing"]'].pool.settings is None
+
+
+def test_an_unknown_block_that_the_configuration_does_not_show_is_unknown() -> None:
+    # A dynamic "lambda_config" whose for_each is known only after apply: the block is unknown,
+    # and the configuration leaves dynamic blocks out. lambda_config is not computed, so its
+    # being unknown means it is configured.
+    data = fixture_data(SETTINGS)
+    address = "aws_cognito_user_pool.partners"
+    del planned(data, address)["values"]["lambda_config"]
+    change(data, address)["change"]["after_unknown"]["lambda_config"] = True
+    pool = load_data(data, SETTINGS)["aws_cognito_user_pool_client.partners_sync"].pool
+    assert pool.settings == {"UserPoolTier": "LITE", "LambdaConfig": AFTER_APPLY}
+    assert customizes_m2m_tokens(pool) == AFTER_APPLY

@@ -49,6 +49,8 @@ BARE = {
     "AllowedOAuthScopes": ["partners/read"],
     "AllowedOAuthFlowsUserPoolClient": True,
 }
+#: DescribeUserPool's answer (UserPoolType): an Essentials pool without triggers.
+DESCRIBED_POOL = {"UserPool": {"Id": POOL_ID, "Name": "partners", "UserPoolTier": "ESSENTIALS"}}
 #: Two secrets during a rotation (ListUserPoolClientSecrets; no values).
 TWO_SECRETS = {
     "ClientSecrets": [
@@ -67,6 +69,7 @@ def discover(described: dict[str, Any], secrets: dict[str, Any] | str | None) ->
         listed = [{"ClientId": CLIENT_ID, "UserPoolId": POOL_ID, "ClientName": "partner-sync"}]
         stubber.add_response("list_user_pool_clients", {"UserPoolClients": listed})
         stubber.add_response("list_resource_servers", {"ResourceServers": []})
+        stubber.add_response("describe_user_pool", DESCRIBED_POOL, {"UserPoolId": POOL_ID})
         stubber.add_response("describe_user_pool_client", {"UserPoolClient": described})
         if isinstance(secrets, dict):
             stubber.add_response(
@@ -197,6 +200,7 @@ def test_a_secret_value_listed_by_mistake_is_dropped_before_anything_sees_it(
             "ListResourceServers": {
                 "ResourceServers": [{"UserPoolId": POOL_ID, "Identifier": "partners", "Name": "partners"}]
             },
+            "DescribeUserPool": DESCRIBED_POOL,
             "DescribeUserPoolClient": {"UserPoolClient": BARE},
             "ListUserPoolClientSecrets": {
                 "ClientSecrets": [

@@ -85,11 +85,12 @@ def test_sweep_pages_through_pools_and_clients_across_regions(
     assert calls[("us-east-1", "ListUserPoolClients")] == 60 + 2  # empty pools + 2 pages of 65
     assert calls[("us-east-1", "DescribeUserPoolClient")] == 65
     assert calls[("us-east-1", "ListResourceServers")] == 61
+    assert calls[("us-east-1", "DescribeUserPool")] == 61  # one per pool: its feature plan and trigger
     assert calls[("eu-west-1", "DescribeUserPoolClient")] == 2
     assert calls[("ap-southeast-2", "ListUserPools")] == 1
     assert calls[("us-east-1", "GetCallerIdentity")] == 1
-    # nothing else: us-east-1, eu-west-1 (1 + 1 + 1 + 2), ap-southeast-2 (1), the caller (1)
-    assert sum(calls.values()) == (2 + 62 + 65 + 61) + 5 + 1 + 1
+    # nothing else: us-east-1, eu-west-1 (1 + 1 + 1 + 1 + 2), ap-southeast-2 (1), the caller (1)
+    assert sum(calls.values()) == (2 + 62 + 65 + 61 + 61) + 6 + 1 + 1
 
     results = run.results()
     reported = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]) for r in results}

@@ -9,7 +9,8 @@ Where the shapes come from:
 * botocore's cognito-idp service model (2016-04-18, botocore 1.44.8):
   UserPoolDescriptionType.ReplicaRegions (ListUserPools: "Regions where replicas of this user
   pool exist"), ListUserPoolReplicas -> UserPoolReplicaType {RegionName, Role PRIMARY|SECONDARY,
-  Status CREATING|ACTIVE|INACTIVE|DELETING, UserPoolArn}.
+  Status CREATING|ACTIVE|INACTIVE|DELETING, UserPoolArn}; DescribeUserPool -> UserPoolType
+  (the primary is described like any pool; a secondary is not).
 * The API reference's response syntax for ListUserPoolReplicas (the same four fields).
 
 Whether ListUserPools in the secondary's region also shows ``ReplicaRegions`` is not documented:
@@ -75,6 +76,10 @@ DESCRIBED = {
 }
 
 
+#: DescribeUserPool's answer for the primary (UserPoolType): an Essentials pool, no triggers.
+DESCRIBED_POOL = {"UserPool": {"Id": POOL_ID, "Name": "partners", "UserPoolTier": "ESSENTIALS"}}
+
+
 def discover(region: str, stub: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> RegionInventory:
     cognito = boto3.client("cognito-idp", region_name=region)
     with Stubber(cognito) as stubber:
@@ -105,6 +110,7 @@ def primary_calls(
             {"ResourceServers": [{"UserPoolId": POOL_ID, "Identifier": "partners", "Name": "partners"}]},
             {"UserPoolId": POOL_ID, "MaxResults": 50},
         ),
+        ("describe_user_pool", DESCRIBED_POOL, {"UserPoolId": POOL_ID}),
         (
             "describe_user_pool_client",
             {"UserPoolClient": DESCRIBED},
@@ -165,9 +171,11 @@ def test_an_unreplicated_pool_costs_no_extra_call() -> None:
             ),
             ("list_user_pool_clients", {"UserPoolClients": []}, None),
             ("list_resource_servers", {"ResourceServers": []}, None),
+            ("describe_user_pool", {"UserPool": {"Id": pool_id}}, None),
         ],
     )
     assert [p.id for p in inventory.pools] == [pool_id] and inventory.pools[0].replicas == []
+    assert inventory.errors == []
 
 
 @pytest.mark.parametrize(("region", "primary"), [(PRIMARY, True), (SECONDARY, False)])
@@ -179,6 +187,7 @@ def test_without_list_user_pool_replicas_the_pool_id_tells_the_primary(region: s
         if primary:
             stubber.add_response("list_user_pool_clients", {"UserPoolClients": []})
             stubber.add_response("list_resource_servers", {"ResourceServers": []})
+            stubber.add_response("describe_user_pool", DESCRIBED_POOL)
         inventory = discover_region(cognito, ACCOUNT, region, RegionLimiter(1000.0), workers=1)
         stubber.assert_no_pending_responses()
     assert inventory.errors == []
@@ -266,6 +275,8 @@ def fake_cognito(region: str, seen: list[tuple[str, str]]) -> Any:
         if region == PRIMARY and operation == "ListResourceServers":
             servers = [{"UserPoolId": POOL_ID, "Identifier": "partners", "Name": "partners"}]
             return response(200, {"ResourceServers": servers})
+        if region == PRIMARY and operation == "DescribeUserPool":
+            return response(200, DESCRIBED_POOL)
         if region == PRIMARY and operation == "DescribeUserPoolClient":
             return response(200, {"UserPoolClient": DESCRIBED})
         return json_error("InvalidParameterException")
@@ -316,6 +327,7 @@ def test_a_pool_whose_replica_list_is_empty_is_an_ordinary_pool() -> None:
             ("list_user_pool_replicas", {"UserPoolReplicas": []}, None),
             ("list_user_pool_clients", {"UserPoolClients": []}, None),
             ("list_resource_servers", {"ResourceServers": []}, None),
+            ("describe_user_pool", DESCRIBED_POOL, None),
         ],
     )
     assert [p.id for p in inventory.pools] == [POOL_ID] and inventory.pools[0].replicas == []

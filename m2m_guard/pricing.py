@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 APP_CLIENT_MONTH_USD = 6.00
 TOKEN_REQUEST_USD = 0.00225
@@ -49,15 +49,8 @@ PricingKey = Literal[
     "lambda_memory_mb",
     "lambda_duration_ms",
 ]
-PRICING_KEYS: tuple[PricingKey, ...] = (
-    "app_client_month_usd",
-    "token_request_usd",
-    "token_request_tiers",
-    "lambda_request_usd",
-    "lambda_gb_second_usd",
-    "lambda_memory_mb",
-    "lambda_duration_ms",
-)
+#: The same keys, in the order reports list them.
+PRICING_KEYS: tuple[PricingKey, ...] = get_args(PricingKey)
 #: The keys of the Lambda invocation that a customizing pool adds to each token request.
 LAMBDA_KEYS: tuple[PricingKey, ...] = PRICING_KEYS[3:]
 #: The default of every single-figure key, to tell a figure built in code from the default.

@@ -56,6 +56,7 @@ def main() -> int:
         "describe.py": run("describe.py", quick),
         "checkov.py": run("checkov.py", ["--templates", "50"] if args.quick else []),
         "sweep.py": run("sweep.py", quick),
+        "config.py": run("config.py", quick),
     }
     print("\n===== summary =====")
     for name, lines in summary.items():

@@ -222,6 +222,11 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
         default=20,
     )
     add(use, "--export-usage", "FILE", "write the counts as a usage file for `scan --usage`")
+    config = sweep.add_argument_group("AWS Config instead of Cognito (no Cognito call, no role per account)")
+    add(config, "--config", None, "read the clients this account's AWS Config recorder holds")
+    add(config, "--config-aggregator", "NAME", "read the clients an AWS Config aggregator holds")
+    age = "warn about clients AWS Config recorded more than DAYS ago (default: 30)"
+    add(config, "--config-max-age", "DAYS", age, type=int, default=30)
     add(
         sweep,
         "--inventory-dir",

@@ -37,7 +37,14 @@ NUMERIC_OPTIONS: tuple[tuple[str, str, float, float], ...] = (
     # ten years: CloudWatch Logs' longest retention, and the longest window a usage file takes
     ("--lookback-days", "lookback_days", 1, 3653),
     ("--max-lookup-pages", "max_lookup_pages", 1, 100_000),
+    ("--config-max-age", "config_max_age", 1, 3653),
 )
+#: ``--config-max-age``: AWS Config items older than this many days are reported as such
+#: (m2m_guard/sources/config_items.py). Config records a client when it changes, so age alone
+#: is not staleness; 30 days is a month of quiet, the window the usage count also looks at by
+#: default, long enough that a note means a client nobody has touched (or a recorder that
+#: stopped) rather than every client on every run.
+CONFIG_MAX_AGE_DAYS = 30
 #: CloudTrail keeps 90 days of management events for LookupEvents ("Viewing events with
 #: CloudTrail Event history", AWS CloudTrail User Guide): a longer window would call clients
 #: unused on 90 days of events.
@@ -70,6 +77,10 @@ class LiveOptions:
     max_lookup_pages: int
     export_usage: str | None
     inventory_dir: str
+    #: AWS Config instead of Cognito: this account's recorder, or an aggregator by name.
+    config: bool = False
+    config_aggregator: str | None = None
+    config_max_age: int = CONFIG_MAX_AGE_DAYS
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,12 @@ def live_clients(command: str, live: LiveOptions, reports: Sequence[tuple[str, s
     in the message that the AWS SDK is missing; ``reports`` are the (option, file) the command
     will write, checked before the sweep starts."""
     _require_aws(command)
+    if live.config or live.config_aggregator is not None:
+        from m2m_guard.commands.config_live import config_clients
+
+        return config_clients(live, reports)
+    if live.config_max_age != CONFIG_MAX_AGE_DAYS:
+        raise UsageProblem("--config-max-age applies to --config and --config-aggregator")
     options = sweep_options(live, reports)
     swept = runner.run_sweep(options, progress=say if sys.stderr.isatty() else None)
     notifications = [
@@ -114,7 +131,7 @@ def _require_aws(command: str) -> None:
 
 def sweep_options(live: LiveOptions, reports: Sequence[tuple[str, str | None]] = ()) -> runner.SweepOptions:
     """The sweep's options checked, in one place, before anything is read or swept."""
-    _check_numbers(live)
+    check_numbers(live)
     if (live.accounts or live.organization) and not live.role_name:
         raise UsageProblem(
             "--accounts and --organization need --role-name (the role to assume in each account)"
@@ -130,7 +147,7 @@ def sweep_options(live: LiveOptions, reports: Sequence[tuple[str, str | None]] =
     except TargetError as exc:
         raise UsageProblem(str(exc)) from None
     log_region = _log_region(live)
-    _check_outputs(live, reports)
+    check_outputs(live, reports)
     return runner.SweepOptions(
         regions=regions,
         role_name=live.role_name,
@@ -154,7 +171,7 @@ def _number(value: float) -> str:
     return f"a number of {len(str(value))} digits" if type(value) is int and value >= 10**16 else f"{value:g}"
 
 
-def _check_numbers(live: LiveOptions) -> None:
+def check_numbers(live: LiveOptions) -> None:
     """Every numeric sweep option (argparse has made them numbers: ``nan`` and ``inf`` are
     floats to it)."""
     for option, name, least, most in NUMERIC_OPTIONS:
@@ -194,7 +211,7 @@ def _log_region(live: LiveOptions) -> str | None:
     return log_regions[0]
 
 
-def _check_outputs(live: LiveOptions, reports: Sequence[tuple[str, str | None]]) -> None:
+def check_outputs(live: LiveOptions, reports: Sequence[tuple[str, str | None]]) -> None:
     """Where a sweep will write, checked before it starts: an hour of sweeping must not end in
     "is a folder"."""
     for option, value in (*reports, ("--export-usage", live.export_usage)):

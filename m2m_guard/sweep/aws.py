@@ -37,6 +37,9 @@ READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     ),
     "logs": frozenset({"StartQuery", "GetQueryResults"}),
     "cloudtrail": frozenset({"LookupEvents"}),
+    # `sweep --config` / `--config-aggregator`: AWS Config's advanced query, read only
+    # (m2m_guard/sweep/config_query.py).
+    "config": frozenset({"SelectResourceConfig", "SelectAggregateResourceConfig"}),
 }
 #: IAM action prefix of each service.
 IAM_PREFIX = {
@@ -46,6 +49,7 @@ IAM_PREFIX = {
     "cognito-idp": "cognito-idp",
     "logs": "logs",
     "cloudtrail": "cloudtrail",
+    "config": "config",
 }
 
 

@@ -1,0 +1,186 @@
+"""AWS Config configuration items of ``AWS::Cognito::UserPoolClient`` -> app clients.
+
+``m2m-guard sweep --config`` / ``--config-aggregator`` read app clients from AWS Config's
+advanced query instead of Cognito (m2m_guard/sweep/config_query.py); this module maps each item
+the query returns onto the same model as the Cognito sweep, so that the rules, the engine and
+the reports cannot tell the two apart except where Config knows less.
+
+What an item holds. AWS Config's published resource schema for the type
+(github.com/awslabs/aws-config-resource-schema,
+``config/properties/resource-types/AWS::Cognito::UserPoolClient.properties.json``) lists the
+item's own fields (``accountId``, ``awsRegion``, ``arn``, ``resourceId``,
+``configurationItemCaptureTime``, ``configurationItemStatus``, ...) and ``configuration.*``
+fields named and cased as DescribeUserPoolClient names them: ``AccessTokenValidity``,
+``AllowedOAuthFlows``, ``AllowedOAuthFlowsUserPoolClient``, ``AllowedOAuthScopes``,
+``AnalyticsConfiguration.*``, ``AuthSessionValidity``, ``CallbackURLs``, ``ClientId``,
+``ClientName``, ``DefaultRedirectURI``, ``EnablePropagateAdditionalUserContextData``,
+``EnableTokenRevocation``, ``ExplicitAuthFlows``, ``IdTokenValidity``, ``LogoutURLs``,
+``PreventUserExistenceErrors``, ``ReadAttributes``, ``RefreshTokenValidity``,
+``SupportedIdentityProviders``, ``TokenValidityUnits.{AccessToken,IdToken,RefreshToken}``,
+``UserPoolId`` and ``WriteAttributes``. So ``configuration`` is a describe-shaped record and
+goes through the same :func:`~m2m_guard.sources.normalize.normalize` as a saved describe.
+
+What it lacks. No ``GenerateSecret``, ``ClientSecret`` or ``ClientSecretArn``: whether the
+client has a secret is unknown (rules that need it give notes, never verdicts), unless an item
+does carry one of those fields. Nothing of the pool either: its feature plan, trigger and
+resource servers stay unknown (``Pool.settings`` and ``resource_servers`` None), never a default.
+
+Which items count. Deleted resources (``configurationItemStatus`` ``ResourceDeleted`` or
+``ResourceDeletedNotRecorded``, "ConfigurationItem", AWS Config API Reference) are left out.
+An item whose ``configurationItemCaptureTime`` is older than the chosen age is kept, and one
+warning per account-region says so: Config records a client when its configuration changes, so
+an old item means no change since, or a recorder that stopped recording that type.
+
+Where findings point. Like the Cognito sweep (m2m_guard/sources/inventory.py): the client's
+ARN is its pool's ARN followed by ``/client/<ClientId>``, its logical name the ClientId, and its
+pool keyed by the pool id, so that SARIF fingerprints and logical locations match those of a
+Cognito sweep of the same client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from m2m_guard.model import AppClient, Location, Notification, Pool, Severity, Unknown, parse_arn
+from m2m_guard.sources.normalize import normalize
+
+RESOURCE_TYPE = "AWS::Cognito::UserPoolClient"
+#: ``configurationItemStatus`` of a resource that no longer exists ("ConfigurationItem", AWS
+#: Config API Reference: OK, ResourceDiscovered, ResourceNotRecorded, ResourceDeleted,
+#: ResourceDeletedNotRecorded).
+DELETED = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded"})
+SECRET_UNKNOWN = "AWS Config does not record whether the client has a secret"
+#: Fields that tell whether a client has a secret, when an item holds them.
+_SECRET_FIELDS = ("GenerateSecret", "ClientSecretArn")
+
+
+@dataclass(frozen=True)
+class ConfigInventory:
+    """The clients mapped from a query's items, and what is worth telling about them."""
+
+    clients: list[AppClient]
+    notifications: list[Notification]
+    deleted: int = 0
+    account_regions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Group:
+    """One account-region's items: for the stale warning and the coverage counts."""
+
+    stale: int = 0
+    oldest: str = ""
+    pools: set[str] = field(default_factory=set)
+
+
+def location_path(source: str, account: str, region: str) -> str:
+    """The (virtual) file findings of one account-region point at: ``aws-config/<account>/<region>``."""
+    return f"{source}/{account}/{region}"
+
+
+def load_items(
+    items: Iterable[Mapping[str, Any]], *, now: dt.datetime, max_age_days: int, source: str = "aws-config"
+) -> ConfigInventory:
+    """Every live client of ``items`` (parsed ``Results`` of a Select call) as an AppClient."""
+    clients: list[AppClient] = []
+    notes: list[Notification] = []
+    groups: dict[tuple[str, str], _Group] = {}
+    deleted = 0
+    for item in items:
+        if _text(item, "configurationItemStatus") in DELETED:
+            deleted += 1
+            continue
+        client = to_client(item, source)
+        if isinstance(client, str):
+            notes.append(Notification(client, fatal=True))  # a client left unchecked
+            continue
+        live = client.location.live
+        account, region = (live.account, live.region) if live else ("?", "?")
+        group = groups.setdefault((account, region), _Group())
+        group.pools.add(client.pool.key)
+        captured = _text(item, "configurationItemCaptureTime") or ""
+        if _older_than(captured, now, max_age_days):
+            group.stale += 1
+            group.oldest = min(group.oldest or captured, captured)
+        clients.append(client)
+    for (account, region), group in sorted(groups.items()):
+        if group.stale:
+            notes.append(_stale_note(source, account, region, group, max_age_days))
+    return ConfigInventory(clients, notes, deleted, tuple(sorted(groups)))
+
+
+def to_client(item: Mapping[str, Any], source: str = "aws-config") -> AppClient | str:
+    """One item as an AppClient, or why it cannot be one (a line for a warning)."""
+    configuration = item.get("configuration")
+    configuration = configuration if isinstance(configuration, Mapping) else {}
+    account, region = _text(item, "accountId"), _text(item, "awsRegion")
+    pool_id, client_id = _ids(item, configuration)
+    if not (account and region and pool_id and client_id):
+        what = _text(item, "arn") or _text(item, "resourceId") or "an item"
+        return f"AWS Config: {what} names no account, region, user pool or client id; not checked"
+    record = normalize(configuration)
+    record.update(ClientId=client_id, UserPoolId=pool_id)
+    if not any(key in record for key in _SECRET_FIELDS):
+        record["GenerateSecret"] = Unknown(SECRET_UNKNOWN)
+    pool_arn = f"arn:{_partition(item, region)}:cognito-idp:{region}:{account}:userpool/{pool_id}"
+    path = location_path(source, account, region)
+    pool = Pool.of_id(pool_id, (pool_arn,), location=Location(path, None, pool_id=pool_id, arn=pool_arn))
+    location = Location(path, None, client_id=client_id, arn=f"{pool_arn}/client/{client_id}")
+    return AppClient(record=record, location=location, pool=pool)
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _ids(item: Mapping[str, Any], configuration: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The pool and client ids: ``configuration``'s, else the item's client ARN (where Config
+    gives one in the sweep's shape), else a ``resourceId`` of the form ``<pool>|<client>``
+    (the CloudFormation primary identifier of the type, which Config uses for resource types it
+    records through the CloudFormation registry)."""
+    pool_id, client_id = _text(configuration, "UserPoolId"), _text(configuration, "ClientId")
+    parsed = parse_arn(_text(item, "arn") or "")
+    if parsed and parsed.client_id:
+        pool_id, client_id = pool_id or parsed.pool_id, client_id or parsed.client_id
+    resource = (_text(item, "resourceId") or "").split("|")
+    if len(resource) == 2:
+        pool_id, client_id = pool_id or resource[0] or None, client_id or resource[1] or None
+    return pool_id, client_id
+
+
+def _partition(item: Mapping[str, Any], region: str) -> str:
+    """The ARN partition: the item's ARN's, else the region's (``cn-`` and ``us-gov-``)."""
+    arn = (_text(item, "arn") or "").split(":")
+    if len(arn) > 2 and arn[0] == "arn" and arn[1]:
+        return arn[1]
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _older_than(captured: str, now: dt.datetime, days: int) -> bool:
+    """Whether a capture time is more than ``days`` before ``now``; an unreadable one counts
+    as old (nothing says it is recent)."""
+    try:
+        when = dt.datetime.fromisoformat(captured.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return now - when > dt.timedelta(days=days)
+
+
+def _stale_note(source: str, account: str, region: str, group: _Group, days: int) -> Notification:
+    clients = "1 app client" if group.stale == 1 else f"{group.stale:,} app clients"
+    since = f" (oldest {group.oldest})" if group.oldest else ""
+    return Notification(
+        f"account {account}, region {region}: AWS Config recorded {clients} more than {days} days "
+        f"ago{since}; they are checked as recorded. Config records a client when it changes, so "
+        "this is either no change since or a configuration recorder that stopped recording "
+        "AWS::Cognito::UserPoolClient there",
+        Severity.WARNING,
+        path=location_path(source, account, region),
+    )

@@ -64,6 +64,9 @@ ALLOWED = {
         "merge",
         "usage_file",
     },
+    # the AWS Config rule's Lambda handler: Config items through the sources' mapping, the
+    # policy, the engine, and the sweep's Config query (never the cli or a reporter)
+    "config_rule": {"config_rule", "model", "policy", "engine", "sources", "sweep"},
     "cli": {"*"},
     "__main__": {"cli"},
     "__init__": set(),

@@ -187,22 +187,10 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     add(where, "--endpoint-url", "URL", argparse.SUPPRESS)  # local emulators in tests
     pace = sweep.add_argument_group("pace")
     add(pace, "--concurrency", "N", "account-regions swept at once (default: 8)", type=int, default=8)
-    add(
-        pace,
-        "--region-workers",
-        "N",
-        "parallel describes within one account-region (default: 4)",
-        type=int,
-        default=4,
-    )
-    add(
-        pace,
-        "--max-rps",
-        "N",
-        "requests per second per quota category in one account-region (default: 10; Cognito allows 15)",
-        type=float,
-        default=10.0,
-    )
+    workers = "parallel describes within one account-region (default: 4)"
+    add(pace, "--region-workers", "N", workers, type=int, default=4)
+    rps = "requests per second per quota category in one account-region (default: 10; Cognito allows 15)"
+    add(pace, "--max-rps", "N", rps, type=float, default=10.0)
     use = sweep.add_argument_group("usage (token requests per client)")
     add(use, "--lookback-days", "N", "usage window in days (default: 30)", type=int, default=30)
     add(
@@ -213,20 +201,15 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     )
     add(use, "--cloudtrail-log-region", "REGION", "region of that log group (default: the current region)")
     add(use, "--cloudtrail-lookup", None, "count Token_POST events with CloudTrail LookupEvents (bounded)")
-    add(
-        use,
-        "--max-lookup-pages",
-        "N",
-        "LookupEvents pages of 50 per account-region (default: 20)",
-        type=int,
-        default=20,
-    )
+    pages = "LookupEvents pages of 50 per account-region (default: 20)"
+    add(use, "--max-lookup-pages", "N", pages, type=int, default=20)
     add(use, "--export-usage", "FILE", "write the counts as a usage file for `scan --usage`")
     config = sweep.add_argument_group("AWS Config instead of Cognito (no Cognito call, no role per account)")
     add(config, "--config", None, "read the clients this account's AWS Config recorder holds")
     add(config, "--config-aggregator", "NAME", "read the clients an AWS Config aggregator holds")
     age = "warn about clients AWS Config recorded more than DAYS ago (default: 30)"
     add(config, "--config-max-age", "DAYS", age, type=int, default=30)
+    add(config, "--describe-m2m", None, "describe the M2M clients found (secrets; --role-name elsewhere)")
     add(
         sweep,
         "--inventory-dir",

@@ -1,12 +1,14 @@
 """deploy/: the AWS Config rule templates and the Lambda package build, checked offline.
 
-- Both templates pass cfn-lint (in the test extra) and m2m-guard's own scan (exit 0: they hold
-  no Cognito app client).
+- Every template passes cfn-lint (in the test extra) and m2m-guard's own scan (exit 0: they
+  hold no Cognito app client).
 - The function runs the handler the package holds, on the runtime the build targets; its role
   allows exactly the calls the handler lists in ``PERMISSIONS`` (and its own logs), scoped where
-  IAM allows it.
+  IAM allows it; only the organization's role may assume the member accounts' role.
 - The rules have the triggers and scope the issue asks for; the organization template keeps the
-  one-account template's function, role and log group.
+  one-account template's function, role (plus AssumeRole) and log group.
+- The member accounts' role (deploy/member-role.yaml) allows exactly the handler's Config calls,
+  trusts only the function's role, and has the name the organization rule passes the handler.
 - ``deploy/build_lambda.py --no-deps`` builds a reproducible zip that holds the handler module.
 """
 
@@ -27,12 +29,16 @@ import yaml
 
 from deploy import build_lambda
 from m2m_guard.cli import main
+from m2m_guard.config_rule.aws import ROLE_PARAMETER, ROLE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 ONE_ACCOUNT = DEPLOY / "config-rule.yaml"
 ORGANIZATION = DEPLOY / "org-config-rule.yaml"
+MEMBER = DEPLOY / "member-role.yaml"
+#: The templates that deploy the function.
 TEMPLATES = [ONE_ACCOUNT, ORGANIZATION]
+ASSUME = "sts:AssumeRole"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -108,7 +114,7 @@ def test_cfn_lint() -> None:
         if os.environ.get("CI"):
             pytest.fail("cfn-lint is not installed (pip install -e '.[test]'); CI must run it")
         pytest.skip("cfn-lint is not installed (pip install -e '.[test]')")
-    for template in TEMPLATES:
+    for template in [*TEMPLATES, MEMBER]:
         matches = api.lint_file(template)
         assert not matches, "\n".join(str(match) for match in matches)
 
@@ -142,7 +148,9 @@ def test_role_allows_the_handler_permissions_and_no_more(path: Path) -> None:
     role = _of_type(_template(path), "AWS::IAM::Role")
     actions = [action for statement in _statements(role) for action in _actions(statement)]
     assert len(actions) == len(set(actions)), actions
-    assert set(actions) - {"logs:CreateLogStream", "logs:PutLogEvents"} == _handler_permissions()
+    # AssumeRole only where the function runs for other accounts: the organization rule
+    expected = _handler_permissions() - (set() if path == ORGANIZATION else {ASSUME})
+    assert set(actions) - {"logs:CreateLogStream", "logs:PutLogEvents"} == expected
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}]
 
@@ -161,12 +169,65 @@ def test_role_is_scoped_where_iam_allows(path: Path) -> None:
     assert others["s3:GetObject"]["Fn::Sub"].endswith(":s3:::${PolicyBucket}/${PolicyKey}")
     assert others["ssm:GetParameter"]["Fn::Sub"].endswith(":parameter${PolicyParameterName}")
     assert others["logs:PutLogEvents"]["Fn::Sub"].endswith(":log-group:${LogGroup}:log-stream:*")
+    if path == ORGANIZATION:
+        assert others[ASSUME] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}
 
 
 def test_organization_template_keeps_the_function_role_and_log_group() -> None:
     one, org = _template(ONE_ACCOUNT)["Resources"], _template(ORGANIZATION)["Resources"]
-    for name in ("LogGroup", "ExecutionRole", "Function"):
+    for name in ("LogGroup", "Function"):
         assert org[name] == one[name], name
+    # the same role, plus the statement that assumes the member accounts' role
+    (policy,) = org["ExecutionRole"]["Properties"]["Policies"]
+    *same, assume = policy["PolicyDocument"]["Statement"]
+    (one_policy,) = one["ExecutionRole"]["Properties"]["Policies"]
+    assert same == one_policy["PolicyDocument"]["Statement"]
+    assert assume["Sid"] == "AssumeMemberRole" and assume["Action"] == ASSUME
+    org_role = {k: v for k, v in org["ExecutionRole"]["Properties"].items() if k != "Policies"}
+    assert org_role == {k: v for k, v in one["ExecutionRole"]["Properties"].items() if k != "Policies"}
+
+
+# --------------------------------------------------------------------------------------------
+# The member accounts' role
+
+
+def test_member_role_allows_the_handler_config_calls_and_no_more() -> None:
+    role = _of_type(_template(MEMBER), "AWS::IAM::Role")
+    statements = list(_statements(role))
+    actions = [action for statement in statements for action in _actions(statement)]
+    assert len(actions) == len(set(actions)), actions
+    assert set(actions) == {p for p in _handler_permissions() if p.startswith("config:")}
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+
+
+def test_member_role_trusts_only_the_function_role() -> None:
+    template = _template(MEMBER)
+    props = _of_type(template, "AWS::IAM::Role")["Properties"]
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == {"Effect": "Allow", "Principal": {"AWS": {"Ref": "ExecutionRoleArn"}}, "Action": ASSUME}
+    assert props["RoleName"] == {"Ref": "RoleName"}
+    outputs = _template(ORGANIZATION)["Outputs"]
+    assert outputs["ExecutionRoleArn"]["Value"] == {"Fn::GetAtt": ["ExecutionRole", "Arn"]}
+    # AssumeRole's shortest session (900 s, what the handler asks for) fits the role's maximum
+    assert props["MaxSessionDuration"] >= ROLE_SECONDS
+
+
+def test_organization_role_assumes_the_member_role_by_name() -> None:
+    org, member = _template(ORGANIZATION), _template(MEMBER)
+    assert org["Parameters"]["MemberRoleName"]["Default"] == member["Parameters"]["RoleName"]["Default"]
+    pattern = org["Parameters"]["MemberRoleName"]["AllowedPattern"]
+    assert pattern == member["Parameters"]["RoleName"]["AllowedPattern"]
+    assert re.fullmatch(pattern, member["Parameters"]["RoleName"]["Default"])
+    role = _of_type(org, "AWS::IAM::Role")
+    (assume,) = [s for s in _statements(role) if ASSUME in _actions(s)]
+    resource = assume["Resource"]["Fn::Sub"]
+    assert resource.endswith(":role/${MemberRoleName}")
+    # the role name the handler assumes comes from the rule's input parameters
+    metadata = _of_type(org, "AWS::Config::OrganizationConfigRule")["Properties"]
+    text, _ = metadata["OrganizationCustomRuleMetadata"]["InputParameters"]["Fn::Sub"]
+    assert f'"{ROLE_PARAMETER}": "${{MemberRoleName}}"' in text
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}
+    assert re.fullmatch(org["Parameters"]["OrganizationId"]["AllowedPattern"], "o-a1b2c3d4e5")
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,10 +279,10 @@ def test_organization_rule() -> None:
     assert metadata["ResourceTypesScope"] == ["AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPool"]
     assert metadata["MaximumExecutionFrequency"] == {"Ref": "MaximumExecutionFrequency"}
     text, _ = metadata["InputParameters"]["Fn::Sub"]
-    assert text == '{"policy": "${Policy}"}'
+    assert text == '{"policy": "${Policy}", "executionRoleName": "${MemberRoleName}"}'
 
 
-@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*TEMPLATES, MEMBER], ids=lambda p: p.name)
 def test_templates_cite_their_sources(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     cited = set(re.findall(r"https://docs\.aws\.amazon\.com/\S+", text))
@@ -264,7 +325,14 @@ def test_readme_documents_the_deployment() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("### Continuous evaluation with an AWS Config rule")
     section = readme[start : readme.index("\n## ", start)]
-    for text in ("python3 deploy/build_lambda.py", "deploy/config-rule.yaml", "deploy/org-config-rule.yaml"):
+    for text in (
+        "python3 deploy/build_lambda.py",
+        "deploy/config-rule.yaml",
+        "deploy/org-config-rule.yaml",
+        "deploy/member-role.yaml",
+        "aws cloudformation create-stack-set",
+        "aws cloudformation create-stack-instances",
+    ):
         assert text in section, text
     assert "aws s3 cp" in section and "aws cloudformation deploy" in section
     table = set(re.findall(r"^\| `([a-z0-9]+:\w+)`", section, re.M)) - {"logs:CreateLogStream"}

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from m2m_guard.commands import UsageProblem
 from m2m_guard.commands.live import LiveOptions, LiveRead, check_numbers, check_outputs
-from m2m_guard.model import Coverage, Notification, Severity
-from m2m_guard.sources.config_items import RESOURCE_TYPE, load_items
+from m2m_guard.model import AppClient, Coverage, Notification, Severity, plural
+from m2m_guard.sources.config_items import RESOURCE_TYPE, load_items, location_path, with_described
+from m2m_guard.sweep.config_describe import Wanted
 
 #: Options of the Cognito sweep that mean nothing to a query of AWS Config: (field, option).
 COGNITO_ONLY: tuple[tuple[str, str], ...] = (
@@ -33,6 +35,9 @@ COGNITO_ONLY: tuple[tuple[str, str], ...] = (
     ("export_usage", "--export-usage"),
 )
 
+#: The Cognito sweep's options that ``--describe-m2m`` takes too: the role in other accounts.
+DESCRIBE_OPTIONS = frozenset({"role_name", "external_id"})
+
 
 def check(live: LiveOptions, reports: Sequence[tuple[str, str | None]]) -> None:
     """The options, before the query: one line and exit 2 for each mistake."""
@@ -40,10 +45,15 @@ def check(live: LiveOptions, reports: Sequence[tuple[str, str | None]]) -> None:
     if live.config and live.config_aggregator is not None:
         raise UsageProblem("use either --config or --config-aggregator NAME, not both")
     for name, option in COGNITO_ONLY:
+        if name in DESCRIBE_OPTIONS and live.describe_m2m:
+            continue
         if getattr(live, name):
+            also = " (and of --describe-m2m)" if name in DESCRIBE_OPTIONS else ""
             raise UsageProblem(
-                f"{option} is an option of the Cognito sweep; {mode} reads what AWS Config recorded"
+                f"{option} is an option of the Cognito sweep{also}; {mode} reads what AWS Config recorded"
             )
+    if live.external_id and not live.role_name:
+        raise UsageProblem("--external-id goes with --role-name (the role to assume in other accounts)")
     check_numbers(live)
     check_outputs(live, reports)
 
@@ -80,6 +90,9 @@ def config_clients(live: LiveOptions, reports: Sequence[tuple[str, str | None]])
                 Severity.WARNING,
             )
         )
+    clients = mapped.clients
+    if live.describe_m2m:
+        clients = describe(session, live, clients, notes)
     accounts = tuple(sorted({account for account, _ in mapped.account_regions}))
     regions = tuple(sorted({region for _, region in mapped.account_regions}))
     read = Coverage(
@@ -87,8 +100,71 @@ def config_clients(live: LiveOptions, reports: Sequence[tuple[str, str | None]])
         regions=len(regions),
         account_regions=len(mapped.account_regions),
         account_regions_failed=0,
-        user_pools=len({client.pool.key for client in mapped.clients}),
+        user_pools=len({client.pool.key for client in clients}),
         account_ids=accounts,
         region_names=regions,
     )
-    return LiveRead(mapped.clients, notes, read)
+    return LiveRead(clients, notes, read)
+
+
+def describe(
+    session: Any, live: LiveOptions, clients: list[AppClient], notes: list[Notification]
+) -> list[AppClient]:
+    """``--describe-m2m``: the clients with what DescribeUserPoolClient says of the (possibly)
+    M2M ones (m2m_guard/sweep/config_describe.py), those deleted since Config recorded them left
+    out. A client that could not be described keeps Config's values, with one warning per
+    account (or account-region) naming the failure. When not one of them could be described,
+    that is an error (exit 2): the option asked for did nothing, which means a role or a
+    permission is missing everywhere, and a CI run must not pass on as if it had worked; a
+    partial failure stays a warning, since every client is still checked (as Config recorded it)."""
+    from m2m_guard.sweep.config_describe import describe_m2m
+
+    wanted = {_key(client): client for client in clients if client.is_m2m is not False}
+    done = describe_m2m(
+        session,
+        sorted(wanted),
+        role_name=live.role_name,
+        external_id=live.external_id,
+        endpoint_url=live.endpoint_url,
+        max_rps=live.max_rps,
+        concurrency=live.concurrency,
+        region_workers=live.region_workers,
+    )
+    nothing = bool(wanted) and not done.records and not done.deleted
+    for (account, region), (why, count) in sorted(
+        done.failures.items(), key=lambda f: (f[0][0], f[0][1] or "")
+    ):
+        where = f"account {account}" + (f", region {region}" if region else "")
+        notes.append(
+            Notification(
+                f"{where}: {plural(count, 'M2M client', grouped=True)} not described ({why}); "
+                "checked as AWS Config recorded them",
+                Severity.ERROR if nothing else Severity.WARNING,
+                fatal=nothing,
+                path=location_path("aws-config", account, region) if region else None,
+            )
+        )
+    for account, region, pool_id, client_id in done.deleted:
+        notes.append(
+            Notification(
+                f"account {account}, region {region}: user pool {pool_id}: client {client_id} no longer "
+                "exists (ResourceNotFoundException); AWS Config recorded it before it was deleted: left out",
+                Severity.WARNING,
+                path=location_path("aws-config", account, region),
+            )
+        )
+    gone = set(done.deleted)
+    out: list[AppClient] = []
+    for client in clients:
+        key = _key(client)
+        if key in gone:
+            continue
+        found = done.records.get(key)
+        out.append(with_described(client, *found) if found else client)
+    return out
+
+
+def _key(client: AppClient) -> Wanted:
+    live = client.location.live
+    account, region = (live.account, live.region) if live else ("?", "?")
+    return account, region, str(client.record["UserPoolId"]), str(client.record["ClientId"])

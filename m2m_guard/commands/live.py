@@ -81,6 +81,8 @@ class LiveOptions:
     config: bool = False
     config_aggregator: str | None = None
     config_max_age: int = CONFIG_MAX_AGE_DAYS
+    #: With AWS Config: describe the (possibly) M2M clients it found, for what it lacks.
+    describe_m2m: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,12 @@ def live_clients(command: str, live: LiveOptions, reports: Sequence[tuple[str, s
         from m2m_guard.commands.config_live import config_clients
 
         return config_clients(live, reports)
-    if live.config_max_age != CONFIG_MAX_AGE_DAYS:
-        raise UsageProblem("--config-max-age applies to --config and --config-aggregator")
+    for given, option in (
+        (live.config_max_age != CONFIG_MAX_AGE_DAYS, "--config-max-age"),
+        (live.describe_m2m, "--describe-m2m"),
+    ):
+        if given:
+            raise UsageProblem(f"{option} applies to --config and --config-aggregator")
     options = sweep_options(live, reports)
     swept = runner.run_sweep(options, progress=say if sys.stderr.isatty() else None)
     notifications = [

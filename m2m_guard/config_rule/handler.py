@@ -36,6 +36,19 @@ What is reported where:
   notification's ``notificationCreationTime`` for a periodic run (botocore model:
   Evaluation.OrderingTimestamp).
 
+Organization rules (deploy/org-config-rule.yaml): AWS Config invokes the one function in the
+management (or delegated administrator) account for the rule of every member account, and AWS
+documents that a custom Lambda rule in an organization needs "an IAM role in the managed account
+that can be assumed by the Lambda function" (PutOrganizationConfigRule,
+https://docs.aws.amazon.com/config/latest/APIReference/API_PutOrganizationConfigRule.html). So
+when the rule's input parameter ``executionRoleName`` names a role and the event's
+``accountId`` is not the function's own account (from the context's ``invoked_function_arn``),
+the Config clients (and only they: the policy is read from S3 or SSM with the function's own
+role) use that role in the event's account, assumed with STS AssumeRole
+(``arn:<partition>:iam::<accountId>:role/<executionRoleName>``, once per invocation, on the first
+Config call). An event of another account without the parameter is refused: its evaluations
+would be made, and reported, with the wrong account's credentials.
+
 The handler calls only the operations of :data:`OPERATIONS` (every client it makes refuses the
 rest before signing), all reads except PutEvaluations; :data:`PERMISSIONS` is the IAM action list
 the deployment templates grant. A ``resultToken`` of ``TESTMODE`` sets PutEvaluations'
@@ -53,6 +66,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from m2m_guard.config_rule.aws import (
+    OPERATIONS,
+    PERMISSIONS,
+    ROLE_PARAMETER,
+    Clients,
+    config_session_for,
+    error_code,
+)
 from m2m_guard.config_rule.policy_source import RuleSetupError, load_rule_policy
 from m2m_guard.config_rule.verdicts import NOT_APPLICABLE, NOT_M2M, Verdict, verdict
 from m2m_guard.engine import evaluate
@@ -60,16 +81,8 @@ from m2m_guard.model import AppClient, Finding
 from m2m_guard.policy import Policy
 from m2m_guard.sources.config_items import DELETED, RESOURCE_TYPE, to_client
 
-__all__ = ["OPERATIONS", "PERMISSIONS", "RuleSetupError", "handle", "lambda_handler"]
+__all__ = ["OPERATIONS", "PERMISSIONS", "ROLE_PARAMETER", "RuleSetupError", "handle", "lambda_handler"]
 
-#: Service -> the only operations the handler calls. All read, except config:PutEvaluations.
-OPERATIONS: dict[str, frozenset[str]] = {
-    "config": frozenset({"PutEvaluations", "GetResourceConfigHistory", "SelectResourceConfig"}),
-    "s3": frozenset({"GetObject"}),
-    "ssm": frozenset({"GetParameter"}),
-}
-#: The IAM actions of the rule's Lambda role (the templates copy this list).
-PERMISSIONS: tuple[str, ...] = tuple(sorted(f"{s}:{op}" for s, ops in OPERATIONS.items() for op in ops))
 POOL_TYPE = "AWS::Cognito::UserPool"
 #: botocore model of the config service: PutEvaluations ``Evaluations``, max 100.
 BATCH = 100
@@ -79,7 +92,6 @@ SCHEDULED = "ScheduledNotification"
 TEST_TOKEN = "TESTMODE"
 LEFT_SCOPE = "Left the rule's scope."
 DELETED_CLIENT = "The app client was deleted."
-
 log = logging.getLogger(__name__)
 Evaluation = dict[str, Any]
 
@@ -89,51 +101,40 @@ def lambda_handler(event: Mapping[str, Any], context: object) -> dict[str, int]:
     import boto3
 
     logging.getLogger("m2m_guard").setLevel(logging.INFO)
-    return handle(event, boto3.Session(), now=dt.datetime.now(dt.timezone.utc))
+    arn = getattr(context, "invoked_function_arn", None)
+    return handle(
+        event,
+        boto3.Session(),
+        now=dt.datetime.now(dt.timezone.utc),
+        function_arn=arn if isinstance(arn, str) else None,
+    )
 
 
-class _Clients:
-    """One guarded boto3 client per service: any operation outside OPERATIONS is refused."""
+def handle(
+    event: Mapping[str, Any], session: Any, *, now: dt.datetime, function_arn: str | None = None
+) -> dict[str, int]:
+    """Evaluate what ``event`` asks for with the policy its parameters name; PutEvaluations.
 
-    def __init__(self, session: Any) -> None:
-        self.session = session
-        self.made: dict[str, Any] = {}
-
-    def __call__(self, service: str) -> Any:
-        if service not in self.made:
-            from botocore.config import Config
-
-            config = Config(
-                retries={"mode": "standard", "total_max_attempts": 5}, user_agent_extra="m2m-guard"
-            )
-            client = self.session.client(service, config=config)
-            client.meta.events.register("before-call", _guard)
-            self.made[service] = client
-        return self.made[service]
-
-
-def _guard(model: Any = None, **_: Any) -> None:
-    service = model.service_model.service_name
-    if model.name not in OPERATIONS.get(service, frozenset()):
-        raise RuleSetupError(f"the m2m-guard Config rule refused to call {service}:{model.name}")
-
-
-def handle(event: Mapping[str, Any], session: Any, *, now: dt.datetime) -> dict[str, int]:
-    """Evaluate what ``event`` asks for with the policy its parameters name; PutEvaluations."""
-    clients = _Clients(session)
-    policy = load_rule_policy(_parameters(event.get("ruleParameters")).get("policy"), clients)
+    ``function_arn`` is the invoked function's ARN (Lambda context ``invoked_function_arn``):
+    the function's own account, against which the event's ``accountId`` is compared."""
+    parameters = _parameters(event.get("ruleParameters"))
+    clients = Clients(session)
+    config_session = config_session_for(event, parameters, session, function_arn)
+    config_clients = Clients(config_session) if config_session is not session else clients
+    policy = load_rule_policy(parameters.get("policy"), clients)
     invoking = _json_object(event.get("invokingEvent"), "invokingEvent")
     kind = invoking.get("messageType")
     if kind == SCHEDULED:
-        evaluations = periodic(policy, session, _time(invoking.get("notificationCreationTime")) or now)
+        evaluations = periodic(policy, config_session, _time(invoking.get("notificationCreationTime")) or now)
     elif kind in (CHANGE, OVERSIZED):
-        evaluations = on_change(policy, event, invoking, clients, now)
+        evaluations = on_change(policy, event, invoking, config_clients, now)
     else:
         raise RuleSetupError(f"unsupported messageType {str(kind)[:80]!r}")
     token = event.get("resultToken")
     if not isinstance(token, str) or not token:
         raise RuleSetupError("the event has no resultToken")
-    put_evaluations(clients("config"), token, evaluations)
+    if evaluations:
+        put_evaluations(config_clients("config"), token, evaluations)
     counts = dict(Counter(e["ComplianceType"] for e in evaluations))
     log.info("m2m-guard %s with %s: %s", kind, policy.source, json.dumps(counts, sort_keys=True))
     return counts
@@ -227,7 +228,9 @@ def _latest_item(config: Any, resource_id: str) -> dict[str, Any]:
     try:
         page = config.get_resource_config_history(resourceType=RESOURCE_TYPE, resourceId=resource_id, limit=1)
     except Exception as exc:
-        raise RuleSetupError(f"GetResourceConfigHistory for app client {resource_id}: {_code(exc)}") from None
+        raise RuleSetupError(
+            f"GetResourceConfigHistory for app client {resource_id}: {error_code(exc)}"
+        ) from None
     items = page.get("configurationItems") or []
     if not items or not isinstance(items[0], dict):
         raise RuleSetupError(f"AWS Config holds no configuration item for app client {resource_id}")
@@ -267,13 +270,6 @@ def _by_arn(findings: Iterable[Finding]) -> dict[str | None, list[Finding]]:
     for finding in findings:
         groups.setdefault(finding.location.arn, []).append(finding)
     return groups
-
-
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "Error"))
-    return type(exc).__name__
 
 
 # --- periodic ------------------------------------------------------------------------------
@@ -357,7 +353,7 @@ def put_evaluations(config: Any, token: str, evaluations: Sequence[Evaluation]) 
         try:
             response = config.put_evaluations(Evaluations=batch, ResultToken=token, **test)
         except Exception as exc:
-            raise RuleSetupError(f"PutEvaluations: {_code(exc)}") from None
+            raise RuleSetupError(f"PutEvaluations: {error_code(exc)}") from None
         calls += 1
         failed += len(response.get("FailedEvaluations") or [])
     if failed:

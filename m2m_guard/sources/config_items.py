@@ -132,6 +132,23 @@ def to_client(item: Mapping[str, Any], source: str = "aws-config") -> AppClient 
     return AppClient(record=record, location=location, pool=pool)
 
 
+def with_described(client: AppClient, described: Mapping[str, Any], secret_unknown: str | None) -> AppClient:
+    """``client`` (from a Config item) with what DescribeUserPoolClient returned now
+    (``sweep --config --describe-m2m``, m2m_guard/sweep/config_describe.py): the described
+    fields replace Config's (they are the client as it is, Config's as it was recorded) and add
+    those Config lacks, GenerateSecret above all; ``secret_unknown`` says why having a secret
+    could not be told, as in an inventory (m2m_guard/sources/inventory.py). The location, hence
+    every finding's fingerprint, stays the one the item gave. ``described`` holds no secret
+    (m2m_guard/sweep/aws.py drops it as the response arrives); normalize drops any all the same."""
+    record = {**client.record, **normalize(described)}
+    record.update(ClientId=client.record["ClientId"], UserPoolId=client.record["UserPoolId"])
+    if secret_unknown and record.get("GenerateSecret") is not True:
+        record["GenerateSecret"] = Unknown(
+            f"the sweep could not tell whether it has a secret: {secret_unknown}"
+        )
+    return AppClient(record=record, location=client.location, pool=client.pool)
+
+
 def _text(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) and value else None

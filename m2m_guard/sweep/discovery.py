@@ -290,29 +290,7 @@ def discover_region(
         ]
 
     def describe(item: tuple[str, str]) -> Any:
-        pool_id, client_id = item
-        paced("DescribeUserPoolClient", pool_id)()
-        response = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
-        record, secret = without_secrets(dict(response["UserPoolClient"]))
-        record["GenerateSecret"] = secret or has_secret(record)
-        unknown = None
-        if _is_m2m(record) and not record["GenerateSecret"]:
-            record["GenerateSecret"], unknown = confirm_secret(pool_id, client_id)
-        return record, unknown
-
-    def confirm_secret(pool_id: str, client_id: str) -> tuple[bool, str | None]:
-        """Whether an M2M client that describe shows without a secret has one after all, and
-        why that cannot be told (None when it can)."""
-        try:
-            paced("ListUserPoolClientSecrets", pool_id)()
-            listed = cognito.list_user_pool_client_secrets(UserPoolId=pool_id, ClientId=client_id)
-        except AttributeError:
-            return False, "the installed AWS SDK cannot call ListUserPoolClientSecrets; upgrade boto3"
-        except Exception as exc:
-            if _not_found(exc):
-                raise
-            return False, f"ListUserPoolClientSecrets: {error_text(exc)}"
-        return bool(listed.get("ClientSecrets")), None
+        return describe_client(cognito, limiter, *item)
 
     ordered = sorted(pools, key=lambda p: p["Id"])
     with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
@@ -370,6 +348,43 @@ def discover_region(
             inventory.clients.append(record)
         out.pools.append(inventory)
     return out
+
+
+def describe_client(
+    cognito: Any, limiter: RegionLimiter, pool_id: str, client_id: str
+) -> tuple[dict[str, Any], str | None]:
+    """One paced DescribeUserPoolClient, the secret dropped at once (only whether there is one
+    is kept, as GenerateSecret), and why having a secret cannot be told (None when it can).
+
+    An M2M client that describe shows without any secret is asked about once more with
+    ListUserPoolClientSecrets (see the module's docstring). Raises what the describe raises
+    (ResourceNotFoundException for a client deleted meanwhile). Used by the Cognito sweep and by
+    ``sweep --config --describe-m2m`` (m2m_guard/sweep/config_describe.py)."""
+    limiter.acquire("DescribeUserPoolClient", pool_id)
+    response = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    record, secret = without_secrets(dict(response["UserPoolClient"]))
+    record["GenerateSecret"] = secret or has_secret(record)
+    unknown = None
+    if _is_m2m(record) and not record["GenerateSecret"]:
+        record["GenerateSecret"], unknown = _confirm_secret(cognito, limiter, pool_id, client_id)
+    return record, unknown
+
+
+def _confirm_secret(
+    cognito: Any, limiter: RegionLimiter, pool_id: str, client_id: str
+) -> tuple[bool, str | None]:
+    """Whether an M2M client that describe shows without a secret has one after all, and
+    why that cannot be told (None when it can)."""
+    try:
+        limiter.acquire("ListUserPoolClientSecrets", pool_id)
+        listed = cognito.list_user_pool_client_secrets(UserPoolId=pool_id, ClientId=client_id)
+    except AttributeError:
+        return False, "the installed AWS SDK cannot call ListUserPoolClientSecrets; upgrade boto3"
+    except Exception as exc:
+        if _not_found(exc):
+            raise
+        return False, f"ListUserPoolClientSecrets: {error_text(exc)}"
+    return bool(listed.get("ClientSecrets")), None
 
 
 def _not_found(result: Any) -> bool:

@@ -136,22 +136,35 @@ def body(text: str) -> StreamingBody:
     return StreamingBody(io.BytesIO(data), len(data))
 
 
+@dataclass(frozen=True)
+class Refuse:
+    """A planned response that is an AWS error (botocore's Stubber ``add_client_error``)."""
+
+    code: str
+    message: str = ""
+    status: int = 403
+
+
+Response = dict[str, Any] | Refuse
+
+
 @dataclass
 class Stubbed:
     """A session whose clients are stubbed: ``expect`` queues a response for the next client
     of a service; every client records the operations it is asked for (with their parameters)."""
 
-    plans: list[tuple[str, list[tuple[str, dict[str, Any], dict[str, Any] | None]]]] = field(
-        default_factory=list
-    )
+    plans: list[tuple[str, list[tuple[str, Response, dict[str, Any] | None]]]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: Each client made: its service and the access key id it was given (None: the session's).
+    made: list[tuple[str, str | None]] = field(default_factory=list)
     stubbers: list[Stubber] = field(default_factory=list)
 
-    def expect(self, service: str, *responses: tuple[str, dict[str, Any], dict[str, Any] | None]) -> None:
+    def expect(self, service: str, *responses: tuple[str, Response, dict[str, Any] | None]) -> None:
         """The responses of the next client made for ``service``."""
         self.plans.append((service, list(responses)))
 
-    def client(self, service: str, **_: Any) -> Any:
+    def client(self, service: str, **kwargs: Any) -> Any:
+        self.made.append((service, kwargs.get("aws_access_key_id")))
         made = boto3.client(
             service,
             region_name=REGION,
@@ -164,7 +177,12 @@ class Stubbed:
         index = next((i for i, (s, _) in enumerate(self.plans) if s == service), None)
         if index is not None:
             for operation, response, params in self.plans.pop(index)[1]:
-                stubber.add_response(operation, response, params)
+                if isinstance(response, Refuse):
+                    stubber.add_client_error(
+                        operation, response.code, response.message, response.status, expected_params=params
+                    )
+                else:
+                    stubber.add_response(operation, response, params)
         stubber.activate()
         self.stubbers.append(stubber)
         return made

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from m2m_guard.config_rule import handler
+from m2m_guard.config_rule.aws import Clients
 from m2m_guard.config_rule.handler import PERMISSIONS, RuleSetupError, handle
 from m2m_guard.config_rule.verdicts import ANNOTATION_MAX, NOT_M2M
 from tests.config_rule.support import (
@@ -83,6 +84,7 @@ def test_permissions_are_the_agreed_list() -> None:
         "config:SelectResourceConfig",
         "s3:GetObject",
         "ssm:GetParameter",
+        "sts:AssumeRole",
     )
 
 
@@ -306,7 +308,7 @@ def test_refused_evaluations_fail_the_invocation(aws: Stubbed) -> None:
 
 
 def test_guard_refuses_every_other_operation() -> None:
-    clients = handler._Clients(
+    clients = Clients(
         boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     )
     config = clients("config")
@@ -331,7 +333,9 @@ def test_annotations_stay_within_the_limit(aws: Stubbed) -> None:
 def test_lambda_handler_uses_a_boto3_session(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def fake(event: Any, session: Any, *, now: dt.datetime) -> dict[str, int]:
+    def fake(
+        event: Any, session: Any, *, now: dt.datetime, function_arn: str | None = None
+    ) -> dict[str, int]:
         seen.update(session=session, now=now)
         return {}
 

@@ -18,8 +18,15 @@ from typing import Any
 from m2m_guard.commands import UsageProblem
 from m2m_guard.commands.live import LiveOptions, LiveRead, check_numbers, check_outputs
 from m2m_guard.model import AppClient, Coverage, Notification, Severity, plural
-from m2m_guard.sources.config_items import RESOURCE_TYPE, load_items, location_path, with_described
-from m2m_guard.sweep.config_describe import Wanted
+from m2m_guard.sources.config_items import (
+    RESOURCE_TYPE,
+    ClientKey,
+    client_key,
+    load_items,
+    location_path,
+    stale_notes,
+    with_described,
+)
 
 #: Options of the Cognito sweep that mean nothing to a query of AWS Config: (field, option).
 COGNITO_ONLY: tuple[tuple[str, str], ...] = (
@@ -90,9 +97,10 @@ def config_clients(live: LiveOptions, reports: Sequence[tuple[str, str | None]])
                 Severity.WARNING,
             )
         )
-    clients = mapped.clients
+    clients, fresh = mapped.clients, set[ClientKey]()
     if live.describe_m2m:
-        clients = describe(session, live, clients, notes)
+        clients, fresh = describe(session, live, clients, notes)
+    notes.extend(stale_notes(mapped, fresh))
     accounts = tuple(sorted({account for account, _ in mapped.account_regions}))
     regions = tuple(sorted({region for _, region in mapped.account_regions}))
     read = Coverage(
@@ -109,17 +117,18 @@ def config_clients(live: LiveOptions, reports: Sequence[tuple[str, str | None]])
 
 def describe(
     session: Any, live: LiveOptions, clients: list[AppClient], notes: list[Notification]
-) -> list[AppClient]:
+) -> tuple[list[AppClient], set[ClientKey]]:
     """``--describe-m2m``: the clients with what DescribeUserPoolClient says of the (possibly)
     M2M ones (m2m_guard/sweep/config_describe.py), those deleted since Config recorded them left
-    out. A client that could not be described keeps Config's values, with one warning per
-    account (or account-region) naming the failure. When not one of them could be described,
-    that is an error (exit 2): the option asked for did nothing, which means a role or a
-    permission is missing everywhere, and a CI run must not pass on as if it had worked; a
-    partial failure stays a warning, since every client is still checked (as Config recorded it)."""
+    out; and the keys of those described. A client that could not be described keeps Config's
+    values, with one warning per account (or account-region) naming the failure. When not one
+    of them could be described, that is an error (exit 2): the option asked for did nothing,
+    which means a role or a permission is missing everywhere, and a CI run must not pass on as
+    if it had worked; a partial failure stays a warning, since every client is still checked
+    (as Config recorded it)."""
     from m2m_guard.sweep.config_describe import describe_m2m
 
-    wanted = {_key(client): client for client in clients if client.is_m2m is not False}
+    wanted = {client_key(client): client for client in clients if client.is_m2m is not False}
     done = describe_m2m(
         session,
         sorted(wanted),
@@ -156,15 +165,9 @@ def describe(
     gone = set(done.deleted)
     out: list[AppClient] = []
     for client in clients:
-        key = _key(client)
+        key = client_key(client)
         if key in gone:
             continue
         found = done.records.get(key)
         out.append(with_described(client, *found) if found else client)
-    return out
-
-
-def _key(client: AppClient) -> Wanted:
-    live = client.location.live
-    account, region = (live.account, live.region) if live else ("?", "?")
-    return account, region, str(client.record["UserPoolId"]), str(client.record["ClientId"])
+    return out, set(done.records)

@@ -25,7 +25,8 @@ What is reported where:
   that a client's evaluation does not depend on what triggered it. NOT_APPLICABLE when it is
   not M2M, was deleted (``configurationItemStatus`` ResourceDeleted or
   ResourceDeletedNotRecorded) or left the rule's scope (``eventLeftScope``).
-- A user pool (``AWS::Cognito::UserPool``, ``ComplianceResourceId`` the pool id): the
+- A user pool (``AWS::Cognito::UserPool``, ``ComplianceResourceId`` the pool id, the type's
+  primary identifier in AWS's CloudFormation resource schema): the
   pool-level rules (``pool_budget``), in the periodic run only, since they need all of the
   pool's clients. Reporting them on the pool, not on its clients, keeps a change to one client
   from overwriting the pool's verdict until the next periodic run. A pool without an M2M client

@@ -57,23 +57,25 @@ SECRET_UNKNOWN = "AWS Config does not record whether the client has a secret"
 _SECRET_FIELDS = ("GenerateSecret", "ClientSecretArn")
 
 
+#: A client as the query names it: account, region, pool id, client id.
+ClientKey = tuple[str, str, str, str]
+
+
 @dataclass(frozen=True)
 class ConfigInventory:
-    """The clients mapped from a query's items, and what is worth telling about them."""
+    """The clients mapped from a query's items, and what is worth telling about them.
+
+    ``notifications`` are the items that could not be mapped; the warning about old items is
+    :func:`stale_notes`, since a client described afresh (``--describe-m2m``) is no longer old."""
 
     clients: list[AppClient]
     notifications: list[Notification]
     deleted: int = 0
     account_regions: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass
-class _Group:
-    """One account-region's items: for the stale warning and the coverage counts."""
-
-    stale: int = 0
-    oldest: str = ""
-    pools: set[str] = field(default_factory=set)
+    #: capture time of each client recorded longer ago than the chosen age
+    stale: dict[ClientKey, str] = field(default_factory=dict)
+    max_age_days: int = 0
+    source: str = "aws-config"
 
 
 def location_path(source: str, account: str, region: str) -> str:
@@ -87,7 +89,8 @@ def load_items(
     """Every live client of ``items`` (parsed ``Results`` of a Select call) as an AppClient."""
     clients: list[AppClient] = []
     notes: list[Notification] = []
-    groups: dict[tuple[str, str], _Group] = {}
+    account_regions: set[tuple[str, str]] = set()
+    stale: dict[ClientKey, str] = {}
     deleted = 0
     for item in items:
         if _text(item, "configurationItemStatus") in DELETED:
@@ -97,19 +100,36 @@ def load_items(
         if isinstance(client, str):
             notes.append(Notification(client, fatal=True))  # a client left unchecked
             continue
-        live = client.location.live
-        account, region = (live.account, live.region) if live else ("?", "?")
-        group = groups.setdefault((account, region), _Group())
-        group.pools.add(client.pool.key)
+        key = client_key(client)
+        account_regions.add(key[:2])
         captured = _text(item, "configurationItemCaptureTime") or ""
         if _older_than(captured, now, max_age_days):
-            group.stale += 1
-            group.oldest = min(group.oldest or captured, captured)
+            stale[key] = captured
         clients.append(client)
-    for (account, region), group in sorted(groups.items()):
-        if group.stale:
-            notes.append(_stale_note(source, account, region, group, max_age_days))
-    return ConfigInventory(clients, notes, deleted, tuple(sorted(groups)))
+    return ConfigInventory(
+        clients, notes, deleted, tuple(sorted(account_regions)), stale, max_age_days, source
+    )
+
+
+def client_key(client: AppClient) -> ClientKey:
+    """The account, region, pool id and client id of a client mapped from an item."""
+    live = client.location.live
+    account, region = (live.account, live.region) if live else ("?", "?")
+    return account, region, str(client.record["UserPoolId"]), str(client.record["ClientId"])
+
+
+def stale_notes(inventory: ConfigInventory, fresh: Iterable[ClientKey] = ()) -> list[Notification]:
+    """One warning per account-region with clients recorded longer ago than the chosen age,
+    leaving out the ``fresh`` ones (described afresh since)."""
+    described = set(fresh)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key, captured in inventory.stale.items():
+        if key not in described:
+            groups.setdefault(key[:2], []).append(captured)
+    return [
+        _stale_note(inventory.source, account, region, captures, inventory.max_age_days)
+        for (account, region), captures in sorted(groups.items())
+    ]
 
 
 def to_client(item: Mapping[str, Any], source: str = "aws-config") -> AppClient | str:
@@ -157,8 +177,9 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 def _ids(item: Mapping[str, Any], configuration: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The pool and client ids: ``configuration``'s, else the item's client ARN (where Config
     gives one in the sweep's shape), else a ``resourceId`` of the form ``<pool>|<client>``
-    (the CloudFormation primary identifier of the type, which Config uses for resource types it
-    records through the CloudFormation registry)."""
+    (the type's primary identifier in AWS's CloudFormation resource schema, ``UserPoolId`` and
+    ``ClientId``, joined as the Cloud Control API joins compound identifiers; only a fallback,
+    since ``configuration`` names both ids)."""
     pool_id, client_id = _text(configuration, "UserPoolId"), _text(configuration, "ClientId")
     parsed = parse_arn(_text(item, "arn") or "")
     if parsed and parsed.client_id:
@@ -190,9 +211,10 @@ def _older_than(captured: str, now: dt.datetime, days: int) -> bool:
     return now - when > dt.timedelta(days=days)
 
 
-def _stale_note(source: str, account: str, region: str, group: _Group, days: int) -> Notification:
-    clients = "1 app client" if group.stale == 1 else f"{group.stale:,} app clients"
-    since = f" (oldest {group.oldest})" if group.oldest else ""
+def _stale_note(source: str, account: str, region: str, captures: list[str], days: int) -> Notification:
+    clients = "1 app client" if len(captures) == 1 else f"{len(captures):,} app clients"
+    oldest = min((c for c in captures if c), default="")
+    since = f" (oldest {oldest})" if oldest else ""
     return Notification(
         f"account {account}, region {region}: AWS Config recorded {clients} more than {days} days "
         f"ago{since}; they are checked as recorded. Config records a client when it changes, so "

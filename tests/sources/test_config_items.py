@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from m2m_guard.model import Unknown
-from m2m_guard.sources.config_items import SECRET_UNKNOWN, load_items, to_client
+from m2m_guard.sources.config_items import SECRET_UNKNOWN, client_key, load_items, stale_notes, to_client
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -134,15 +134,28 @@ def test_old_items_are_kept_and_one_warning_per_account_region_says_so() -> None
         item("d", awsRegion="us-east-1", configurationItemCaptureTime=old),
     ]
     got = load_items(items, now=NOW, max_age_days=30)
-    assert len(got.clients) == 4
-    assert [(n.path, n.fatal) for n in got.notifications] == [
+    assert len(got.clients) == 4 and got.notifications == []
+    notes = stale_notes(got)
+    assert [(n.path, n.fatal) for n in notes] == [
         (f"aws-config/{ACCOUNT}/{REGION}", False),
         (f"aws-config/{ACCOUNT}/us-east-1", False),
     ]
-    first = got.notifications[0].message
-    assert "recorded 2 app clients more than 30 days ago (oldest 2026-08-15T00:00:00Z)" in first
+    assert "recorded 2 app clients more than 30 days ago (oldest 2026-08-15T00:00:00Z)" in notes[0].message
     assert got.account_regions == ((ACCOUNT, REGION), (ACCOUNT, "us-east-1"))
-    assert load_items(items, now=NOW, max_age_days=200).notifications == []
+    assert stale_notes(load_items(items, now=NOW, max_age_days=200)) == []
+
+
+def test_clients_described_afresh_are_not_counted_as_old() -> None:
+    old = "2026-09-01T00:00:00.000Z"
+    got = load_items(
+        [item("a", configurationItemCaptureTime=old), item("b", configurationItemCaptureTime=old)],
+        now=NOW,
+        max_age_days=30,
+    )
+    first, second = (client_key(c) for c in got.clients)
+    (note,) = stale_notes(got, fresh=[first])
+    assert "recorded 1 app client more than 30 days ago" in note.message
+    assert stale_notes(got, fresh=[first, second]) == []
 
 
 def test_an_unknown_secret_gives_notes_not_verdicts() -> None:

@@ -153,6 +153,32 @@ def test_failures_keep_configs_values_with_a_warning(
     assert all(gone["ClientId"] not in json.dumps(r) for r in run.results())
 
 
+def test_old_items_described_afresh_are_not_warned_about(
+    capsys: pytest.CaptureFixture[str], moto: None, hooks: Hooks, config_stub: ConfigStub
+) -> None:
+    idp = cognito(REGION)
+    pool_id = pool(idp, "orders")
+    old = "2020-01-01T00:00:00.000Z"
+    clients = (m2m(idp, pool_id, "batch"), user_facing(idp, pool_id, "web"))
+    items = [dict(recorded(idp, pool_id, c["ClientId"]), configurationItemCaptureTime=old) for c in clients]
+    for _ in range(2):
+        config_stub.page("select_aggregate_resource_config", items, None, aggregate())
+
+    def stale(*options: str) -> list[str]:
+        run = sweep(capsys, "--config-aggregator", "org", *options, "--format", "sarif", report="r.sarif")
+        return [
+            n["message"]["text"]
+            for n in run.notifications()
+            if "more than 30 days ago" in n["message"]["text"]
+        ]
+
+    (plain,) = stale()
+    assert "recorded 2 app clients more than 30 days ago" in plain
+    # the M2M client is described (today's values); the user-facing one is still as recorded
+    (described,) = stale("--describe-m2m")
+    assert "recorded 1 app client more than 30 days ago" in described
+
+
 def test_nothing_described_is_an_error(
     capsys: pytest.CaptureFixture[str], moto: None, hooks: Hooks, config_stub: ConfigStub
 ) -> None:

@@ -69,12 +69,11 @@ def config_clients(live: LiveOptions, reports: Sequence[tuple[str, str | None]])
     """Query AWS Config and map its items; a query that fails is a fatal notification (the
     report is still written, and the exit code is 2), like an account a sweep cannot read."""
     check(live, reports)
-    import boto3
-
+    from m2m_guard.sweep import aws
     from m2m_guard.sweep.config_query import ConfigQueryError, select_items
 
     try:
-        session = boto3.Session()
+        session = aws.session()
         found = select_items(session, aggregator=live.config_aggregator, endpoint_url=live.endpoint_url)
     except ConfigQueryError as exc:
         return LiveRead([], [Notification(str(exc), fatal=True)], Coverage(account_regions_failed=1))

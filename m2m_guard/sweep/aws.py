@@ -8,6 +8,7 @@ policy the README ships, and a test checks the two agree.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from typing import Any
 
@@ -178,6 +179,21 @@ def _drop_secret_values(parsed: Any = None, **_: Any) -> None:
 MAX_ATTEMPTS = 8
 
 _CLIENT_LOCK = threading.Lock()  # boto3 sessions are not thread-safe when creating clients
+
+
+def session() -> Any:
+    """The default boto3 session of the current credentials. Its region is the SDK's
+    (``AWS_DEFAULT_REGION``, the profile's ``region``); when that gives none, ``AWS_REGION``,
+    which the AWS SDKs and Tools reference names as the region's environment variable
+    (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html) and CI credential
+    steps set, but boto3 does not read."""
+    import boto3
+
+    made = boto3.Session()
+    region = os.environ.get("AWS_REGION")
+    if made.region_name is None and region:
+        made = boto3.Session(region_name=region)
+    return made
 
 
 def client(session: Any, service: str, region: str | None, endpoint_url: str | None = None) -> Any:

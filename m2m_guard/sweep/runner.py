@@ -295,9 +295,7 @@ def run_sweep(
     problem in the result (a fatal one when part of the inventory is missing), never only a log
     line."""
     if session_factory is None:
-        import boto3
-
-        session_factory = boto3.Session
+        session_factory = aws.session
     out = SweepResult()
     base = session_factory()
     targets = _targets(base, options, out)

@@ -125,6 +125,22 @@ def test_this_accounts_recorder_with_config(
     assert run.report["summary"]["app_clients"] == 1
 
 
+def test_aws_region_names_the_region_when_the_sdk_has_none(
+    capsys: pytest.CaptureFixture[str], config_stub: ConfigStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI credential steps set AWS_REGION, which boto3 alone does not read; the AWS SDKs and
+    # Tools reference (feature-region.html) names it as the region's environment variable
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    expected = {"Expression": EXPRESSION, "Limit": PAGE_SIZE}
+    config_stub.page("select_resource_config", [item("a", ttl=1)], None, expected)
+    run = sweep(capsys, "--config", "--format", "json", report="r.json")
+    assert run.code == 0, run.err
+    assert [stub.client.meta.region_name for stub in config_stub.stubs] == ["eu-central-1"]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")  # the SDK's own setting comes first
+    assert aws.session().region_name == "us-west-2"
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

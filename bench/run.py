@@ -3,10 +3,11 @@
     python bench/run.py            # full runs (several minutes)
     python bench/run.py --quick    # smoke sizes (about two minutes)
 
-Runs, each in its own process: start-up and the synthetic repository against the PyYAML parse
-floor (scan.py), one saved describe dump of 249,000 app clients (describe.py), checkov with the
-same checks (checkov.py; needs checkov, e.g. in .venv-checkov, and says so when absent), and
-the live sweep against a local moto server (sweep.py). A benchmark reports; it always exits 0.
+Runs, each in its own process: start-up, the synthetic repository and a generated monorepo
+against the PyYAML parse floor, with peak memory (scan.py), one saved describe dump of 249,000
+app clients (describe.py), checkov with the same checks (checkov.py; needs checkov, e.g. in
+.venv-checkov, and says so when absent), and the live sweep against a local moto server
+(sweep.py). A benchmark reports; it always exits 0.
 """
 
 from __future__ import annotations

@@ -4,12 +4,18 @@ Prices come from :mod:`m2m_guard.pricing` (a policy's ``pricing:``). A pool that
 access tokens (a ``V3_0`` pre token generation trigger on a plan that offers it,
 :func:`m2m_guard.model.customizes_m2m_tokens`) also pays AWS Lambda for one invocation per token
 request: a request price plus the duration in GB-seconds at an assumed memory size and duration.
+
+Money is exact (:class:`decimal.Decimal`) and shown as a bill shows it: a pool's line items
+(its M2M clients, its token requests, its Lambda invocations) are each rounded half-up to the
+cent, and its total is their sum, so every column of a report adds up; a month's token requests
+are whole requests (:func:`~m2m_guard.pricing.whole`) before they are priced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from m2m_guard.model import (
@@ -23,30 +29,47 @@ from m2m_guard.model import (
     token_blockers,
     usd,
 )
-from m2m_guard.pricing import SECONDS_PER_MONTH, Pricing
+from m2m_guard.pricing import SECONDS_PER_MONTH, ZERO, Pricing, cents, price_text, whole
+from m2m_guard.usage_cur import BilledUsage, BillLine
 
-Basis = Literal["observed", "projected", "unknown"]
+#: How a usage's source starts when it comes from the bill (m2m_guard/usage_cur.py).
+BILL_SOURCE = "bill "
+
+Basis = Literal["billed", "observed", "projected", "unknown"]
 
 
 @dataclass(frozen=True)
 class ClientCost:
     client: AppClient
-    #: Token requests per month; None when neither usage nor the TTL is known.
-    requests_month: float | None
+    #: Token requests per month, exact; None when neither usage nor the TTL is known.
+    requests_month: Decimal | None
     basis: Basis
     reason: str = ""
 
 
-def projected_requests(ttl_seconds: int) -> float:
+def projected_requests(ttl_seconds: int) -> Decimal:
     """One token per access-token lifetime, around the clock: a lower bound for a cached client."""
-    return SECONDS_PER_MONTH / ttl_seconds if ttl_seconds > 0 else 0.0
+    return Decimal(SECONDS_PER_MONTH) / ttl_seconds if ttl_seconds > 0 else ZERO
+
+
+#: Days in a month, as usage windows are scaled (README, "Cost report").
+DAYS_PER_MONTH = Decimal("30.4")
+
+
+def observed_requests(requests: int, window_days: float) -> Decimal:
+    """``requests`` seen over ``window_days``, scaled to a month (× 30.4 / window days); a
+    window as written in the usage file (its shortest repr), never its binary expansion."""
+    window = Decimal(repr(window_days)) if isinstance(window_days, float) else Decimal(window_days)
+    return Decimal(requests) * DAYS_PER_MONTH / window if window > 0 else ZERO
 
 
 def client_cost(client: AppClient) -> ClientCost:
     if client.usage is not None:
-        return ClientCost(client, client.usage.requests_per_month, "observed")
+        usage = client.usage
+        basis: Basis = "billed" if usage.source.startswith(BILL_SOURCE) else "observed"
+        return ClientCost(client, observed_requests(usage.requests, usage.window_days), basis)
     if token_blockers(client)[0]:
-        return ClientCost(client, 0.0, "projected", "it can never issue a token")
+        return ClientCost(client, ZERO, "projected", "it can never issue a token")
     ttl = client.access_token_ttl
     if isinstance(ttl, Unknown):
         return ClientCost(client, None, "unknown", ttl.reason)
@@ -66,25 +89,28 @@ class PoolCost:
         return len(self.clients)
 
     @property
-    def clients_usd(self) -> float:
-        return self.client_count * self.pricing.app_client_month_usd
+    def clients_usd(self) -> Decimal:
+        """The clients' line item, to the cent."""
+        return cents(self.client_count * self.pricing.app_client_month_usd)
 
     @property
-    def requests_month(self) -> float:
-        """Known requests per month (a lower bound when some are unknown)."""
-        return sum(c.requests_month or 0.0 for c in self.clients)
+    def requests_month(self) -> int:
+        """Known token requests per month, whole as billed (a lower bound when some are
+        unknown): the sum of the clients' exact counts, rounded half-up once."""
+        return whole(sum((c.requests_month or ZERO for c in self.clients), ZERO))
 
     @property
-    def requests_usd(self) -> float:
-        return self.pricing.requests_usd(self.requests_month)
+    def requests_usd(self) -> Decimal:
+        """The token requests' line item, to the cent."""
+        return cents(self.pricing.requests_usd(self.requests_month))
 
     @property
-    def lambda_usd(self) -> float:
-        """The pre token generation trigger's invocations, one per token request; 0 when the
-        pool does not customize M2M tokens or when that is unknown (see ``lambda_unknown``)."""
-        if self.customizes is not True:
-            return 0.0
-        return self.requests_month * self.pricing.lambda_invocation_usd
+    def lambda_usd(self) -> Decimal:
+        """The pre token generation trigger's invocations, one per token request, to the cent;
+        0 when the pool does not customize M2M tokens or when that is unknown (see
+        ``lambda_unknown``)."""
+        invocation = self.pricing.lambda_invocation_usd if self.customizes is True else ZERO
+        return cents(self.requests_month * invocation)
 
     @property
     def lambda_unknown(self) -> str | None:
@@ -97,14 +123,18 @@ class PoolCost:
         return None
 
     @property
-    def total_usd(self) -> float:
-        total = self.clients_usd + self.requests_usd
-        # added only when there is one, so that every other total stays the same float
-        return total + self.lambda_usd if self.customizes is True else total
+    def total_usd(self) -> Decimal:
+        """The sum of the line items as shown, so that the columns add up."""
+        return self.clients_usd + self.requests_usd + self.lambda_usd
 
     @property
     def unknown(self) -> tuple[ClientCost, ...]:
         return tuple(c for c in self.clients if c.basis == "unknown")
+
+    @property
+    def measured(self) -> int:
+        """How many clients' requests come from usage (observed or billed)."""
+        return sum(1 for c in self.clients if c.basis in ("observed", "billed"))
 
     @property
     def projected(self) -> bool:
@@ -123,8 +153,8 @@ class PoolCost:
         if price.token_request_tiers:
             requests += f" = {usd(self.requests_usd)} (tiered)"
         else:
-            requests += f" × ${price.token_request_usd:g} = {usd(self.requests_usd)}"
-        observed = sum(1 for c in self.clients if c.basis == "observed")
+            requests += f" × ${price_text(price.token_request_usd)} = {usd(self.requests_usd)}"
+        observed = self.measured
         projected = sum(1 for c in self.clients if c.basis == "projected")
         if projected and not observed:
             requests += " (projected at one token per TTL, a lower bound)"
@@ -141,7 +171,7 @@ class PoolCost:
             invocations = plural(self.requests_month, "Lambda invocation", grouped=True)
             return (
                 f"; {invocations} of the pre token generation trigger × "
-                f"${self.pricing.lambda_invocation_usd * 1e6:,.2f} per million = {usd(self.lambda_usd)}"
+                f"{usd(self.pricing.lambda_invocation_usd * 1_000_000)} per million = {usd(self.lambda_usd)}"
             )
         reason = self.lambda_unknown
         return f"; Lambda trigger unknown ({reason})" if reason else ""
@@ -155,15 +185,22 @@ def pool_cost(clients: Iterable[AppClient], pricing: Pricing) -> PoolCost:
     return PoolCost(tuple(client_cost(c) for c in members), pricing, customizes)
 
 
-def lambda_price(cost: PoolCost, *, assume: bool) -> float:
+def lambda_price(cost: PoolCost, *, assume: bool) -> Decimal:
     """What one token request adds in Lambda invocations: the invocation price when the pool
     customizes M2M tokens, or (with ``assume``) when that is unknown; else nothing."""
     if cost.customizes is True or (assume and isinstance(cost.customizes, Unknown)):
         return cost.pricing.lambda_invocation_usd
-    return 0.0
+    return ZERO
 
 
-def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
+def shown_total(cost: PoolCost, requests: Decimal | int, invocation: Decimal) -> Decimal:
+    """The pool's total as a report would show it with ``requests`` a month, each with an
+    invocation at ``invocation``: its line items rounded to the cent, then added."""
+    billed = whole(requests)
+    return cost.clients_usd + cents(cost.pricing.requests_usd(billed)) + cents(billed * invocation)
+
+
+def ttl_for_budget(cost: PoolCost, budget: Decimal) -> int | None:
     """The shortest whole-minute TTL at which the pool's cost fits ``budget``.
 
     Only clients whose requests are projected from their TTL respond to a TTL change; observed
@@ -175,12 +212,13 @@ def ttl_for_budget(cost: PoolCost, budget: float) -> int | None:
     projected = sum(1 for c in cost.clients if c.basis == "projected")
     if not projected:
         return None
-    observed = sum(c.requests_month or 0.0 for c in cost.clients if c.basis == "observed")
+    observed = sum((c.requests_month or ZERO for c in cost.clients if c.basis != "projected"), ZERO)
     invocation = lambda_price(cost, assume=True)
 
     def fits(minutes: int) -> bool:
-        requests = observed + projected * projected_requests(minutes * 60)
-        return cost.clients_usd + cost.pricing.requests_usd(requests) + requests * invocation <= budget
+        return (
+            shown_total(cost, observed + projected * projected_requests(minutes * 60), invocation) <= budget
+        )
 
     low, high = MIN_VALID_TTL_SECONDS // 60, MAX_VALID_TTL_SECONDS // 60
     if not fits(high):
@@ -207,10 +245,10 @@ class SavingsPlan:
     """
 
     unused: tuple[AppClient, ...] = ()
-    unused_usd: float = 0.0
+    unused_usd: Decimal = ZERO
     ttl_seconds: int | None = None
-    caching_requests: float = 0.0
-    caching_usd: float = 0.0
+    caching_requests: int = 0
+    caching_usd: Decimal = ZERO
 
     @property
     def empty(self) -> bool:
@@ -221,7 +259,7 @@ def is_unused(client: AppClient) -> bool:
     return (client.usage is not None and client.usage.requests == 0) or bool(token_blockers(client)[0])
 
 
-def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> SavingsPlan:
+def savings_plan(cost: PoolCost, budget: Decimal | None, ttl_ceiling: int) -> SavingsPlan:
     unused = tuple(
         sorted((c.client for c in cost.clients if is_unused(c.client)), key=lambda c: c.location.name)
     )
@@ -232,21 +270,22 @@ def savings_plan(cost: PoolCost, budget: float | None, ttl_ceiling: int) -> Savi
         shortest = min((t for t in current if isinstance(t, int)), default=0)
         if candidate is not None and shortest < candidate <= ttl_ceiling:
             ttl = candidate
-    excess = 0.0
+    excess = ZERO
     for c in cost.clients:
         ttl_now = c.client.access_token_ttl
-        if c.basis == "observed" and isinstance(ttl_now, int) and ttl_now > 0 and c.requests_month:
-            excess += max(0.0, c.requests_month - projected_requests(ttl_now))
-    total = cost.requests_month
+        measured = c.basis in ("observed", "billed")
+        if measured and isinstance(ttl_now, int) and ttl_now > 0 and c.requests_month:
+            excess += max(ZERO, c.requests_month - projected_requests(ttl_now))
+    exact = sum((c.requests_month or ZERO for c in cost.clients), ZERO)
+    invocation = lambda_price(cost, assume=False)
     return SavingsPlan(
         unused=unused,
-        unused_usd=len(unused) * cost.pricing.app_client_month_usd,
+        unused_usd=cents(len(unused) * cost.pricing.app_client_month_usd),
         ttl_seconds=ttl,
-        caching_requests=excess,
-        # priced at the margin, so tiers count right; each avoided request avoids its invocation
-        caching_usd=cost.pricing.requests_usd(total)
-        - cost.pricing.requests_usd(total - excess)
-        + excess * lambda_price(cost, assume=False),
+        caching_requests=cost.requests_month - whole(exact - excess),
+        # what the requests and invocations line items would drop by: priced at the margin, so
+        # tiers count right, and each avoided request avoids its invocation
+        caching_usd=shown_total(cost, exact, invocation) - shown_total(cost, exact - excess, invocation),
     )
 
 
@@ -257,7 +296,7 @@ class PoolLine:
     pool: Pool
     cost: PoolCost
     plan: SavingsPlan
-    budget_usd: float | None = None
+    budget_usd: Decimal | None = None
     #: clients that may be M2M (a flow is unknown): not counted, but worth a look
     uncertain: int = 0
 
@@ -269,7 +308,8 @@ class PoolLine:
 
     @property
     def over_budget(self) -> bool:
-        return self.budget_usd is not None and self.cost.total_usd > self.budget_usd
+        budget = self.budget_usd
+        return budget is not None and not budget.is_nan() and self.cost.total_usd > budget
 
     @property
     def place(self) -> LivePlace | None:
@@ -280,10 +320,13 @@ class PoolLine:
 class CostReport:
     pools: tuple[PoolLine, ...]
     pricing: Pricing
+    #: The bill beside the estimate (``cost --usage-from-cur``); None without a bill.
+    reconciliation: Reconciliation | None = None
 
     @property
-    def total_usd(self) -> float:
-        return sum(line.cost.total_usd for line in self.pools)
+    def total_usd(self) -> Decimal:
+        """The sum of the pools' totals as shown."""
+        return sum((line.cost.total_usd for line in self.pools), ZERO)
 
     @property
     def at_least(self) -> bool:
@@ -317,3 +360,120 @@ def client_label(client: AppClient) -> str:
     if client.location.arn and client.location.client_id and isinstance(name, str) and name:
         return f"{name} ({client.location.client_id})"
     return client.location.name
+
+
+# -- the bill beside the estimate -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BilledPool:
+    """A pool's estimate (projected, or observed from a usage file or CloudTrail) beside what
+    its line items of the bill cost; ``billed_usd`` is None when no line item names the pool
+    or one of its clients."""
+
+    line: PoolLine
+    billed_usd: Decimal | None
+    billed_requests: int | None
+
+    @property
+    def estimate_usd(self) -> Decimal:
+        return cognito_usd(self.line.cost)
+
+    @property
+    def estimate_at_least(self) -> bool:
+        return cognito_at_least(self.line.cost)
+
+    @property
+    def difference_usd(self) -> Decimal | None:
+        """Billed minus estimated."""
+        return None if self.billed_usd is None else self.billed_usd - self.estimate_usd
+
+
+def cognito_usd(cost: PoolCost) -> Decimal:
+    """What Cognito bills of a pool's cost: its clients and token requests (a pre token
+    generation trigger's invocations are on AWS Lambda's bill)."""
+    return cost.clients_usd + cost.requests_usd
+
+
+def cognito_at_least(cost: PoolCost) -> bool:
+    """Whether :func:`cognito_usd` is a lower bound (requests projected or unknown)."""
+    return cost.projected or bool(cost.unknown)
+
+
+@dataclass(frozen=True)
+class BilledPlace:
+    """The M2M line items of one account (and region, when the export says) that name no
+    scanned pool or client, beside the estimate of the swept pools there that got none."""
+
+    account: str
+    region: str | None
+    billed_usd: Decimal
+    billed_requests: int
+    estimate_usd: Decimal
+    estimate_at_least: bool
+    pools: int
+
+    @property
+    def difference_usd(self) -> Decimal:
+        return self.billed_usd - self.estimate_usd
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    period: str
+    source: str
+    pools: tuple[BilledPool, ...]
+    places: tuple[BilledPlace, ...]
+    other_periods: tuple[str, ...] = ()
+
+    @property
+    def billed_usd(self) -> Decimal:
+        """Every M2M line item of the billing period, as the rows show them."""
+        return sum((p.billed_usd or ZERO for p in self.pools), ZERO) + sum(
+            (p.billed_usd for p in self.places), ZERO
+        )
+
+
+def _billed(lines: list[BillLine]) -> tuple[Decimal, int]:
+    cost = cents(sum((line.cost for line in lines), ZERO))
+    requests = whole(sum((line.amount for line in lines if line.kind == "requests"), ZERO))
+    return cost, requests
+
+
+def reconcile(estimate: CostReport, bill: BilledUsage) -> Reconciliation:
+    """Each pool of ``estimate`` beside its line items of ``bill``; the line items no pool
+    claims, per account and region, beside the swept pools there without line items."""
+    claimed: set[int] = set()
+    pools = []
+    for line in estimate.pools:
+        found = bill.pool_lines(line.pool, (c.client for c in line.cost.clients))
+        claimed.update(id(item) for item in found)
+        billed = _billed(found) if found else None
+        pools.append(BilledPool(line, *(billed or (None, None))))
+    rest: dict[tuple[str, str | None], list[BillLine]] = {}
+    for item in bill.lines:
+        if id(item) not in claimed:
+            rest.setdefault((item.account, item.region), []).append(item)
+    places = []
+    for (account, region), items in sorted(rest.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        there = [
+            p.line
+            for p in pools
+            if p.billed_usd is None
+            and p.line.place is not None
+            and p.line.place.account == account
+            and (region is None or p.line.place.region == region)
+        ]
+        cost, requests = _billed(items)
+        places.append(
+            BilledPlace(
+                account,
+                region,
+                cost,
+                requests,
+                sum((cognito_usd(p.cost) for p in there), ZERO),
+                any(cognito_at_least(p.cost) for p in there),
+                len(there),
+            )
+        )
+    return Reconciliation(bill.period, bill.source, tuple(pools), tuple(places), bill.other_periods)

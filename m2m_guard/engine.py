@@ -26,6 +26,7 @@ from m2m_guard.model import (
     Violation,
 )
 from m2m_guard.policy import Policy, RuleConfig, Waiver
+from m2m_guard.pricing import amount
 from m2m_guard.rules import ClientRule, PoolRule, PoolView, RuleContext
 from m2m_guard.usage_file import UsageData
 
@@ -144,7 +145,22 @@ def _unknowns(value: object, depth: int = 0) -> Iterator[Unknown]:
             yield from _unknowns(item, depth + 1)
 
 
-def _rule_info(rule: RuleConfig) -> RuleInfo:
+def expired_waivers(policy: Policy, today: dt.date) -> list[Notification]:
+    """One warning per waiver of ``policy`` that has expired by ``today``."""
+    return [
+        Notification(
+            f"{w.describe()} expired on {w.expires.isoformat()}; its findings are reported again.",
+            Severity.WARNING,
+            path=policy.source,
+            line=w.line,
+        )
+        for w in policy.waivers
+        if w.expired(today)
+    ]
+
+
+def rule_info(rule: RuleConfig) -> RuleInfo:
+    """What a report says of a rule of the policy."""
     spec = rule.spec
     return RuleInfo(
         id=rule.id,
@@ -303,26 +319,18 @@ def evaluate(
     m2m = m2m_clients(prepare(clients, usage, pools))
     run = _Evaluation(policy, today)
     certain = [c for c, doubt in m2m if doubt is None]
-    for rule in policy.rules:
+    # drift rules compare code with live accounts: `m2m-guard drift` runs them (m2m_guard/drift/)
+    checked = tuple(r for r in policy.rules if r.spec.scope != "drift")
+    for rule in checked:
         spec, context = rule.spec, policy.context(rule)
         if spec.scope == "pool":
             run.pool_rule(rule, spec.func, context, certain)
-        else:
+        elif spec.scope == "client":
             run.client_rule(rule, spec.func, context, m2m)
-    expired = [
-        Notification(
-            f"{w.describe()} expired on {w.expires.isoformat()}; its findings are reported again.",
-            Severity.WARNING,
-            path=policy.source,
-            line=w.line,
-        )
-        for w in policy.waivers
-        if w.expired(today)
-    ]
     return RunResult(
-        rules=tuple(_rule_info(r) for r in policy.rules),
+        rules=tuple(rule_info(r) for r in checked),
         findings=tuple(sorted(run.findings, key=_order)),
-        notifications=(*notifications, *expired),
+        notifications=(*notifications, *expired_waivers(policy, today)),
         category=category,
         tool_version=tool_version,
         coverage=_coverage(read or Coverage(), clients, m2m),
@@ -373,7 +381,7 @@ def cost_report(
     for key in sorted(by_key, key=lambda k: by_key[k].label):
         members = groups.get(key, [])
         budgets = [
-            float(r.params["monthly_usd"]) for r in budget_rules if r.selector.selects_pool(by_key[key])
+            amount(r.params["monthly_usd"]) for r in budget_rules if r.selector.selects_pool(by_key[key])
         ]
         budget = min(budgets, default=None)
         cost = pool_cost(members, policy.pricing)

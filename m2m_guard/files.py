@@ -24,13 +24,19 @@ def project_root(cwd: Path) -> Path:
     return cwd
 
 
-def display_path(real: Path, root: Path) -> str:
-    """A resolved path relative to ``root`` (GitHub shows no alert on a symlinked path)."""
-    try:
-        shown = real.relative_to(root).as_posix()
-    except ValueError:
-        shown = Path(os.path.relpath(real, root)).as_posix()
-    return safe_path(shown)
+def display_path(real: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    """A resolved path relative to ``root`` (GitHub shows no alert on a symlinked path).
+
+    Plain string work (no Path objects): a scan names every file it parses."""
+    text, base = os.fspath(real), os.fspath(root)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if text.startswith(prefix):
+        shown = text[len(prefix) :]
+    elif text == base:
+        shown = "."
+    else:
+        shown = os.path.relpath(text, base)
+    return safe_path(shown if os.sep == "/" else shown.replace(os.sep, "/"))
 
 
 def shown_path(path: Path, cwd: Path) -> str:
@@ -107,14 +113,18 @@ def read_input(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
             raise _not_regular(opened.st_mode)
         parts: list[bytes] = []
         remaining = limit + 1
-        # one read for a file of the size fstat says, one more to see its end
+        # one read for a file of the size fstat says: when it gives all of those bytes and fewer
+        # than asked for, that is the end (a file that grew since would have given more)
         chunk = max(min(opened.st_size, limit) + 1, 64 * 1024)
         while remaining > 0:
-            part = os.read(fd, min(remaining, chunk))
+            asked = min(remaining, chunk)
+            part = os.read(fd, asked)
             if not part:
                 break
             parts.append(part)
             remaining -= len(part)
+            if len(part) < asked and limit + 1 - remaining == opened.st_size:
+                break
         return parts[0] if len(parts) == 1 else b"".join(parts)
     finally:
         os.close(fd)

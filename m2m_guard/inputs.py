@@ -11,7 +11,9 @@ Files are read with :func:`m2m_guard.files.read_input` (regular files only, at m
 limit). A FIFO, socket or device named on the command line is an error; found in a walk (a
 committed symlink to a device), it is not IaC: it is skipped with a warning that does not fail
 the run. Paths in reports are text (:func:`m2m_guard.files.safe_path`), and the other files are
-still read.
+still read. Found in a walk, a file is decoded and parsed only when its raw bytes show that it
+may hold an app client, a user pool or a saved sweep (:mod:`m2m_guard.prefilter`): in a real
+repository, most files cannot.
 
 Terraform ``.tf`` files are grouped per folder (a folder is a module) and handed to
 :mod:`m2m_guard.sources.terraform_hcl` as texts, with a callback that reads the folders of
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from m2m_guard.files import NotRegularFile, display_path, entry_kind, read_input
 from m2m_guard.model import AppClient, Notification, Pool, Severity, plural
+from m2m_guard.prefilter import COGNITO_MARKERS, may_hold, mentions_cognito
 from m2m_guard.sources import SourceError, decode, document, inventory, parse, read
 
 if TYPE_CHECKING:  # imported when .tf files are found: scans without them stay as fast as before
@@ -39,11 +42,6 @@ if TYPE_CHECKING:  # imported when .tf files are found: scans without them stay 
 EXTENSIONS = frozenset({".yaml", ".yml", ".json", ".template", ".tf"})
 HCL_EXTENSIONS = frozenset({".tf"})
 SKIP_DIRS = frozenset({"node_modules", ".terraform"})
-#: Text that marks an input as possibly defining Cognito resources (DESIGN, semantics 12).
-COGNITO_MARKERS = ("AWS::Cognito::", "aws_cognito_")
-#: Saved describe output names neither; these let it through the cheap pre-filter
-#: (``UserPool`` for describe-user-pool output, and describe-user-pool-client's ``UserPoolClient``).
-DESCRIBE_MARKERS = ("UserPool", "ClientId")
 
 
 @dataclass
@@ -61,18 +59,44 @@ class Collected:
     files: int = 0
 
 
-def _walk(top: Path, out: Collected, root: Path) -> Iterator[Path]:
-    def unlisted(exc: OSError) -> None:
-        # os.walk skips a folder it cannot list; its files were not checked, so it is reported
-        folder = Path(exc.filename) if exc.filename is not None else top
-        message = f"cannot list folder: {exc.strerror or exc}"
-        out.notifications.append(Notification(message, path=_given_path(folder, root), fatal=True))
+def _walk(top: str, out: Collected, root: Path) -> Iterator[os.DirEntry[str]]:
+    """The entries of the files a walk of the real folder ``top`` considers, in the order of
+    ``os.walk`` top down: a folder's files by name, then each subfolder by name. Symlinked
+    folders are not entered, so every folder walked is a real one (and so are the paths of the
+    files in it that are not symlinks)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            # a folder that cannot be listed: its files were not checked, so it is reported
+            where = Path(exc.filename) if exc.filename is not None else Path(folder)
+            message = f"cannot list folder: {exc.strerror or exc}"
+            out.notifications.append(Notification(message, path=_given_path(where, root), fatal=True))
+            continue
+        folders = []
+        for entry in entries:
+            if _is_dir(entry):
+                if not entry.name.startswith(".") and entry.name not in SKIP_DIRS and not entry.is_symlink():
+                    folders.append(entry.path)
+            elif _suffix(entry.name) in EXTENSIONS:
+                yield entry
+        stack.extend(reversed(folders))
 
-    for folder, dirs, files in os.walk(top, onerror=unlisted, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        for name in sorted(files):
-            if Path(name).suffix.lower() in EXTENSIONS:
-                yield Path(folder, name)
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # a symlink to a folder too (listed with folders, never entered)
+    except OSError:
+        return False
+
+
+def _suffix(name: str) -> str:
+    """``Path(name).suffix``, lowercase, without making a Path."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _given_path(path: Path, root: Path) -> str:
@@ -83,34 +107,49 @@ def _given_path(path: Path, root: Path) -> str:
     return display_path(absolute, root)
 
 
-def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple[Path, bool]]:
-    """(resolved regular file, named on the command line) for every input, each real file once."""
-    seen: set[Path] = set()
+def _targets(paths: Sequence[str], out: Collected, root: Path) -> Iterator[tuple[str, bool]]:
+    """(real path of a regular file, named on the command line) for every input, each real
+    file once."""
+    seen: set[str] = set()
     for given in paths:
-        for file, explicit in _expand(Path(given), out, root):
-            real = _regular(file, explicit, out, root)
-            if real is not None and real not in seen:
+        for real, explicit in _expand(Path(given), out, root):
+            if real not in seen:
                 seen.add(real)
                 yield real, explicit
 
 
-def _expand(path: Path, out: Collected, root: Path) -> Iterator[tuple[Path, bool]]:
+def _expand(path: Path, out: Collected, root: Path) -> Iterator[tuple[str, bool]]:
     """A path named on the command line: itself, or what a walk of the folder finds."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         _fatal(out, "no such file or directory", path, root)
-        return iter(())
+        return
     except OSError as exc:  # a looping symlink, a parent folder that cannot be searched
         _fatal(out, f"cannot read: {exc.strerror or exc}", path, root)
-        return iter(())
-    if stat.S_ISDIR(mode):
-        return ((p, False) for p in _walk(path, out, root))
-    return iter([(path, True)])
+        return
+    if not stat.S_ISDIR(mode):
+        real = _regular(path, True, out, root)
+        if real is not None:
+            yield real, True
+        return
+    for entry in _walk(str(path.resolve()), out, root):
+        if entry.is_symlink():
+            real = _regular(Path(entry.path), False, out, root)
+        elif entry.is_file(follow_symlinks=False):
+            real = entry.path  # (the walk's folders are real)
+        else:  # a FIFO, socket or device is not IaC
+            with contextlib.suppress(OSError):  # (unless it is gone already)
+                kind = entry_kind(entry.stat(follow_symlinks=False).st_mode)
+                _report_not_regular(out, _given_path(Path(entry.path), root), kind, False)
+            real = None
+        if real is not None:
+            yield real, False
 
 
-def _regular(file: Path, explicit: bool, out: Collected, root: Path) -> Path | None:
-    """The resolved file, when it is a regular file (else reported, as it was named or found)."""
+def _regular(file: Path, explicit: bool, out: Collected, root: Path) -> str | None:
+    """The real path of ``file``, when it is a regular file (else reported, as it was named
+    or found)."""
     try:
         real = file.resolve(strict=True)
         mode = real.stat().st_mode
@@ -122,7 +161,7 @@ def _regular(file: Path, explicit: bool, out: Collected, root: Path) -> Path | N
         # Named: an error. Found in a walk: a FIFO or a link to a device is not IaC.
         _report_not_regular(out, _given_path(file, root), entry_kind(mode), explicit)
         return None
-    return real
+    return str(real)
 
 
 def _fatal(out: Collected, message: str, path: Path, root: Path) -> None:
@@ -144,28 +183,41 @@ def _read_text(file: Path, shown: str, explicit: bool, out: Collected) -> str | 
     decoded is reported only when named or when it may define Cognito resources)."""
     try:
         data = read_input(file)
-    except NotRegularFile as exc:  # swapped since the walk saw it
-        _report_not_regular(out, shown, exc.kind, explicit)
-        return None
     except OSError as exc:
-        _report(out, shown, f"cannot read: {exc.strerror}", None, True)
+        _unreadable(out, shown, exc, explicit)
         return None
+    return _decoded(data, shown, explicit, out)
+
+
+def _unreadable(out: Collected, shown: str, exc: OSError, explicit: bool) -> None:
+    if isinstance(exc, NotRegularFile):  # swapped since the walk saw it
+        _report_not_regular(out, shown, exc.kind, explicit)
+    else:
+        _report(out, shown, f"cannot read: {exc.strerror}", None, True)
+
+
+def _decoded(data: bytes, shown: str, explicit: bool, out: Collected) -> str | None:
     try:
         return decode(data)
     except SourceError as exc:
-        if explicit or any(m.encode() in data for m in COGNITO_MARKERS):
+        if explicit or mentions_cognito(data):
             _report(out, shown, exc.message, exc.line, True)
         return None
 
 
-def _read_one(file: Path, explicit: bool, root: Path, out: Collected) -> None:
+def _read_one(file: str, explicit: bool, root: Path, out: Collected) -> None:
+    try:
+        data = read_input(file)
+    except OSError as exc:
+        _unreadable(out, display_path(file, root), exc, explicit)
+        return
+    if not (explicit or may_hold(data)):
+        return  # cannot hold an app client or a pool: not worth decoding or parsing (prefilter.py)
     shown = display_path(file, root)
-    text = _read_text(file, shown, explicit, out)
+    text = _decoded(data, shown, explicit, out)
     if text is None:
         return
     mentions = any(m in text for m in COGNITO_MARKERS)
-    if not (explicit or mentions or any(m in text for m in DESCRIBE_MARKERS)):
-        return  # cannot hold an app client: not worth parsing
     try:
         loaded = read(doc := parse(shown, text))
     except SourceError as exc:
@@ -193,9 +245,11 @@ class _Terraform:
     """Reads ``.tf`` files, and the folders of local module calls, for the Terraform source
     (:class:`m2m_guard.sources.terraform_hcl.Scan`), which groups and evaluates them."""
 
-    def __init__(self, root: Path, out: Collected) -> None:
+    def __init__(self, root: Path, out: Collected, var_files: Sequence[str] = ()) -> None:
         self.root = root
         self.out = out
+        self.var_files = var_files  # --var-file, for every root module
+        self._vars_read: set[Path] = set()
         self._scan: Scan | None = None
         self._texts_by_file: dict[Path, str | None] = {}
         self._folders: dict[Path, Folder] = {}
@@ -208,7 +262,9 @@ class _Terraform:
         if self._scan is None:
             from m2m_guard.sources.terraform_hcl import Scan
 
-            self._scan = Scan(self._read_folder, COGNITO_MARKERS)
+            named = tuple(self._var_file(Path(p)) for p in self.var_files)
+            var_files = tuple(found for found in named if found is not None)
+            self._scan = Scan(self._read_folder, COGNITO_MARKERS, self._read_vars, var_files)
         folder = display_path(file.parent, self.root)
         self._real[folder] = file.parent
         self._scan.add(folder, (display_path(file, self.root), text), explicit)
@@ -218,6 +274,37 @@ class _Terraform:
             shown = display_path(file, self.root)
             self._texts_by_file[file] = _read_text(file, shown, explicit, self.out)
         return self._texts_by_file[file]
+
+    def _read_vars(self, folder: str) -> tuple[tuple[str, str], ...]:
+        """The ``read_vars`` callback: the variable definitions files Terraform loads from a root
+        module's folder (``terraform.tfvars``, ``*.auto.tfvars``), read directly (they never
+        mention Cognito), in Terraform's order."""
+        from m2m_guard.sources.terraform_hcl import is_auto_loaded, load_order
+
+        real = self._real.get(folder)
+        if real is None:
+            return ()
+        try:
+            names = [e.name for e in os.scandir(real) if is_auto_loaded(e.name) and e.is_file()]
+        except OSError:
+            names = []  # the folder's .tf files were listed: its .tfvars are as good as absent
+        found = (self._var_file(real / name) for name in load_order(names))
+        return tuple(file for file in found if file is not None)
+
+    def _var_file(self, file: Path) -> tuple[str, str] | None:
+        """A variable definitions file's (display path, text); one that cannot be read fails
+        the run (Terraform would not run either)."""
+        shown = _given_path(file, self.root)
+        try:
+            real = file.resolve(strict=True)
+            self._vars_read.add(real)
+            return display_path(real, self.root), decode(read_input(real))
+        except (OSError, RuntimeError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            _report(self.out, shown, f"cannot read variable definitions file: {message}", None, True)
+        except SourceError as exc:
+            _report(self.out, shown, exc.message, exc.line, True)
+        return None
 
     def _folder(self, real: Path) -> Folder:
         """All ``.tf`` files of a module folder (as Terraform reads them: not hidden ones)."""
@@ -261,10 +348,12 @@ class _Terraform:
 
     @property
     def files_read(self) -> set[Path]:
-        return set(self._texts_by_file)
+        return set(self._texts_by_file) | self._vars_read
 
     def run(self) -> None:
         if self._scan is None:
+            for path in self.var_files:  # no .tf file to apply them to: still, each must be readable
+                self._var_file(Path(path))
             return
         clients, problems = self._scan.load()
         for shown, exc in problems.items():
@@ -312,27 +401,34 @@ def _incomplete_warning(errors: list[str]) -> str:
 
 
 def collect(
-    paths: Sequence[str], root: Path, *, hook: bool = False, now: dt.datetime | None = None
+    paths: Sequence[str],
+    root: Path,
+    *,
+    hook: bool = False,
+    now: dt.datetime | None = None,
+    var_files: Sequence[str] = (),
 ) -> Collected:
     """Read and load every input under ``paths``; problems become notifications.
 
     ``hook``: pre-commit names every staged YAML/JSON file (Helm templates, editor settings
     with comments, multi-document manifests); named files are then read as if a directory walk
     had found them, so only those that may define Cognito resources must parse. ``now``: the
-    time saved sweeps' ages are measured from (default: the current time).
+    time saved sweeps' ages are measured from (default: the current time). ``var_files``: the
+    Terraform variable definitions files named for the run (``--var-file``), for every root module.
     """
     out = Collected()
-    terraform = _Terraform(root, out)
-    read: set[Path] = set()
+    terraform = _Terraform(root, out, var_files)
+    read: set[str] = set()
     for file, named in _targets(paths, out, root):
         read.add(file)
         explicit = named and not hook
-        if file.suffix.lower() in HCL_EXTENSIONS:
-            terraform.add(file, explicit)
+        if _suffix(os.path.basename(file)) in HCL_EXTENSIONS:
+            terraform.add(Path(file), explicit)
         else:
             _read_one(file, explicit, root, out)
     terraform.run()
-    out.files = len(read | terraform.files_read)  # with the .tf files of local modules
+    # with the .tf files of local modules
+    out.files = len(read | {str(path) for path in terraform.files_read})
     out.clients, replaced = inventory.newest_only(out.clients, out.inventories)
     out.notifications.extend(replaced)
     out.notifications.extend(_inventory_warnings(out, now or dt.datetime.now(dt.timezone.utc)))

@@ -563,7 +563,26 @@ def test_version_and_help_load_no_command_module() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('m2m_guard.commands')), file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stderr.strip() == "['m2m_guard.commands', 'm2m_guard.commands._io']"
+    assert out.stderr.strip() == "['m2m_guard.commands']"
+
+
+def test_version_loads_neither_the_reporters_nor_the_model() -> None:
+    code = (
+        "import sys; from m2m_guard.cli import main; main(['--version']);"
+        "print(sorted(m for m in sys.modules if m.startswith('m2m_guard')), file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (out.stdout, out.stderr.strip()) == (
+        f"m2m-guard {__version__}\n",
+        "['m2m_guard', 'm2m_guard.cli', 'm2m_guard.commands']",
+    )
+
+
+def test_version_anywhere_argparse_accepts_it_says_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    # the quick path (first argument) and argparse's version action print the same line
+    for argv in (["--version"], ["--vers"], ["--version", "scan"]):
+        assert main(argv) == 0
+        assert capsys.readouterr().out == f"m2m-guard {__version__}\n"
 
 
 def test_a_command_runs_from_typed_options(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

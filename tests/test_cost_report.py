@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,23 @@ def report(clients: list[Any], policy: str = POLICY) -> Any:
 def test_the_published_formula_to_the_cent() -> None:
     # 720 requests a month (one 60-minute token around the clock in a 30-day month) cost 1.62 USD
     line = report([m2m(usage=Usage(720, 30.4))]).pools[0]
-    assert round(line.cost.requests_usd, 2) == 1.62
-    assert round(line.cost.total_usd, 2) == 7.62  # 1 client × 6.00 + 720 × 0.00225
+    assert line.cost.requests_usd == D("1.62")
+    assert line.cost.total_usd == D("7.62")  # 1 client × 6.00 + 720 × 0.00225
     three = report([m2m(ClientName=f"c{i}", usage=Usage(1000, 30.4)) for i in range(3)]).pools[0]
-    assert round(three.cost.total_usd, 2) == round(3 * 6.00 + 3000 * 0.00225, 2) == 24.75
+    assert three.cost.total_usd == 3 * D("6.00") + 3000 * D("0.00225") == D("24.75")
 
 
 def test_projection_is_one_token_per_ttl_and_a_day_is_24_times_cheaper() -> None:
     hourly = report([m2m(AccessTokenValidity=60, TokenValidityUnits={"AccessToken": "minutes"})]).pools[0]
     daily = report([m2m(AccessTokenValidity=1, TokenValidityUnits={"AccessToken": "days"})]).pools[0]
     assert hourly.basis == daily.basis == "projected"
-    assert hourly.cost.requests_month == pytest.approx(730)  # AWS's 730-hour month
-    assert hourly.cost.requests_usd / daily.cost.requests_usd == pytest.approx(24)
+    assert hourly.cost.requests_month == 730  # AWS's 730-hour month
+    # 730 / 24 = 30.42 requests, billed as 30: 1.64 against 0.07 on the bill
+    assert (daily.cost.requests_month, hourly.cost.requests_usd, daily.cost.requests_usd) == (
+        30,
+        D("1.64"),
+        D("0.07"),
+    )
 
 
 def test_budget_and_savings_plan() -> None:
@@ -61,10 +67,11 @@ def test_budget_and_savings_plan() -> None:
     (line,) = report(clients, policy).pools
     assert line.budget_usd == 10 and line.over_budget
     assert [c.record["ClientName"] for c in line.plan.unused] == ["idle"]
-    assert line.plan.unused_usd == 6.00
-    # a 5-minute token fetched fresh 100,000 times a month; caching needs 8,760
-    assert line.plan.caching_requests == pytest.approx(100_000 - 8_760)
-    assert line.plan.caching_usd == pytest.approx((100_000 - 8_760) * 0.00225)
+    assert line.plan.unused_usd == D("6.00")
+    # a 5-minute token fetched fresh 100,000 times a month; caching needs 8,760: the requests
+    # line item drops from 225.00 to 19.71
+    assert line.plan.caching_requests == 100_000 - 8_760
+    assert line.plan.caching_usd == D("205.29") == D("225.00") - D("19.71")
 
 
 def test_ttl_advice_never_exceeds_the_policys_maximum() -> None:
@@ -100,10 +107,15 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     pools = {p["pool"]: p for p in data["pools"]}
     orders = pools["OrdersPool"]
-    assert orders["m2m_clients"] == 5 and orders["over_budget"] is True and orders["budget_usd"] == 40
+    assert orders["m2m_clients"] == 5 and orders["over_budget"] is True and orders["budget_usd"] == "40.00"
     assert orders["requests_basis"] == "observed+projected"
     assert orders["unused_clients"] == ["ReportingClient"]
-    assert data["total_monthly_usd"] == pytest.approx(sum(p["monthly_usd"] for p in data["pools"]), abs=0.02)
+    # amounts are strings of exact cents, and every column adds up
+    assert data["total_monthly_usd"] == str(sum(D(p["monthly_usd"]) for p in data["pools"])) == "189.99"
+    for p in data["pools"]:
+        parts = [D(p["clients_usd"]), D(p["requests_usd"]), D(p["lambda_usd"] or 0)]
+        assert D(p["monthly_usd"]) == sum(parts)
+    assert (pools["BillingPool"]["requests_usd"], pools["BillingPool"]["monthly_usd"]) == ("3.29", "21.29")
     assert pools["BillingPool"]["over_budget"] is False
 
 
@@ -174,7 +186,7 @@ def test_live_cost_from_moto(
     assert code == 0
     (line,) = json.loads(out)["pools"]
     assert line["pool"] == pool and line["m2m_clients"] == 2
-    assert line["monthly_usd"] == pytest.approx(2 * 6.00 + 2 * 730 * 0.00225, abs=0.01)
+    assert line["monthly_usd"] == "15.29"  # 2 × 6.00 + 1,460 × 0.00225 = 3.285 -> 3.29
 
 
 # --- totals that are lower bounds, plurals -----------------------------------------------------
@@ -198,9 +210,9 @@ def test_a_total_with_projected_or_unknown_requests_says_at_least_in_every_forma
     assert rows["eu-west-1_EXAMPLE1"]["monthly_usd_at_least"] == "false"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
     assert "| at least $98.17 |" in out and "| $33.36 |" in out
-    assert "**Total: at least $190.00 a month for 13 M2M clients.**" in out
+    assert "**Total: at least $189.99 a month for 13 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
-    assert "Total: at least $190.00 a month for 13 M2M clients." in out
+    assert "Total: at least $189.99 a month for 13 M2M clients." in out
     orders = next(line for line in out.splitlines() if line.startswith("OrdersPool "))
     assert "≥ 30,299" in orders and "at least $98.17" in orders
 
@@ -284,7 +296,7 @@ def test_examples_cost_from_the_repository_root_uses_the_examples_policy(
     monkeypatch.chdir(EXAMPLES.parent)
     code, out = run(capsys, "examples", "--usage", "examples/usage.json", "--format", "json")
     assert code == 0
-    assert {p["pool"]: p["budget_usd"] for p in json.loads(out)["pools"]}["OrdersPool"] == 40
+    assert {p["pool"]: p["budget_usd"] for p in json.loads(out)["pools"]}["OrdersPool"] == "40.00"
 
 
 def test_scan_and_cost_find_the_policy_upward_from_the_paths(
@@ -304,12 +316,12 @@ def test_scan_and_cost_find_the_policy_upward_from_the_paths(
         return [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]]
 
     # a folder or a file: the policy nearest to it, wherever the command runs from
-    assert cost_budget("a") == cost_budget("a/auth.yaml") == 100
+    assert cost_budget("a") == cost_budget("a/auth.yaml") == "100.00"
     assert scan_rules("a") == scan_rules("a/auth.yaml") == ["TEAM-A"]
     # paths in several folders: the policy of the folder holding them all
-    assert cost_budget("a/auth.yaml", "b") == 1 and scan_rules("a", "b/auth.yaml") == ["ROOT"]
+    assert cost_budget("a/auth.yaml", "b") == "1.00" and scan_rules("a", "b/auth.yaml") == ["ROOT"]
     # no path: from the working directory, as before
-    assert cost_budget() == 1 and scan_rules() == ["ROOT"]
+    assert cost_budget() == "1.00" and scan_rules() == ["ROOT"]
     # pre-commit runs the hook from the repository root: every batch uses the root policy
     main(["scan", "--hook", "a/auth.yaml", "--format", "json"])
     assert [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]] == ["ROOT"]
@@ -524,7 +536,7 @@ def test_pool_budget_findings_price_like_cost(repo: Path, capsys: pytest.Capture
     total = json.loads(out)["pools"][0]["monthly_usd"]
     assert main(["scan", "auth.yaml", "--policy", "p.yaml", "--format", "json"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
-    assert f"${total:,.2f}" in finding["message"] and "$9.00" in finding["message"]
+    assert f"${D(total):,.2f}" in finding["message"] and "$9.00" in finding["message"]
 
 
 # --- Lambda invocations of pools that customize M2M access tokens -------------------------------
@@ -552,10 +564,13 @@ def test_every_format_prices_the_invocations_or_says_they_are_unknown() -> None:
     # 1 GB for 1 s: USD 0.0000166667 + 0.0000002 a request
     data = json.loads(render_json(costs))
     pools = {p["pool"]: p for p in data["pools"]}
-    assert pools["pool-custom"]["lambda_usd"] == round(1_000_000 * 0.0000168667, 2) == 16.87
-    assert pools["pool-custom"]["monthly_usd"] == round(6.00 + 2250.00 + 16.8667, 2)
+    assert pools["pool-custom"]["lambda_usd"] == "16.87"  # 1,000,000 × 0.0000168667 = 16.8667
+    assert pools["pool-custom"]["monthly_usd"] == "2272.87"  # 6.00 + 2,250.00 + 16.87
     assert pools["pool-custom"]["customizes_m2m_tokens"] is True
-    assert (pools["pool-plain"]["lambda_usd"], pools["pool-plain"]["customizes_m2m_tokens"]) == (0.0, False)
+    assert (pools["pool-plain"]["lambda_usd"], pools["pool-plain"]["customizes_m2m_tokens"]) == (
+        "0.00",
+        False,
+    )
     assert pools["pool-plain"]["monthly_usd_at_least"] is False
     doubt = pools["pool-doubt"]
     assert (doubt["lambda_usd"], doubt["customizes_m2m_tokens"], doubt["monthly_usd_at_least"]) == (

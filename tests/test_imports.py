@@ -18,15 +18,23 @@ PACKAGE = ROOT / "m2m_guard"
 ALLOWED = {
     "model": {"model"},  # its parts import each other, nothing else
     "pricing": set(),  # the price table and the Pricing a policy sets
-    "cost": {"model", "pricing"},
+    "cost": {"model", "pricing", "usage_cur"},
+    # the Cost and Usage Report's M2M line items (--usage-from-cur); reading S3 is the sweep's
+    "usage_cur": {"model"},
     "usage_file": {"model", "sources.json_keys"},  # the JSON key-to-line index, to name lines
     "rules": {"model", "cost", "pricing", "rules"},
     "sources": {"model", "sources"},
-    "reporters": {"model", "reporters", "cost", "pricing"},
+    "reporters": {"model", "reporters", "cost", "cost_delta", "pricing"},
+    # cost deltas (cost --baseline, cost diff): two priced sides compared, pure
+    "cost_delta": {"model", "pricing", "cost"},
     # the policy loader reads YAML with the same safe, line-marking parser as the sources
     "policy": {"model", "pricing", "rules", "policy", "sources.document"},
     "engine": {"model", "policy", "rules", "usage_file", "cost", "pricing"},
-    "inputs": {"model", "sources", "files"},
+    # `m2m-guard drift`: matching code with live clients, and its rules, pure (the command reads)
+    "drift": {"model", "policy", "rules", "engine", "drift"},
+    "inputs": {"model", "sources", "files", "prefilter"},
+    # which files found in a walk are worth parsing, from their bytes alone: stdlib only
+    "prefilter": set(),
     # reading one file safely and naming it (the size limit is the document layer's)
     "files": {"sources.document"},
     # merge checks a report's shape (merge_shapes), then merges; neither needs the rest
@@ -56,6 +64,7 @@ ALLOWED = {
         "policy",
         "rules",
         "engine",
+        "drift",
         "inputs",
         "files",
         "sources",
@@ -63,6 +72,10 @@ ALLOWED = {
         "sweep",
         "merge",
         "usage_file",
+        "usage_cur",
+        # cost --usage-from-cur sets the bill beside the estimate (cost.reconcile)
+        "cost",
+        "cost_delta",
     },
     # the AWS Config rule's Lambda handler: Config items through the sources' mapping, the
     # policy, the engine, and the sweep's Config query (never the cli or a reporter)

@@ -11,10 +11,14 @@ reads around the resource (the template's parameters and resource servers that `
 ``Fn::Join`` scopes are built from, conditions, the pool's resource servers for
 ``undefined_scopes``, variables, locals and module outputs, and which plan attributes are known
 only after apply: checkov drops them, so they would look unset). So the resource's file is read
-by m2m-guard's own sources: a CloudFormation template or a plan JSON on its own, a ``.tf`` file
-with its folder, evaluated as a root module. checkov's ``conf`` (:mod:`m2m_guard.checkov.conf`)
-is used only when that file cannot be read that way, or does not hold the resource as checkov
-names it (a resource of a module, which checkov addresses from the folder that calls it).
+by m2m-guard's own sources: a CloudFormation template (a Serverless ``serverless.yml``'s
+``resources:`` too, which checkov's serverless framework hands to the same checks) or a plan JSON
+on its own, a ``.tf`` file with its folder, evaluated as a root module by the evaluator ``scan``
+uses (functions, ``for`` expressions, ``.tfvars``, one client per ``count`` / ``for_each``
+instance, addressed as checkov addresses them); a resource of a module (``module.m["a"]....``)
+through the nearest folder up that calls the module. A block m2m-guard finds makes no instance
+is not judged. checkov's ``conf`` (:mod:`m2m_guard.checkov.conf`) is used only when the file
+cannot be read that way.
 
 Pool rule types whose verdict needs only the pool's own file (``POOL_TYPES``) have a check too,
 on the pool resource (``AWS::Cognito::UserPool``, ``aws_cognito_user_pool``): the file is read
@@ -36,6 +40,7 @@ import dataclasses
 import datetime as dt
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -53,6 +58,7 @@ from m2m_guard.policy import NoSuchPolicy, Policy, PolicyLoadError, find_policy,
 from m2m_guard.reporters.safe import printable_lines
 from m2m_guard.rules import RULES
 from m2m_guard.sources import SourceError, decode, load, parse
+from m2m_guard.sources.terraform_hcl import parse as parse_tf
 from m2m_guard.sources.vocabulary import CFN_CLIENT, CFN_POOL, TF_CLIENT, TF_POOL
 
 POLICY_ENV = "M2M_GUARD_POLICY"
@@ -226,7 +232,7 @@ def tf_pool_members(conf: Mapping[str, Any], entity_path: str = "") -> list[AppC
     except (OSError, RuntimeError):
         return None
     shown = display_path(real, root)
-    clients = _folder_clients(str(real.parent), str(root)).values()
+    clients = _folder_clients(str(real.parent), str(root))[0].values()
     return [c for c in clients if _belongs(c, shown, address)]
 
 
@@ -242,13 +248,24 @@ def tf_resource(conf: Mapping[str, Any], entity_path: str = "") -> AppClient | N
     if not (address and path):
         return client
     if "__start_line__" in conf:  # HCL conf has __start_line__, plan conf __startline__
-        return _hcl_client(path, address, client.location.line) or client
+        found = _hcl_client(path, address, client.location.line)
+        return client if isinstance(found, _Unread) else found
     known = _file_clients(path, "terraform-plan")
     return known[address] if known is not None and address in known else client
 
 
-def _hcl_client(path: str, address: str, line: int | None) -> AppClient | None:
-    """The client at ``address`` of a ``.tf`` file, read with its folder; None if not found.
+class _Unread:
+    """The ``.tf`` file could not be read by m2m-guard as checkov names it: checkov's conf decides."""
+
+
+_UNREAD = _Unread()
+
+
+def _hcl_client(path: str, address: str, line: int | None) -> AppClient | _Unread | None:
+    """The client at ``address`` (an instance, as checkov expands count and for_each) of a
+    ``.tf`` file, read with its folder and evaluated as ``m2m-guard scan`` evaluates it; None when
+    m2m-guard finds that the block makes no instance (``for_each = toset([])``, a count of 0 that
+    checkov does not compute); ``_UNREAD`` when it cannot tell.
 
     checkov names the file from the folder it scans (``/infra/main.tf``), which the working
     directory usually is (``checkov -d .``); the client must also start on checkov's line, so a
@@ -258,17 +275,79 @@ def _hcl_client(path: str, address: str, line: int | None) -> AppClient | None:
     try:
         real = (Path.cwd() / path.lstrip("/\\")).resolve(strict=True)
     except (OSError, RuntimeError):
-        return None
-    return _folder_clients(str(real.parent), str(root)).get((display_path(real, root), address, line))
+        return _UNREAD
+    shown = display_path(real, root)
+    if address.startswith("module."):
+        return _module_client(real, root, shown, address, line)
+    clients, blocks = _folder_clients(str(real.parent), str(root))
+    found = _instance(clients, shown, address, line)
+    if found is None and (shown, line) in blocks and not _at(clients, shown, line):
+        return None  # m2m-guard read the block: it makes no instance
+    return found or _UNREAD
+
+
+def _module_client(
+    real: Path, root: Path, shown: str, address: str, line: int | None
+) -> AppClient | _Unread | None:
+    """A resource of a module, as checkov addresses it from the folder that calls the module:
+    that folder (the nearest one up from the module's whose clients come from this block) is
+    read as the root module; an instance it does not make is not created."""
+    for folder in list(real.parents)[1 : MAX_MODULE_CALLER_DEPTH + 1]:
+        if not folder.is_relative_to(root):
+            break
+        clients, _ = _folder_clients(str(folder), str(root))
+        if _at(clients, shown, line):
+            return _instance(clients, shown, address, line)
+    return _UNREAD
+
+
+#: How many folders up from a module's folder the bridge looks for the folder that calls it.
+MAX_MODULE_CALLER_DEPTH = 4
+
+
+def _at(clients: Mapping[tuple[str, str, int | None], AppClient], shown: str, line: int | None) -> bool:
+    return any(p == shown and n == line for p, _, n in clients)
+
+
+def _instance(
+    clients: Mapping[tuple[str, str, int | None], AppClient], shown: str, address: str, line: int | None
+) -> AppClient | None:
+    """The client at ``address``; else, when checkov expanded instances m2m-guard could not
+    count (``svc["a"]``, ``module.m[0].…``), the one client standing for all of them."""
+    found = clients.get((shown, address, line))
+    if found is None:
+        bare = _INSTANCE_KEY.sub("", address)
+        found = next((c for (p, a, n), c in clients.items() if p == shown and n == line and a == bare), None)
+    return found
+
+
+#: An instance key in an address: [0], ["reader"].
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 
 
 @functools.lru_cache(maxsize=64)
-def _folder_clients(folder: str, root: str) -> dict[tuple[str, str, int | None], AppClient]:
+def _folder_clients(
+    folder: str, root: str
+) -> tuple[dict[tuple[str, str, int | None], AppClient], frozenset[tuple[str, int | None]]]:
     """The clients of one folder's ``.tf`` files evaluated as a root module, as a scan of the
-    folder evaluates them, by (path, address, line)."""
+    folder evaluates them, by (path, address, line); and the (path, line) of the client blocks
+    of its files that m2m-guard read."""
     files = sorted(str(p) for p in Path(folder).glob("*.tf") if not p.name.startswith("."))
     clients = collect(files, Path(root), hook=True).clients  # hook: read as a walk finds them
-    return {(c.location.path, c.location.address or "", c.location.line): c for c in clients}
+    found = {(c.location.path, c.location.address or "", c.location.line): c for c in clients}
+    return found, frozenset(_client_blocks(files, Path(root)))
+
+
+def _client_blocks(files: list[str], root: Path) -> set[tuple[str, int | None]]:
+    blocks: set[tuple[str, int | None]] = set()
+    for file in files:
+        try:
+            parsed = parse_tf(file, decode(read_input(file)))
+        except (OSError, SourceError, RecursionError):
+            continue
+        shown = display_path(Path(file), root)
+        blocks.update((shown, b.line) for b in parsed if b.type == "resource" and b.labels[:1] == (TF_TYPE,))
+    return blocks
 
 
 # --- the checks --------------------------------------------------------------------------------

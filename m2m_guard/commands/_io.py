@@ -13,14 +13,15 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from m2m_guard.commands import UsageProblem
 
 if TYPE_CHECKING:
     from m2m_guard.policy import Policy
+    from m2m_guard.usage_cur import BilledUsage, BillLine
     from m2m_guard.usage_file import UsageData
 
 
@@ -118,6 +119,80 @@ def read_usage(path: str | None) -> UsageData | None:
         return parse_usage(path, read_text(path, "usage file"))
     except UsageError as exc:
         raise UsageProblem(str(exc)) from None
+
+
+def read_cur(path: str | None) -> BilledUsage | None:
+    """The M2M line items of a Cost and Usage Report export (``--usage-from-cur``): a CSV
+    (gzip too) or Parquet file, a folder of them (an export's ``data/`` or one
+    ``BILLING_PERIOD=YYYY-MM`` folder), or ``s3://bucket/prefix`` (read only, with the aws
+    extra). The latest billing period found counts. Errors name the file, one line, exit 2."""
+    if path is None:
+        return None
+    from m2m_guard.usage_cur import CurError, billed_usage, is_export_file, read_file
+
+    try:
+        if path.startswith("s3://"):
+            lines = _read_cur_s3(path, is_export_file, read_file)
+        else:
+            lines = []
+            for file in _export_files(path, is_export_file):
+                with open(file, "rb") as stream:
+                    lines.extend(read_file(str(file), stream))
+    except CurError as exc:
+        raise UsageProblem(str(exc)) from None
+    except OSError as exc:
+        raise UsageProblem(f"{exc.filename or path}: cannot read the export: {exc.strerror}") from None
+    return billed_usage(path, lines)
+
+
+def _export_files(path: str, wanted: Callable[[str], bool]) -> list[Path]:
+    root = Path(path)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise UsageProblem(f"{path}: no such file or folder (--usage-from-cur)")
+    found = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and wanted(p.name)
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not found:
+        raise UsageProblem(f"{path}: no CSV, CSV.GZ or Parquet files of a Cost and Usage Report export")
+    return found
+
+
+def _read_cur_s3(
+    url: str, wanted: Callable[[str], bool], read: Callable[[str, Any], list[BillLine]]
+) -> list[BillLine]:
+    from m2m_guard.usage_cur import CurError
+
+    bucket = url.removeprefix("s3://").partition("/")[0]
+    if not bucket:
+        raise UsageProblem(f"{url}: name a bucket: s3://BUCKET/PREFIX (--usage-from-cur)")
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        from m2m_guard import __version__
+        from m2m_guard.commands.live import AWS_EXTRA_HINT
+
+        hint = AWS_EXTRA_HINT.format(version=__version__)
+        raise UsageProblem(
+            f"{url}: reading S3 needs the AWS SDK (boto3), which is not installed: {hint}"
+        ) from None
+    from m2m_guard.sweep import aws
+    from m2m_guard.sweep.bill_s3 import export_objects
+
+    lines: list[BillLine] = []
+    try:
+        for name, stream in export_objects(url, wanted):
+            lines.extend(read(name, stream))
+    except CurError:
+        raise
+    except Exception as exc:  # botocore's errors, worded by the sweep's one translator
+        raise UsageProblem(f"{url}: cannot read the export: {aws.error_text(exc)}") from None
+    return lines
 
 
 # -- writing -----------------------------------------------------------------------------

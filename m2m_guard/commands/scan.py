@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from m2m_guard import __version__, engine
-from m2m_guard.commands._io import policy_for_run, read_usage
+from m2m_guard.commands._io import policy_for_run, read_cur, read_usage, say
 from m2m_guard.commands.report import ReportOptions, report
 from m2m_guard.files import display_path, project_root
 from m2m_guard.inputs import collect
 from m2m_guard.model import Coverage
+from m2m_guard.usage_cur import summary, with_bill
 
 
 def run(
@@ -22,20 +23,28 @@ def run(
     usage: str | None,
     hook: bool,
     options: ReportOptions,
+    var_files: Sequence[str] = (),
+    usage_from_cur: str | None = None,
 ) -> int:
-    """Scan ``paths`` (default: the working directory); ``hook`` is pre-commit's mode."""
+    """Scan ``paths`` (default: the working directory); ``hook`` is pre-commit's mode;
+    ``var_files``: Terraform ``-var-file`` files for the root modules of ``.tf`` folders."""
     cwd = Path.cwd()
     # pre-commit runs the hook from the repository root in batches: all of them use its policy
     chosen = policy_for_run(policy, cwd, () if hook else paths)
     usage_data = read_usage(usage)
+    bill = read_cur(usage_from_cur)
     # Parsing builds many small containers and few cycles: collecting garbage less often saves
     # about a fifth of a large scan, and alias expansion is bounded elsewhere.
     gc.set_threshold(50_000, 20, 10)
     root = project_root(cwd).resolve()
-    collected = collect(list(paths) or ["."], root, hook=hook)
+    collected = collect(list(paths) or ["."], root, hook=hook, var_files=var_files)
+    clients = collected.clients
+    if bill is not None:
+        say(summary(bill, clients))
+        clients = with_bill(clients, bill)
     result = engine.evaluate(
         chosen,
-        collected.clients,
+        clients,
         today=dt.datetime.now(dt.timezone.utc).date(),
         usage=usage_data,
         notifications=collected.notifications,

@@ -6,21 +6,35 @@ import datetime as dt
 from pathlib import Path
 
 from m2m_guard import __version__, engine
-from m2m_guard.commands._io import policy_for_run, read_usage
+from m2m_guard.commands._io import policy_for_run, read_cur, read_usage, say
 from m2m_guard.commands.live import LiveOptions, live_clients
 from m2m_guard.commands.report import ReportOptions, report
 from m2m_guard.files import shown_path
+from m2m_guard.usage_cur import summary, with_bill
 
 
-def run(*, policy: str | None, usage: str | None, live: LiveOptions, options: ReportOptions) -> int:
-    """Sweep the accounts ``live`` names; ``usage`` covers clients CloudTrail does not."""
+def run(
+    *,
+    policy: str | None,
+    usage: str | None,
+    live: LiveOptions,
+    options: ReportOptions,
+    usage_from_cur: str | None = None,
+) -> int:
+    """Sweep the accounts ``live`` names; ``usage`` covers clients CloudTrail does not, and
+    ``usage_from_cur`` (a Cost and Usage Report export) gives the billed requests."""
     cwd = Path.cwd()
     chosen = policy_for_run(policy, cwd)
     usage_data = read_usage(usage)
+    bill = read_cur(usage_from_cur)
     swept = live_clients("sweep", live, (("--output", options.output), ("--sarif", options.sarif)))
+    clients = swept.clients
+    if bill is not None:
+        say(summary(bill, clients))
+        clients = with_bill(clients, bill)
     result = engine.evaluate(
         chosen,
-        swept.clients,
+        clients,
         today=dt.datetime.now(dt.timezone.utc).date(),
         usage=usage_data,
         notifications=swept.notifications,

@@ -13,6 +13,7 @@ are known, unknown or absent (see ``values``); ``ClientSecret`` is never part of
 from __future__ import annotations
 
 from m2m_guard.model.client import (
+    MONTH_DAYS,
     AppClient,
     LiveArn,
     Location,
@@ -110,6 +111,7 @@ __all__ = [
     "UNIT_SECONDS",
     "Undetermined",
     "Unknown",
+    "MONTH_DAYS",
     "Usage",
     "Violation",
     "describe_value",

@@ -93,6 +93,10 @@ class Pool:
     #: client record; None when the scanned inputs do not hold the pool's settings (a pool
     #: defined elsewhere, or known only by its id). See m2m_guard/model/pool_settings.py.
     settings: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: The name the code gives a pool it defines (CloudFormation ``UserPoolName``): a str, an
+    #: Unknown with the reason it cannot be told, or None where the source does not say. Only
+    #: ``m2m-guard drift`` reads it, to match the pool with live ones by name.
+    declared_name: str | Unknown | None = field(default=None, compare=False, hash=False)
 
     # Every source builds its pools with these, so that one pool has one key whichever input
     # names it, and an unknown pool never groups with another.
@@ -121,10 +125,12 @@ class Pool:
         location: Location | None = None,
         resource_servers: tuple[str, ...] | None = None,
         settings: Mapping[str, Any] | None = None,
+        declared_name: str | Unknown | None = None,
     ) -> Pool:
         """A pool known by what one file calls it (a logical id, a parameter, an address): the
         same pool for every client of that file that refers to it, none in another file."""
-        return cls(f"{path}#{ref}", label or ref, _unique(names), location, resource_servers, None, settings)
+        key, shown = f"{path}#{ref}", label or ref
+        return cls(key, shown, _unique(names), location, resource_servers, None, settings, declared_name)
 
     @classmethod
     def imported(cls, export: str, resource_servers: tuple[str, ...] | None = None) -> Pool:
@@ -142,6 +148,10 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+#: The days of a month in monthly figures (requests a month, the monthly bill).
+MONTH_DAYS = 30.4
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token requests observed for one client over ``window_days``."""
@@ -152,7 +162,7 @@ class Usage:
 
     @property
     def requests_per_month(self) -> float:
-        return self.requests * 30.4 / self.window_days if self.window_days else 0.0
+        return self.requests * MONTH_DAYS / self.window_days if self.window_days else 0.0
 
 
 @dataclass(frozen=True, slots=True)

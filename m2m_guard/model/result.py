@@ -20,9 +20,10 @@ class Severity(str, enum.Enum):
         return {"note": 1, "warning": 2, "error": 3}[self.value]
 
 
-#: What a run evaluated: files (infrastructure as code) or live accounts; SARIF
+#: What a run evaluated: files (infrastructure as code), live accounts, or the one against the
+#: other (``m2m-guard drift``); SARIF
 #: ``automationDetails.id`` is ``m2m-guard/<category>/`` unless the user names the analysis.
-Category = Literal["iac", "live"]
+Category = Literal["iac", "live", "drift"]
 
 
 @dataclass(frozen=True, slots=True)

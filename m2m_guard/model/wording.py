@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 
@@ -25,8 +26,11 @@ def human_duration(seconds: int) -> str:
     return plural(seconds, "second")
 
 
-def usd(amount: float) -> str:
-    """``1234.5`` -> ``"$1,234.50"``."""
+def usd(amount: float | Decimal) -> str:
+    """``1234.5`` -> ``"$1,234.50"``; a decimal rounded half-up to the cent, as bills round
+    (``Decimal("3.285")`` -> ``"$3.29"``)."""
+    if isinstance(amount, Decimal) and amount.is_finite():
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"${amount:,.2f}"
 
 

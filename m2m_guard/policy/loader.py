@@ -200,6 +200,6 @@ def load_policy(source: str, text: str) -> Policy:
         source=source,
         rules=rules,
         waivers=waivers,
-        pricing=read_pricing(pricing, source),
+        pricing=read_pricing(pricing, source, text),
         warnings=tuple(report.lines(warnings=True)),
     )

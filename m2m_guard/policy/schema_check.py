@@ -3,6 +3,9 @@
 Messages use no schema jargon and show no patterns: a duration without a unit gets the units
 that would make it a lifetime Cognito accepts, a misspelt key its likely meaning. Every
 keyword the generated schema uses is worded (a test checks :data:`WORDED_KEYWORDS`).
+
+jsonschema runs only when :func:`~m2m_guard.policy.schema_valid.certainly_valid` cannot say
+that the policy is valid: a valid policy, the common case, costs no jsonschema import.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, MIN_VALID_TTL_SECONDS, plural
 from m2m_guard.policy.report import KeyPath, Report, closest, shown, unknown_key
 from m2m_guard.policy.schema import DATE_PATTERN, DURATION_PATTERN, ID_PATTERN, build_schema
+from m2m_guard.policy.schema_valid import certainly_valid
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -138,9 +142,12 @@ def _schema_messages(error: Any) -> Iterator[_Message]:
 
 
 def check_schema(data: Any, report: Report) -> None:
+    schema = build_schema()
+    if certainly_valid(data, schema):
+        return  # the common case: nothing to word, and no jsonschema to import (see schema_valid)
     import jsonschema  # kept off the import path of `m2m-guard --version`
 
-    validator = jsonschema.Draft202012Validator(build_schema())
+    validator = jsonschema.Draft202012Validator(schema)
     messages: list[_Message] = []
     for error in validator.iter_errors(data):
         # if/then dispatch reports the specific failure; the umbrella errors add nothing

@@ -13,6 +13,11 @@ and the markdown is meant for a pull-request comment, so each format shows them 
 every name from the inputs (pool, client, account, region, policy file) in a code span it cannot
 leave, pipes escaped in table cells; csv with text cells that start like a formula prefixed with
 ``'`` (numbers stay numbers); json scrubbed, with ``null`` for a number that is not finite.
+
+Amounts are exact decimals, each line item rounded half-up to the cent (m2m_guard/cost.py), so
+the columns add up in every format: json writes them as strings (``"21.29"``, prices as
+written, ``"0.00225"``) so that no reader turns them into binary floating point; csv writes the
+same digits bare, so spreadsheets still read numbers.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import csv
 import dataclasses
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-from m2m_guard.cost import CostReport, PoolLine, client_label
+from m2m_guard.cost import CostReport, PoolLine, Reconciliation, client_label
+from m2m_guard.cost_delta import client_rows
 from m2m_guard.model import human_duration, plural, usd
 from m2m_guard.pricing import (
     DEFAULT_PRICES_CHECKED,
@@ -32,6 +39,8 @@ from m2m_guard.pricing import (
     LAMBDA_PRICING_PAGE,
     PRICING_PAGE,
     Pricing,
+    cents,
+    price_text,
 )
 from m2m_guard.reporters.safe import csv_text, dump_json, finite, markdown_cell, markdown_code, printable
 
@@ -94,39 +103,87 @@ def _row(line: PoolLine, pricing: Pricing, lambda_used: bool = False) -> dict[st
         "account": place.account if place else None,
         "region": place.region if place else None,
         "m2m_clients": cost.client_count,
-        "token_requests_month": round(cost.requests_month, 1),
+        "token_requests_month": cost.requests_month,
         "requests_basis": line.basis,
-        "clients_usd": round(cost.clients_usd, 2),
-        "requests_usd": round(cost.requests_usd, 2),
-        "monthly_usd": round(cost.total_usd, 2),
+        "clients_usd": cost.clients_usd,
+        "requests_usd": cost.requests_usd,
+        "monthly_usd": cost.total_usd,
         "monthly_usd_at_least": cost.at_least,
-        "budget_usd": line.budget_usd,
+        "budget_usd": _budget(line.budget_usd),
         "over_budget": line.over_budget,
         "unknown_requests_clients": len(cost.unknown),
         "uncertain_m2m_clients": line.uncertain,
         "unused_clients": [client_label(c) for c in plan.unused],
-        "unused_usd": round(plan.unused_usd, 2),
+        "unused_usd": plan.unused_usd,
         "ttl_for_budget": human_duration(plan.ttl_seconds) if plan.ttl_seconds else None,
         "ttl_for_budget_seconds": plan.ttl_seconds,
-        "caching_requests_month": round(plan.caching_requests, 1),
-        "caching_usd": round(plan.caching_usd, 2),
+        "caching_requests_month": plan.caching_requests,
+        "caching_usd": plan.caching_usd,
         "price_table": _price_table(pricing, lambda_used),
         "customizes_m2m_tokens": _customizes(line),
         # None when unknown whether token requests invoke a Lambda trigger, never 0
-        "lambda_usd": None if cost.lambda_unknown else round(cost.lambda_usd, 2),
+        "lambda_usd": None if cost.lambda_unknown else cost.lambda_usd,
         "lambda_unknown": cost.lambda_unknown,
     }
+
+
+def _budget(budget: Decimal | None) -> Decimal | None:
+    """A budget in cents like the amounts (``40`` -> ``40.00``), or as written if finer."""
+    if budget is None or not budget.is_finite():
+        return budget
+    shown = cents(budget)
+    return shown if shown == budget else budget
 
 
 def render_json(report: CostReport) -> str:
     pricing, lambda_used = report.pricing, _lambda_used(report)
     document = {
-        "pools": [_row(line, pricing, lambda_used) for line in report.pools],
-        "total_monthly_usd": round(report.total_usd, 2),
+        # each pool with its clients, so that `cost diff` can tell which ones changed
+        "pools": [
+            {**_row(line, pricing, lambda_used), "clients": client_rows(line)} for line in report.pools
+        ],
+        "total_monthly_usd": report.total_usd,
         "total_monthly_usd_at_least": report.at_least,
         "pricing": _pricing_json(pricing, lambda_used),
     }
+    if report.reconciliation is not None:
+        document["reconciliation"] = _reconciliation_json(report.reconciliation)
     return dump_json(document, sort_keys=False)
+
+
+def _reconciliation_json(bill: Reconciliation) -> dict[str, Any]:
+    return {
+        "billing_period": bill.period or None,
+        "source": bill.source,
+        "older_periods_left_out": list(bill.other_periods),
+        "pools": [
+            {
+                "pool": p.line.pool.label,
+                "pool_key": p.line.pool.key,
+                "estimate_usd": p.estimate_usd,
+                "estimate_usd_at_least": p.estimate_at_least,
+                "estimate_basis": p.line.basis,
+                "billed_usd": p.billed_usd,
+                "billed_token_requests": p.billed_requests,
+                "billed_minus_estimate_usd": p.difference_usd,
+            }
+            for p in bill.pools
+        ],
+        "accounts": [
+            {
+                "account": p.account,
+                "region": p.region,
+                "estimate_usd": p.estimate_usd,
+                "estimate_usd_at_least": p.estimate_at_least,
+                "estimated_pools": p.pools,
+                "billed_usd": p.billed_usd,
+                "billed_token_requests": p.billed_requests,
+                "billed_minus_estimate_usd": p.difference_usd,
+            }
+            for p in bill.places
+        ],
+        "billed_total_usd": bill.billed_usd,
+    }
 
 
 def _pricing_json(pricing: Pricing, lambda_used: bool) -> dict[str, Any]:
@@ -155,13 +212,24 @@ def _pricing_json(pricing: Pricing, lambda_used: bool) -> dict[str, Any]:
 def render_csv(report: CostReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    bill = report.reconciliation
+    columns = COLUMNS + (BILL_COLUMNS if bill is not None else ())
+    writer.writerow(columns)
     lambda_used = _lambda_used(report)
+    billed = {p.line.pool.key: p for p in bill.pools} if bill is not None else {}
     for line in report.pools:
         row = _row(line, report.pricing, lambda_used)
         row["unused_clients"] = " ".join(row["unused_clients"])
-        writer.writerow([_cell(row[c]) for c in COLUMNS])
+        found = billed.get(line.pool.key)
+        row["estimate_usd"] = found.estimate_usd if found else None
+        row["billed_usd"] = found.billed_usd if found else None
+        row["billed_minus_estimate_usd"] = found.difference_usd if found else None
+        writer.writerow([_cell(row[c]) for c in columns])
     return out.getvalue()
+
+
+#: csv columns of a report with the bill beside it (``cost --usage-from-cur``).
+BILL_COLUMNS = ("estimate_usd", "billed_usd", "billed_minus_estimate_usd")
 
 
 def _cell(value: Any) -> Any:
@@ -169,7 +237,7 @@ def _cell(value: Any) -> Any:
     which may hold names from the inputs, through :func:`csv_text`."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float):
+    if isinstance(value, (float, Decimal)):
         value = finite(value)
     if value is None:
         return ""
@@ -230,8 +298,71 @@ def _lambda_cell(line: PoolLine) -> str:
 
 #: Table columns aligned right (the amounts and counts), by heading.
 NUMERIC = frozenset(
-    {"M2M clients", "Token requests/month", "Clients", "Requests", "Lambda", "Total", "Budget"}
+    {
+        "M2M clients",
+        "Token requests/month",
+        "Clients",
+        "Requests",
+        "Lambda",
+        "Total",
+        "Budget",
+        "Estimate",
+        "Billed",
+        "Billed requests",
+        "Billed - estimate",
+    }
 )
+
+
+def _signed(amount: Decimal | None) -> str:
+    if amount is None:
+        return ""
+    return ("+" if amount > 0 else "-" if amount < 0 else "") + usd(abs(amount))
+
+
+def _bill_table(bill: Reconciliation, name: Name) -> tuple[list[str], list[list[str]], list[str]]:
+    """The estimate beside the bill: a row per pool, then a row per account (and region) for
+    the line items that name no pool; the heading line first in the notes, then what follows."""
+    title = f"The bill beside the estimate (billing period {bill.period or 'none'}, {name(bill.source)}):"
+    head = ["Pool or account", "Estimate", "Basis", "Billed", "Billed requests", "Billed - estimate"]
+    rows = []
+    for p in bill.pools:
+        rows.append(
+            [
+                name(_pool(p.line)),
+                ("at least " if p.estimate_at_least else "") + usd(p.estimate_usd),
+                p.line.basis.replace("+", " + "),
+                "not in the bill" if p.billed_usd is None else usd(p.billed_usd),
+                "" if p.billed_requests is None else f"{p.billed_requests:,}",
+                _signed(p.difference_usd),
+            ]
+        )
+    for place in bill.places:
+        where = f"account {name(place.account)}" + (f" {name(place.region)}" if place.region else "")
+        rows.append(
+            [
+                f"{where}: line items naming no pool",
+                (("at least " if place.estimate_at_least else "") + usd(place.estimate_usd))
+                if place.pools
+                else "",
+                plural(place.pools, "swept pool") if place.pools else "",
+                usd(place.billed_usd),
+                f"{place.billed_requests:,}",
+                _signed(place.difference_usd) if place.pools else "",
+            ]
+        )
+    notes = [
+        title,
+        f"Billed M2M total: {usd(bill.billed_usd)} (the unblended cost of the Usage line items, before "
+        "credits, discounts and tax). Estimates are Cognito's part of the cost above (clients and "
+        "token requests; Lambda invocations are on AWS Lambda's bill). A line item counts for a "
+        "pool when its resource ID names one of the pool's ClientIds or the pool's id; the others "
+        "count for their account and region, beside the estimate of the swept pools there that the "
+        "bill does not name.",
+    ]
+    if bill.other_periods:
+        notes.append(f"Older billing periods in the export, left out: {', '.join(bill.other_periods)}.")
+    return head, rows, notes
 
 
 def _grand_total(report: CostReport) -> str:
@@ -278,23 +409,38 @@ def _savings(report: CostReport, show: Name) -> list[str]:
     return items
 
 
-def render_text(report: CostReport) -> str:
-    if not report.pools:
-        return "No M2M app clients found.\n"
-    head, rows = _table(report, printable)
+def text_table(head: list[str], rows: list[list[str]], numeric: frozenset[str] = NUMERIC) -> list[str]:
+    """Aligned columns, the ``numeric`` ones (by heading) to the right."""
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def fmt(cells: list[str]) -> str:
         return "  ".join(
-            c.rjust(w) if head[i] in NUMERIC else c.ljust(w)
+            c.rjust(w) if head[i] in numeric else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    lines = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+    return [fmt(head), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def markdown_table(head: list[str], rows: list[list[str]], numeric: frozenset[str] = NUMERIC) -> list[str]:
+    """A markdown table, each cell escaped, the ``numeric`` columns aligned right."""
+    align = ["---:" if h in numeric else "---" for h in head]
+    out = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
+    out.extend("| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows)
+    return out
+
+
+def render_text(report: CostReport) -> str:
+    if not report.pools:
+        return "No M2M app clients found.\n"
+    lines = text_table(*_table(report, printable))
     lines.append("\n" + _grand_total(report))
     savings = _savings(report, printable)
     if savings:
         lines += ["", "Savings:", *(f"  - {item}" for item in savings)]
+    if report.reconciliation is not None:
+        head, rows, notes = _bill_table(report.reconciliation, printable)
+        lines += ["", notes[0], *text_table(head, rows), *notes[1:]]
     lines.append(_footnote(report, printable))
     return "\n".join(lines) + "\n"
 
@@ -303,22 +449,25 @@ def render_markdown(report: CostReport) -> str:
     if not report.pools:
         return "No M2M app clients found.\n"
 
-    head, rows = _table(report, markdown_code)
-    align = ["---:" if h in NUMERIC else "---" for h in head]
-    out = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
-    for row in rows:
-        out.append("| " + " | ".join(markdown_cell(cell) for cell in row) + " |")
+    out = markdown_table(*_table(report, markdown_code))
     out.append(f"\n**{_grand_total(report)}**")
     savings = _savings(report, markdown_code)
     if savings:
         out += ["", "Savings:", "", *(f"- {item}" for item in savings)]
+    if report.reconciliation is not None:
+        head, rows, notes = _bill_table(report.reconciliation, markdown_code)
+        out += ["", notes[0], "", *markdown_table(head, rows), "", *notes[1:]]
     out.append("\n" + _footnote(report, markdown_code))
     return "\n".join(out) + "\n"
 
 
 def _footnote(report: CostReport, name: Name) -> str:
     pricing = _named(report.pricing, name)
-    price = "tiered" if pricing.token_request_tiers else f"${pricing.token_request_usd:g} per token request"
+    price = (
+        "tiered"
+        if pricing.token_request_tiers
+        else f"${price_text(pricing.token_request_usd)} per token request"
+    )
     unconfirmed = pricing.unconfirmed()
     caveat = (
         f" Unconfirmed on AWS's pages ({PRICING_PAGE}): {'; '.join(unconfirmed)}; a policy's "
@@ -346,15 +495,10 @@ RENDERERS: dict[str, Callable[[CostReport], str]] = {
 
 def _lambda_footnote(pricing: Pricing) -> str:
     """What one Lambda invocation is priced at, for reports where a pool pays for some."""
-    per_gb_second = _decimal(pricing.lambda_gb_second_usd)
     return (
         " A pool that customizes M2M access tokens pays one Lambda invocation per token request: "
-        f"${pricing.lambda_request_usd * 1e6:.2f} per million requests + ${per_gb_second} "
-        f"per GB-second at {pricing.lambda_memory_mb} MB for {pricing.lambda_duration_ms:g} ms "
+        f"{usd(pricing.lambda_request_usd * 1_000_000)} per million requests + "
+        f"${price_text(pricing.lambda_gb_second_usd)} per GB-second at {pricing.lambda_memory_mb} MB "
+        f"for {price_text(pricing.lambda_duration_ms)} ms "
         "(memory and duration assumed: set them in the policy's pricing)."
     )
-
-
-def _decimal(amount: float) -> str:
-    """A small price as written on AWS's pages (``0.0000166667``), not in exponent form."""
-    return f"{amount:.12f}".rstrip("0").rstrip(".") or "0"

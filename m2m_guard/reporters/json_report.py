@@ -5,7 +5,7 @@ Shape (``version`` changes only on an incompatible change; new keys may be added
     {
       "version": 1,
       "tool": {"name": "m2m-guard", "version": "0.1.0"},
-      "category": "iac" | "live",
+      "category": "iac" | "live" | "drift",
       "summary": {"error": 0, "warning": 0, "note": 0, "suppressed": 0,
                   "app_clients": 5, "m2m_clients": 3, "possibly_m2m_clients": 1,
                   "files": 14 | null, "files_with_m2m_clients": 2 | null,

@@ -16,7 +16,8 @@ whole files, and reports end up in terminals, pull-request comments and spreadsh
   would split a table row.
 * :func:`csv_text` prefixes a quote to a cell that starts like a spreadsheet formula.
 * :func:`scrub` makes a JSON document safe to print and valid JSON (RFC 8259): strings as by
-  :func:`printable`, numbers that are not finite as ``null``.
+  :func:`printable`, numbers that are not finite as ``null``, exact decimals (money) as
+  strings of their digits (``"21.29"``), which no JSON reader rounds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
+
+_Number = TypeVar("_Number", float, Decimal)
 
 #: What never reaches a reader raw. U+009B and U+009D (the one-character CSI and OSC) are C1.
 UNSAFE = re.compile(
@@ -97,8 +101,10 @@ def csv_text(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def finite(number: float) -> float | None:
+def finite(number: _Number) -> _Number | None:
     """``number``, or None when it is NaN or infinite (JSON has no such numbers)."""
+    if isinstance(number, Decimal):
+        return number if number.is_finite() else None
     return number if math.isfinite(number) else None
 
 
@@ -110,6 +116,8 @@ def scrub(value: Any, *, lines: bool = False) -> Any:
         return printable_lines(value) if lines else printable(value)
     if isinstance(value, float):
         return finite(value)
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else None
     if isinstance(value, dict):
         return {
             printable(str(key)): scrub(item, lines=lines or key in _MULTILINE) for key, item in value.items()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from m2m_guard.rules import budget, customization, flows, scopes, tokens, unused, value  # noqa: F401
+from m2m_guard.rules import budget, customization, drift, flows, scopes, tokens, unused, value  # noqa: F401
 from m2m_guard.rules._registry import (
     RULES,
     ClientRule,
     ClientRuleSpec,
+    DriftRule,
+    DriftRuleSpec,
     Params,
     PolicyError,
     PoolRule,
@@ -14,6 +16,7 @@ from m2m_guard.rules._registry import (
     PoolView,
     RuleContext,
     RuleSpec,
+    drift_rule,
     pool_rule,
     rule,
 )
@@ -22,6 +25,8 @@ __all__ = [
     "RULES",
     "ClientRule",
     "ClientRuleSpec",
+    "DriftRule",
+    "DriftRuleSpec",
     "Params",
     "PolicyError",
     "PoolRule",
@@ -29,6 +34,7 @@ __all__ = [
     "PoolView",
     "RuleContext",
     "RuleSpec",
+    "drift_rule",
     "pool_rule",
     "rule",
 ]

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Violation
+from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Undetermined, Violation
+from m2m_guard.model.drift import DriftCase
 from m2m_guard.pricing import Pricing
 
 #: A rule's validated parameters, as its JSON Schema (``params=``) and ``prepare`` leave them.
@@ -60,6 +61,9 @@ class PoolView:
 
 ClientRule = Callable[[AppClient, RuleContext], Iterator[Violation]]
 PoolRule = Callable[[PoolView, RuleContext], Iterator[Violation]]
+#: A drift rule judges one case of ``m2m-guard drift`` (code against live accounts); it yields
+#: an Undetermined for each comparison an unknown value keeps it from making, and goes on.
+DriftRule = Callable[[DriftCase, RuleContext], Iterator[Violation | Undetermined]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,8 +112,16 @@ class PoolRuleSpec(_Spec):
     scope: Literal["pool"] = "pool"
 
 
-#: A registered rule type; ``scope`` tells the two kinds apart (and narrows ``func``).
-RuleSpec = ClientRuleSpec | PoolRuleSpec
+@dataclass(frozen=True, kw_only=True)
+class DriftRuleSpec(_Spec):
+    """Evaluated by ``m2m-guard drift`` only (m2m_guard/drift/), never by scan or sweep."""
+
+    func: DriftRule
+    scope: Literal["drift"] = "drift"
+
+
+#: A registered rule type; ``scope`` tells the kinds apart (and narrows ``func``).
+RuleSpec = ClientRuleSpec | PoolRuleSpec | DriftRuleSpec
 
 RULES: dict[str, RuleSpec] = {}
 
@@ -198,6 +210,28 @@ def pool_rule(
 
     def register(func: PoolRule) -> PoolRule:
         _add(PoolRuleSpec(func=func, **details.spec_fields(func.__doc__)))
+        return func
+
+    return register
+
+
+def drift_rule(
+    type_name: str,
+    *,
+    summary: str,
+    why: str,
+    help: str,
+    params: ParamsSchema | None = None,
+    security_severity: str = "5.0",
+    tags: tuple[str, ...] = (),
+    prepare: Prepare | None = None,
+) -> Callable[[DriftRule], DriftRule]:
+    """Register a drift rule type, evaluated by ``m2m-guard drift`` on each case of matching
+    the code's clients with the live ones."""
+    details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
+
+    def register(func: DriftRule) -> DriftRule:
+        _add(DriftRuleSpec(func=func, **details.spec_fields(func.__doc__)))
         return func
 
     return register

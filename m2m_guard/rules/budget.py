@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from m2m_guard.cost import PoolCost, client_label, lambda_price, pool_cost, savings_plan
 from m2m_guard.model import Undetermined, Violation, human_duration, plural, usd
+from m2m_guard.pricing import amount, cents
 from m2m_guard.rules._registry import PoolView, RuleContext, pool_rule
 
 
-def advice(cost: PoolCost, budget: float, ttl_ceiling: int) -> list[str]:
+def advice(cost: PoolCost, budget: Decimal, ttl_ceiling: int) -> list[str]:
     """The savings plan as sentences: remove unused clients, raise the TTL, cache tokens."""
     plan = savings_plan(cost, budget, ttl_ceiling)
     steps: list[str] = []
@@ -61,7 +63,7 @@ def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
           monthly_usd: 50
           severity: error
     """
-    budget = float(ctx.params["monthly_usd"])
+    budget = amount(ctx.params["monthly_usd"])
     cost = pool_cost(view.clients, ctx.pricing)
     summary = f"{view.pool.label} costs {{}} {usd(cost.total_usd)} a month ({cost.breakdown()})"
     if cost.total_usd > budget:
@@ -86,6 +88,7 @@ def pool_budget(view: PoolView, ctx: RuleContext) -> Iterator[Violation]:
         )
 
 
-def _lambda_at_most(cost: PoolCost) -> float:
-    """The Lambda part of a pool whose customization is unknown, if every request invoked it."""
-    return cost.requests_month * lambda_price(cost, assume=True)
+def _lambda_at_most(cost: PoolCost) -> Decimal:
+    """The Lambda part of a pool whose customization is unknown, if every request invoked it,
+    to the cent as its line item would show."""
+    return cents(cost.requests_month * lambda_price(cost, assume=True))

@@ -103,8 +103,11 @@ class Pools:
             resource = t.resources[ref.name]
             names: tuple[str, ...] = (ref.name,)
             props = resource.body.get("Properties")
+            # the name, or why it is not known (m2m-guard drift matches pools by name)
+            declared: str | Unknown = Unknown("UserPoolName is not set (CloudFormation names the pool)")
             if isinstance(props, Mapping) and "UserPoolName" in props:
                 pool_name = guarded(t.resolve, props["UserPoolName"])
+                declared = as_text(pool_name, "UserPoolName")
                 if isinstance(pool_name, str) and pool_name not in names:
                     names += (pool_name,)
             location = Location(path, self.lines.resource(resource), logical_id=ref.name)
@@ -116,6 +119,7 @@ class Pools:
                 location=location,
                 resource_servers=servers or (),
                 settings=self._settings(resource, location.line),
+                declared_name=declared,
             )
         if ref.kind == "param":
             label = f"parameter {ref.name}"

@@ -3,71 +3,85 @@
 One folder's ``.tf`` files form a module (as in Terraform); ``aws_cognito_user_pool_client``
 blocks become clients, with the provider attributes renamed to DescribeUserPoolClient keys by
 the same table as the plan source (:data:`vocabulary.ATTRIBUTE_KEYS`). The reader does no I/O:
-it receives file texts, and module folders through a ``read_folder`` callback.
+it receives file texts, module folders through a ``read_folder`` callback, and the variable
+definitions files of a root module's folder through a ``read_vars`` one.
 
 This module evaluates the folders of a scan; the rest is split by what it holds:
 
 * tf_blocks.py: parsing a file (m2m-guard's own HCL parser, :mod:`hcl_syntax`) into blocks;
 * tf_modules.py: folders and modules, what a local module source is, the cheap text filter;
-* tf_scope.py: one module instance: ``var``, ``local``, ``module``, resource attributes,
-  ``count`` / ``for_each``;
-* terraform_expr.py: expressions (operators, templates, collections), one handler per node;
+* tf_vars.py: variable definitions files (``terraform.tfvars``, ``*.auto.tfvars``, ``--var-file``);
+* tf_scope.py: one module instance: ``var``, ``local``, ``module``, resource attributes;
+  tf_references.py: one handler per reference root; tf_instances.py: ``count``, ``for_each``
+  and ``dynamic`` blocks; tf_types.py: variable type constraints (``optional`` attributes);
+* terraform_expr.py: expressions (operators, templates, collections, ``for``, splats,
+  conditionals), one handler per node; tf_functions.py: Terraform's functions, one per name;
+  tf_values.py: values and Terraform's conversions between them;
 * tf_clients.py: clients and their pools.
 
-What is evaluated (anything else is :class:`~m2m_guard.model.Unknown`, with the reason):
-
-* literals, lists, objects, string templates and heredocs, and the operators (``?:``, ``==``,
-  ``&&``, ``+``);
-* ``var.x``: the module call's argument, else the variable's ``default``, else
-  ``Unknown("var.x has no default")``; ``.tfvars`` files are not read;
-* ``local.x``, ``module.x.output`` (local module sources only), and the configured arguments of
-  resources of the same module (``aws_cognito_resource_server.orders.identifier``);
-  ``aws_cognito_resource_server.x.scope_identifiers`` is built from the ``scope`` blocks;
-* not evaluated: function calls, ``for`` expressions, splats, template directives, ``data.*``
-  and computed attributes (``aws_cognito_user_pool.main.arn``), ``path.*``, ``terraform.*``.
+What is evaluated, as Terraform evaluates it (anything else is
+:class:`~m2m_guard.model.Unknown`, with the reason): literals, collections, templates and
+heredocs, operators, conditionals, ``for`` expressions, splats, the functions of
+:data:`tf_functions.FUNCTIONS` with ``try`` and ``can``; ``var.x`` (the call's argument, the
+``.tfvars`` values, the ``default``), ``local.x``, ``module.x.output``, the configured arguments
+of the module's resources (``aws_cognito_resource_server.orders.identifier``, and
+``scope_identifiers`` built from its ``scope`` blocks, dynamic ones included); ``dynamic``
+blocks whose ``for_each`` is known. Not evaluated: other functions (their name is in the
+reason), template directives, ``data.*``, computed attributes (``aws_cognito_user_pool.main.arn``),
+``path.*``, ``terraform.*``.
 
 Attributes the configuration does not set (or sets to ``null``) are absent, so the model
 applies Cognito's defaults (access token 60 minutes, unit hours).
 
-``count`` / ``for_each``: instances are not expanded. A resource is one client addressed
-``aws_cognito_user_pool_client.NAME``, without an instance key, standing for all its instances
-(so a budget counts it once: a lower bound); values that depend on ``count.index`` or
-``each.*`` are unknown. A resource (or module call) whose ``count`` is known to be 0, or whose
-``for_each`` is known to be empty, is not created and not checked; one whose ``count`` or
-``for_each`` is not known (a function call, a ``for`` expression, a data source) may have no
-instance at all: its clients carry :attr:`~m2m_guard.model.AppClient.may_not_exist`, so they are
-at most possibly M2M (notes, never a certain verdict, and not counted in budgets).
+``count`` / ``for_each`` (of resources and module calls) with a known value expand to one
+instance each, addressed as Terraform addresses them (``aws_cognito_user_pool_client.svc[0]``,
+``module.m["a"].aws_cognito_user_pool_client.this``), each evaluated with its own ``count.index``
+/ ``each.key`` / ``each.value``; none for ``count = 0`` or an empty ``for_each``. One whose value
+is not known stays one client, addressed without an instance key, whose instance-dependent values
+are unknown and which may have no instance at all (:attr:`~m2m_guard.model.AppClient.may_not_exist`:
+possibly M2M, notes only, never a certain verdict, and not counted in budgets).
 
 Terraform 0.11 list interpolation, ``["${var.flows}"]`` with a list ``var.flows``, is that list.
 
-Pools: ``user_pool_id = aws_cognito_user_pool.main.id`` (with or without an index) ties the
+Pools: ``user_pool_id = aws_cognito_user_pool.main.id`` (``main[0].id`` for an instance) ties the
 client to that pool resource (key ``"<root folder>#<address>"``); a literal id (or a variable
 whose value is one) is the pool key itself; anything else is an unknown pool of its own.
 
 Modules: a call whose ``source`` is a local path (``./``, ``../``) is read through
-``read_folder`` and evaluated with the call's arguments; its clients are addressed
-``module.NAME.aws_cognito_user_pool_client.X``. Remote sources (registry, git) are not read.
+``read_folder`` and evaluated with the call's arguments (an argument for a variable the module's
+files do not declare is taken as its value: the declaration is in a file not scanned); its
+clients are addressed ``module.NAME.aws_cognito_user_pool_client.X``. Remote sources (registry,
+git) are not read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from m2m_guard.model import AppClient
 from m2m_guard.sources.document import SourceError
 from m2m_guard.sources.tf_blocks import MAX_CHARS, Block, parse
 from m2m_guard.sources.tf_clients import load_clients
 from m2m_guard.sources.tf_modules import Folder, Loader, ReadFolder, TfFile, is_local, may_define
+from m2m_guard.sources.tf_vars import is_auto_loaded, load_order
+
+#: ``read_vars(folder's display path)``: the variable definitions files Terraform loads from that
+#: folder as the root module, in its order (:func:`tf_vars.load_order`). Reading is the caller's.
+ReadVars = Callable[[str], tuple[TfFile, ...]]
 
 __all__ = [
+    "ReadVars",
     "MAX_CHARS",
     "Block",
     "Folder",
     "ReadFolder",
     "Scan",
     "TfFile",
+    "is_auto_loaded",
     "is_local",
+    "load_order",
     "load_folders",
     "load_module",
     "may_define",
@@ -95,9 +109,17 @@ class Scan:
     through a local module call.
     """
 
-    def __init__(self, read_folder: ReadFolder, markers: Sequence[str]) -> None:
+    def __init__(
+        self,
+        read_folder: ReadFolder,
+        markers: Sequence[str],
+        read_vars: ReadVars | None = None,
+        var_files: Sequence[TfFile] = (),
+    ) -> None:
         self.read_folder = read_folder
         self.markers = markers
+        self.read_vars = read_vars
+        self.var_files = tuple(var_files)
         self._groups: dict[str, list[TfFile]] = {}
         self._named: set[str] = set()  # files named on the command line
         self._named_folders: set[str] = set()
@@ -116,11 +138,14 @@ class Scan:
         mentioning Cognito): their errors fail the run."""
         seen: dict[str, bool] = {}
         folders = [
-            folder
+            dataclasses.replace(folder, var_files=self.read_vars(folder.path) if self.read_vars else ())
             for folder in (Folder(path, tuple(files)) for path, files in self._groups.items())
             if folder.path in self._named_folders or may_define(folder, self._open, self.markers, seen)
         ]
-        clients, problems = load_folders(folders, self._open)
+        # variable definitions files of the folders evaluated, and those named for the run
+        self._named.update(path for folder in folders for path, _ in folder.var_files)
+        self._named.update(path for path, _ in self.var_files)
+        clients, problems = load_folders(folders, self._open, self.var_files)
         return clients, {path: error for path, error in problems.items() if self._matters(path)}
 
     def _open(self, base: str, source: str) -> Folder | None:
@@ -134,7 +159,7 @@ class Scan:
 
 
 def load_folders(
-    folders: Sequence[Folder], read_folder: ReadFolder
+    folders: Sequence[Folder], read_folder: ReadFolder, var_files: Sequence[TfFile] = ()
 ) -> tuple[list[AppClient], dict[str, SourceError]]:
     """The clients of the folders a scan found, and the files that could not be parsed.
 
@@ -142,7 +167,7 @@ def load_folders(
     arguments, under ``module.NAME.`` addresses), not again on its own: no duplicate clients.
     Folders only reached from a cycle of calls are evaluated last, on their own.
     """
-    loader = Loader(read_folder)
+    loader = Loader(read_folder, var_files)
     called: set[str] = set()
     for folder in folders:
         called.update(loader.local_calls(folder))

@@ -17,8 +17,9 @@ from typing import Any, Literal
 from m2m_guard.model import AppClient, Location, Pool, Unknown
 from m2m_guard.sources.normalize import SECRET_KEYS, normalize
 from m2m_guard.sources.settings import pool_settings as uniform_settings
-from m2m_guard.sources.terraform_expr import plain
+from m2m_guard.sources.terraform_expr import Invalid, plain
 from m2m_guard.sources.tf_blocks import Block
+from m2m_guard.sources.tf_instances import Instance
 from m2m_guard.sources.tf_modules import Folder, Loader
 from m2m_guard.sources.tf_scope import RESOURCE_META, PoolId, Scope
 from m2m_guard.sources.vocabulary import (
@@ -46,13 +47,14 @@ class _Servers:
     def __init__(self, scopes: list[Scope]) -> None:
         found: dict[str, dict[str, None]] = {}
         self.uncertain: set[str] = set()
-        for scope, block in _blocks(scopes, TF_SERVER):
-            if scope.exists(block) is False:
-                continue
-            kind, pool = pool_of(scope, block)
+        for scope, block, instance in _instances(scopes, TF_SERVER):
+            kind, pool = pool_of(scope, block, instance)
             if kind == "unknown":
                 continue
-            identifier = scope.attribute(block, "identifier")
+            if isinstance(instance, Unknown):  # instances not known: nor are their identifiers
+                self.uncertain.add(pool.key)
+                continue
+            identifier = scope.attribute(block, "identifier", instance)
             if isinstance(identifier, str) and identifier:
                 found.setdefault(pool.key, {})[identifier] = None
             else:
@@ -71,23 +73,29 @@ def load_clients(loader: Loader, folder: Folder) -> list[AppClient]:
     """The clients of ``folder`` evaluated as a root module (local module calls followed)."""
     scopes = list(Scope.of_root(loader, folder).tree())
     servers = _Servers(scopes)
-    clients = []
-    for scope, block in _blocks(scopes, TF_CLIENT):
-        exists = scope.exists(block)
-        if exists is not False:
-            clients.append(client(scope, block, servers, exists))
-    return clients
+    return [
+        client(scope, block, servers, instance) for scope, block, instance in _instances(scopes, TF_CLIENT)
+    ]
 
 
-def _blocks(scopes: list[Scope], kind: str) -> Iterator[tuple[Scope, Block]]:
-    """The Cognito resource blocks of one type, per module instance, in source order."""
-    return ((s, b) for s in scopes for b in s.module.cognito if b.labels[0] == kind)
+def _instances(scopes: list[Scope], kind: str) -> Iterator[tuple[Scope, Block, Instance | Unknown | None]]:
+    """The Cognito resource blocks of one type, per module instance, in source order, with each
+    of their instances (None: a block without count or for_each; unknown: its instances are not
+    known, and it may make none). A block known to make no instance yields nothing."""
+    for scope in scopes:
+        for block in (b for b in scope.module.cognito if b.labels[0] == kind):
+            found = scope.instances(block)
+            if isinstance(found, list):
+                yield from ((scope, block, instance) for instance in found)
+            else:
+                yield scope, block, found
 
 
-def pool_of(scope: Scope, block: Block) -> tuple[PoolKind, Pool]:
+def pool_of(scope: Scope, block: Block, instance: Instance | Unknown | None = None) -> tuple[PoolKind, Pool]:
     """The pool that a client's (or resource server's) ``user_pool_id`` names."""
-    address = scope.address(block)
-    value = scope.attribute(block, "user_pool_id") if "user_pool_id" in block.attrs else None
+    one = instance if isinstance(instance, Instance) else None
+    address = scope.address(block, one)
+    value = scope.attribute(block, "user_pool_id", one) if "user_pool_id" in block.attrs else None
     if isinstance(value, PoolId):
         return "defined", _defined_pool(scope, value)
     if isinstance(value, str) and value:
@@ -101,48 +109,57 @@ def pool_of(scope: Scope, block: Block) -> tuple[PoolKind, Pool]:
 
 def _defined_pool(scope: Scope, pool: PoolId) -> Pool:
     """The pool resource of the scanned files that ``pool`` names, with its settings."""
-    name = pool.scope.attribute(pool.block, "name")
+    name = pool.scope.attribute(pool.block, "name", pool.instance)
     names = (pool.address,) + ((name,) if isinstance(name, str) and name else ())
     location = Location(pool.block.path, pool.block.line, address=pool.address)
     # once per pool block, however many clients and resource servers name it
+    key = ("pool settings", id(pool.block), pool.instance and pool.instance.key)
     settings = pool.scope.cached(
-        ("pool settings", id(pool.block)), pool.address, lambda: pool_settings(pool.scope, pool.block)
+        key, pool.address, lambda: pool_settings(pool.scope, pool.block, pool.instance)
     )
     if isinstance(settings, Unknown):  # (the scope's guard against an evaluation too deep)
         settings = dict.fromkeys(("UserPoolTier", "LambdaConfig"), settings)
     return Pool.defined(scope.root.folder, pool.address, names, location=location, settings=settings)
 
 
-def client(scope: Scope, block: Block, servers: _Servers, exists: bool | Unknown = True) -> AppClient:
-    """One ``aws_cognito_user_pool_client`` of one module instance."""
+def client(
+    scope: Scope, block: Block, servers: _Servers, instance: Instance | Unknown | None = None
+) -> AppClient:
+    """One instance of an ``aws_cognito_user_pool_client`` of one module instance (``instance``
+    unknown: all the instances of a block whose count or for_each is not known, as one)."""
+    one = instance if isinstance(instance, Instance) else None
     raw: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    _read_arguments(scope, block, raw, lines)
-    _read_blocks(scope, block, raw, lines)
+    _read_arguments(scope, block, one, raw, lines)
+    _read_blocks(scope, block, one, raw, lines)
     record = normalize(raw)
-    kind, pool = pool_of(scope, block)
+    kind, pool = pool_of(scope, block, instance)
     pool = dataclasses.replace(pool, resource_servers=servers.of(kind, pool))
-    location = Location(block.path, block.line, address=scope.address(block))
+    location = Location(block.path, block.line, address=scope.address(block, one))
     field_lines = {k: v for k, v in lines.items() if k in record}
     # A client of a module instance that may not exist, or whose own count or for_each is
     # unknown, may have no instance at all: it is checked as possibly M2M, never for certain.
-    doubt = scope.may_not_exist or (exists if isinstance(exists, Unknown) else None)
+    doubt = scope.may_not_exist or (instance if isinstance(instance, Unknown) else None)
     return AppClient(
         record=record, location=location, pool=pool, field_lines=field_lines, may_not_exist=doubt
     )
 
 
-def _read_arguments(scope: Scope, block: Block, raw: dict[str, Any], lines: dict[str, int]) -> None:
+def _read_arguments(
+    scope: Scope, block: Block, instance: Instance | None, raw: dict[str, Any], lines: dict[str, int]
+) -> None:
     for name, attr in block.attrs.items():
         if name in RESOURCE_META or name in SECRET_KEYS:
             continue
         key = ATTRIBUTE_KEYS.get(name, name)
-        raw[key] = plain(scope.attribute(block, name))
+        raw[key] = plain(scope.attribute(block, name, instance))
         if attr.line is not None:
             lines[key] = attr.line
 
 
-def _read_blocks(scope: Scope, block: Block, raw: dict[str, Any], lines: dict[str, int]) -> None:
+def _read_blocks(
+    scope: Scope, block: Block, instance: Instance | None, raw: dict[str, Any], lines: dict[str, int]
+) -> None:
     """The nested blocks the API returns as one object (``token_validity_units { ... }``)."""
     for nested in block.blocks:
         dynamic = nested.type == "dynamic" and len(nested.labels) == 1
@@ -151,9 +168,20 @@ def _read_blocks(scope: Scope, block: Block, raw: dict[str, Any], lines: dict[st
         if kind not in BLOCK_ATTRIBUTES or key in raw:
             continue
         if dynamic:
-            raw[key] = Unknown(f"{kind} is set by a dynamic block")
+            made = scope.dynamic(block, nested, instance)
+            if isinstance(made, list) and not made:
+                continue  # no block
+            if isinstance(made, list) and len(made) > 1:  # the provider takes at most one
+                made = Invalid(f"dynamic {kind} makes {len(made)} blocks, and at most one is allowed")
+            one = made if isinstance(made, Unknown) else made[0]
+            raw[key] = (
+                plain(one) if isinstance(one, Unknown) else {pascal(k): plain(v) for k, v in one.items()}
+            )
         else:
-            raw[key] = {pascal(k): plain(scope.eval(a.expr, block.repeat())) for k, a in nested.attrs.items()}
+            raw[key] = {
+                pascal(k): plain(scope.eval(a.expr, block.repeat(), instance))
+                for k, a in nested.attrs.items()
+            }
         if nested.line is not None:
             lines[key] = nested.line
 
@@ -161,7 +189,7 @@ def _read_blocks(scope: Scope, block: Block, raw: dict[str, Any], lines: dict[st
 # --- the pool's settings -------------------------------------------------------------------------
 
 
-def pool_settings(scope: Scope, block: Block) -> dict[str, Any]:
+def pool_settings(scope: Scope, block: Block, instance: Instance | None = None) -> dict[str, Any]:
     """An ``aws_cognito_user_pool`` block's settings in DescribeUserPool's ``UserPool`` shape
     (m2m_guard/model/pool_settings.py): ``UserPoolTier``, and ``LambdaConfig`` with the pre token
     generation trigger, each block made one object, values evaluated where they are written.
@@ -176,26 +204,28 @@ def pool_settings(scope: Scope, block: Block) -> dict[str, Any]:
     or ``pre_token_generation_config`` is absent: the one configured holds the trigger, and
     neither means none (a trigger added outside Terraform shows only in a plan).
     """
-    settings = uniform_settings(_settings_of(scope, block, block, POOL_ARGUMENTS))
+    settings = uniform_settings(_settings_of(scope, block, instance, block, POOL_ARGUMENTS))
     settings.setdefault("UserPoolTier", Unknown(TIER_NOT_SET))
     return settings
 
 
-def _settings_of(scope: Scope, resource: Block, body: Block, names: tuple[str, ...]) -> dict[str, Any]:
+def _settings_of(
+    scope: Scope, resource: Block, instance: Instance | None, body: Block, names: tuple[str, ...]
+) -> dict[str, Any]:
     """The ``names`` arguments and blocks of ``body`` (the resource or one of its blocks)."""
     found: dict[str, Any] = {}
     for name in names:
-        value = _setting(scope, resource, body, name)
+        value = _setting(scope, resource, instance, body, name)
         if value is not None:
             found[POOL_ATTRIBUTE_KEYS[name]] = value
     return found
 
 
-def _setting(scope: Scope, resource: Block, body: Block, name: str) -> Any:
+def _setting(scope: Scope, resource: Block, instance: Instance | None, body: Block, name: str) -> Any:
     """One argument's value (None: not set, or set to null), or one block as an object."""
     attr = body.attrs.get(name)
     if name not in POOL_BLOCKS:
-        return plain(scope.eval(attr.expr, resource.repeat())) if attr is not None else None
+        return plain(scope.eval(attr.expr, resource.repeat(), instance)) if attr is not None else None
     if attr is not None:  # Terraform 0.11 wrote blocks as list arguments
         return Unknown(f"{name} is set as an argument, not as a block")
     nested = next((b for b in body.blocks if b.type == name or _dynamic(b, name)), None)
@@ -203,7 +233,7 @@ def _setting(scope: Scope, resource: Block, body: Block, name: str) -> Any:
         return None
     if nested.type == "dynamic":
         return Unknown(f"{name} is set by a dynamic block")
-    return _settings_of(scope, resource, nested, POOL_BLOCKS[name])
+    return _settings_of(scope, resource, instance, nested, POOL_BLOCKS[name])
 
 
 def _dynamic(block: Block, name: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from m2m_guard.sources.document import SourceError
 from m2m_guard.sources.tf_blocks import Block, literal_string, parse
+from m2m_guard.sources.tf_vars import parse_var_file
 from m2m_guard.sources.vocabulary import TF_CLIENT, TF_SERVER
 
 #: (display path, text) of one ``.tf`` file.
@@ -39,10 +40,13 @@ def local_sources(text: str) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Folder:
-    """One module folder: its display path (``"."`` for the report root) and its ``.tf`` files."""
+    """One module folder: its display path (``"."`` for the report root), its ``.tf`` files, and
+    the variable definitions files Terraform loads from it when it is the root module
+    (``terraform.tfvars``, ``*.auto.tfvars``, in Terraform's order: :func:`tf_vars.load_order`)."""
 
     path: str
     files: tuple[TfFile, ...]
+    var_files: tuple[TfFile, ...] = ()
 
 
 #: ``read_folder(calling folder's path, source as written)``: the module folder, or None when
@@ -120,12 +124,15 @@ class Loader:
     through a module call.
     """
 
-    def __init__(self, read_folder: ReadFolder | None = None) -> None:
+    def __init__(self, read_folder: ReadFolder | None = None, var_files: Sequence[TfFile] = ()) -> None:
         self.read_folder = read_folder
+        #: The variable definitions files named for the run (``--var-file``), in their order.
+        self.var_files = tuple(var_files)
         self.problems: dict[str, SourceError] = {}
         self.reached: set[str] = set()
         self._files: dict[str, list[Block]] = {}
         self._modules: dict[tuple[str, ...], Module] = {}
+        self._values: dict[str, dict[str, Any]] = {}
 
     def module(self, folder: Folder) -> Module:
         # Keyed by the files too: named files alone are not the same module as their folder.
@@ -138,6 +145,20 @@ class Loader:
             for block in self._parse(path, text):
                 module.add(block)
         return module
+
+    def root_values(self, folder: Folder) -> dict[str, Any]:
+        """The values of the root module's variables that ``folder``'s variable definitions
+        files and the run's ``--var-file`` files set, a later file overriding an earlier one."""
+        values: dict[str, Any] = {}
+        for path, text in (*folder.var_files, *self.var_files):
+            if path not in self._values:
+                try:
+                    self._values[path] = parse_var_file(path, text)
+                except SourceError as exc:
+                    self.problems.setdefault(path, exc)
+                    self._values[path] = {}
+            values.update(self._values[path])
+        return values
 
     def _parse(self, path: str, text: str) -> list[Block]:
         if path not in self._files:

@@ -42,6 +42,10 @@ READ_ONLY_OPERATIONS: dict[str, frozenset[str]] = {
     # (m2m_guard/sweep/config_query.py).
     "config": frozenset({"SelectResourceConfig", "SelectAggregateResourceConfig"}),
 }
+#: Reading a Cost and Usage Report export from S3 (``--usage-from-cur s3://...``,
+#: m2m_guard/sweep/bill_s3.py): no sweep permission, so not in the sweep's IAM policy; it needs
+#: s3:ListBucket and s3:GetObject on the export's bucket (README, "Cost report").
+BILL_READ_OPERATIONS: dict[str, frozenset[str]] = {"s3": frozenset({"ListObjectsV2", "GetObject"})}
 #: IAM action prefix of each service.
 IAM_PREFIX = {
     "sts": "sts",
@@ -76,7 +80,8 @@ def iam_policy() -> dict[str, Any]:
 
 def _guard(model: Any = None, **_: Any) -> None:
     service = model.service_model.service_name
-    if model.name not in READ_ONLY_OPERATIONS.get(service, frozenset()):
+    allowed = READ_ONLY_OPERATIONS.get(service) or BILL_READ_OPERATIONS.get(service, frozenset())
+    if model.name not in allowed:
         raise WriteRefused(f"m2m-guard sweeps are read-only; refused to call {service}:{model.name}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -346,3 +347,115 @@ def test_terraform_hcl_pool_check_reads_the_folder(tmp_path: Path) -> None:
     results = report["results"]
     assert [r["resource"] for r in results["failed_checks"]] == ["aws_cognito_user_pool.old"]
     assert results["passed_checks"] == []
+
+
+def _run_in(folder: Path, framework: str, policy: str) -> Failing:
+    """checkov run as its users run it on a repository (`checkov -d .` in it), failing clients by
+    (path, subject, check id)."""
+    env = {**os.environ, "M2M_GUARD_POLICY": policy, "BC_SKIP_MAPPING": "TRUE"}
+    proc = subprocess.run(
+        [str(CHECKOV), "-d", ".", "--framework", framework, "--external-checks-dir", str(CHECKS)]
+        + ["--check", ",".join(check_id(t) for t in TYPES), "--skip-download", "-o", "json", "--compact"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    return {
+        (r["file_path"].lstrip("/"), r["resource"].removeprefix(f"{CFN_TYPE}."), r["check_id"])
+        for report in _documents(proc.stdout)
+        for r in report.get("results", {}).get("failed_checks", [])
+    }
+
+
+def _scan_in(folder: Path, policy: str) -> Failing:
+    proc = subprocess.run(
+        [sys.executable, "-m", "m2m_guard", "scan", ".", "--policy", policy, "--format", "json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return {
+        (f["path"], f["subject"], check_id(f["rule_type"]))
+        for f in json.loads(proc.stdout)["findings"]
+        if f["rule_type"] in TYPES and f["level"] in ("error", "warning") and not f["undetermined"]
+    }
+
+
+HCL_FIXTURES = sorted(p.name for p in (ROOT / "tests" / "fixtures" / "hcl").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", HCL_FIXTURES)
+def test_terraform_hcl_folders_give_the_same_failing_clients(case: str, tmp_path: Path) -> None:
+    """`.tf` folders are judged through m2m-guard's own evaluator in both paths: functions, for
+    expressions, count / for_each instances (checkov's addresses are Terraform's, as
+    m2m-guard's), module instances, .tfvars files. A block m2m-guard finds makes no instance
+    (checkov expands `module.disabled` with count = 0) is not judged."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "hcl" / case, tmp_path / case)
+    (tmp_path / case / ".git").mkdir()
+    assert _run_in(tmp_path / case, "terraform", "default") == _scan_in(tmp_path / case, "default")
+
+
+SERVERLESS = """\
+service: orders
+provider:
+  name: aws
+custom:
+  ttl: 1440
+resources:
+  Resources:
+    Pool:
+      Type: AWS::Cognito::UserPool
+      Properties:
+        UserPoolName: orders
+    Server:
+      Type: AWS::Cognito::UserPoolResourceServer
+      Properties:
+        UserPoolId: !Ref Pool
+        Identifier: orders
+        Name: orders
+    LongLived:
+      Type: AWS::Cognito::UserPoolClient
+      Properties:
+        UserPoolId: !Ref Pool
+        GenerateSecret: true
+        AllowedOAuthFlowsUserPoolClient: true
+        AllowedOAuthFlows: [client_credentials]
+        AllowedOAuthScopes: [orders/admin]
+        AccessTokenValidity: 1
+        TokenValidityUnits:
+          AccessToken: days
+    FromVariable:
+      Type: AWS::Cognito::UserPoolClient
+      Properties:
+        UserPoolId: !Ref Pool
+        GenerateSecret: true
+        AllowedOAuthFlowsUserPoolClient: true
+        AllowedOAuthFlows: [client_credentials]
+        AllowedOAuthScopes: [orders/read]
+        AccessTokenValidity: ${self:custom.ttl}
+        TokenValidityUnits:
+          AccessToken: minutes
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [SERVERLESS, (ROOT / "tests" / "fixtures" / "cloudformation" / "serverless_resources.yml").read_text()],
+    ids=["failing-clients", "fixture"],
+)
+def test_serverless_resources_give_the_same_failing_clients(text: str, tmp_path: Path) -> None:
+    """checkov's serverless framework runs the CloudFormation checks on the `resources:` of a
+    serverless.yml (the only name it reads); the checks read the file with m2m-guard's reader, so
+    a `${...}` variable is unknown in both (checkov would substitute `custom.ttl`)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "serverless.yml").write_text(text, encoding="utf-8")
+    checkov, scan = _run_in(tmp_path, "serverless", "default"), _scan_in(tmp_path, "default")
+    assert checkov == scan
+    if text == SERVERLESS:
+        assert ("serverless.yml", "LongLived", check_id("max_access_token_ttl")) in scan
+        assert not any(subject == "FromVariable" and "TTL" in check for _, subject, check in scan)

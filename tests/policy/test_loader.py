@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -76,13 +77,37 @@ def test_pricing_is_read_into_typed_figures() -> None:
         "version: 1\npricing:\n  token_request_tiers: [{up_to: 1000.0, usd: 1}, {usd: 0}]\nrules: []\n",
     )
     assert policy.pricing == Pricing(
-        token_request_tiers=(Tier(1000, 1.0), Tier(None, 0.0)),
+        token_request_tiers=(Tier(1000, Decimal(1)), Tier(None, Decimal(0))),
         policy="p.yaml",
         overrides=("token_request_tiers",),
     )
     assert type(policy.pricing.token_request_tiers[0].up_to) is int
-    assert type(policy.pricing.token_request_tiers[0].usd) is float
+    assert type(policy.pricing.token_request_tiers[0].usd) is Decimal
     assert load_policy("p.yaml", "version: 1\npricing: {}\nrules: []\n").pricing == Pricing()
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("0.00225", "0.00225"),
+        ("0.50", "0.50"),
+        ("2.25e-3", "0.00225"),
+        ("0.002_25", "0.00225"),
+        ("0.1", "0.1"),
+        ("0.0000166667", "0.0000166667"),
+        ("1", "1"),
+    ],
+)
+def test_prices_are_read_as_written_never_through_a_float(written: str, expected: str) -> None:
+    # PyYAML makes 0.00225 the float 0.002249999999999999855...; the price is the text written
+    text = (
+        f"version: 1\npricing:\n  token_request_usd: {written}\n"
+        f"  token_request_tiers: [{{up_to: 10, usd: {written}}}, {{usd: {written}}}]\nrules: []\n"
+    )
+    pricing = load_policy("p.yaml", text).pricing
+    assert str(pricing.token_request_usd) == expected
+    assert [str(t.usd) for t in pricing.token_request_tiers] == [expected, expected]
+    assert Decimal(0.00225) != Decimal("0.00225")  # why: the float is not the price
 
 
 @pytest.mark.parametrize(
@@ -103,9 +128,10 @@ def test_pricing_is_read_into_typed_figures() -> None:
             "version: 1\nrules:\n  - id: A\n    type: ttl_max\n",
             [
                 "p.yaml:4: rules[0].type: unknown rule type 'ttl_max' (known: access_token_validity_range, "
-                "condition, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, mixed_oauth_flows, "
-                "pool_budget, required_scopes, token_customization, undefined_scopes, "
-                "unused_client_credentials, user_auth_flows, user_identity_scopes, wildcard_scopes)"
+                "condition, drifted_clients, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, "
+                "missing_clients, mixed_oauth_flows, pool_budget, required_scopes, shadow_clients, "
+                "token_customization, undefined_scopes, unused_client_credentials, user_auth_flows, "
+                "user_identity_scopes, wildcard_scopes)"
             ],
         ),
         (
@@ -317,9 +343,10 @@ def test_expires_messages(value: str, message: str) -> None:
             "    match: {clients: svc}\n",
             [
                 "p.yaml:4: rules[0].type: unknown rule type 'spend' (known: access_token_validity_range, "
-                "condition, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, mixed_oauth_flows, "
-                "pool_budget, required_scopes, token_customization, undefined_scopes, "
-                "unused_client_credentials, user_auth_flows, user_identity_scopes, wildcard_scopes)",
+                "condition, drifted_clients, forbidden_scopes, max_access_token_ttl, min_access_token_ttl, "
+                "missing_clients, mixed_oauth_flows, pool_budget, required_scopes, shadow_clients, "
+                "token_customization, undefined_scopes, unused_client_credentials, user_auth_flows, "
+                "user_identity_scopes, wildcard_scopes)",
                 "p.yaml:6: rules[0].severty: unknown key 'severty' (did you mean 'severity'?)",
                 "p.yaml:7: rules[0].match.clients: must be a list, not 'svc'",
             ],

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_markdown_names_are_code_spans_in_the_table_the_savings_and_the_prices()
 
 def test_csv_numbers_stay_numbers() -> None:
     rows = list(csv.DictReader(io.StringIO(RENDERERS["csv"](named_cost_report("-1")))))
-    assert rows[0]["pool"] == "'-1" and rows[0]["m2m_clients"] == "2" and rows[0]["clients_usd"] == "10.0"
+    assert rows[0]["pool"] == "'-1" and rows[0]["m2m_clients"] == "2" and rows[0]["clients_usd"] == "10.00"
     assert rows[0]["over_budget"] == "false" and rows[0]["budget_usd"] == ""
 
 
@@ -193,9 +194,11 @@ def test_cost_numbers_that_are_not_finite_are_null_in_json_and_empty_in_csv() ->
     # valid policies and usage files never give one; should a figure slip through, the JSON
     # stays JSON
     report = named_cost_report("svc")
-    bad = Pricing(app_client_month_usd=math.inf, token_request_usd=math.nan)
+    bad = Pricing(app_client_month_usd=Decimal("Infinity"), token_request_usd=Decimal("NaN"))
     first = report.pools[0]
-    line = dataclasses.replace(first, cost=dataclasses.replace(first.cost, pricing=bad), budget_usd=math.nan)
+    line = dataclasses.replace(
+        first, cost=dataclasses.replace(first.cost, pricing=bad), budget_usd=Decimal("NaN")
+    )
     broken = dataclasses.replace(report, pools=(line,), pricing=bad)
     text = RENDERERS["json"](broken)
     assert "NaN" not in text and "Infinity" not in text

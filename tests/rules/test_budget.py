@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -30,52 +31,48 @@ def ttl(minutes: int) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("clients", "pricing", "total"),
     [
-        # one client at the default 60-minute TTL: 730 h a month -> 730 requests
-        pytest.param([named("a")], Pricing(), 6.00 + 730 * 0.00225, id="one-client-60-min"),
-        pytest.param([named("a", **ttl(5))], Pricing(), 6.00 + 8760 * 0.00225, id="5-minute-ttl"),
-        pytest.param([named("a", **ttl(1440))], Pricing(), 6.00 + 730 / 24 * 0.00225, id="1-day-ttl"),
-        # observed usage is scaled to a month: × 30.4 / window_days
-        pytest.param(
-            [named("a", usage=used(1000, 7))],
-            Pricing(),
-            6.00 + 1000 * 30.4 / 7 * 0.00225,
-            id="observed-7-days",
-        ),
-        pytest.param([named("a", usage=used(0, 30))], Pricing(), 6.00, id="observed-zero"),
+        # one client at the default 60-minute TTL: 730 h a month -> 730 requests, 1.6425 -> 1.64
+        pytest.param([named("a")], Pricing(), "7.64", id="one-client-60-min"),
+        pytest.param([named("a", **ttl(5))], Pricing(), "25.71", id="5-minute-ttl"),  # 8,760 × 0.00225
+        # 730 / 24 = 30.42 requests, billed whole: 30 × 0.00225 = 0.0675 -> 0.07
+        pytest.param([named("a", **ttl(1440))], Pricing(), "6.07", id="1-day-ttl"),
+        # observed usage is scaled to a month: 1,000 × 30.4 / 7 = 4,342.86 -> 4,343 -> 9.77175
+        pytest.param([named("a", usage=used(1000, 7))], Pricing(), "15.77", id="observed-7-days"),
+        pytest.param([named("a", usage=used(0, 30))], Pricing(), "6.00", id="observed-zero"),
         pytest.param(
             [named(f"c{i}", usage=used(25_000, 30.4)) for i in range(4)],
             Pricing(),
-            4 * 6.00 + 100_000 * 0.00225,
+            "249.00",  # 4 × 6.00 + 100,000 × 0.00225
             id="four-clients-observed",
         ),
         pytest.param(
             [named("a"), named("b")],
-            Pricing(app_client_month_usd=0, token_request_usd=0.001),
-            2 * 730 * 0.001,
+            Pricing(app_client_month_usd=D(0), token_request_usd=D("0.001")),
+            "1.46",  # 2 × 730 × 0.001
             id="no-client-fee-region",
         ),
         # graduated tiers: first 1,000 at 0.01, the rest at 0.001
         pytest.param(
             [named("a", usage=used(3000, 30.4))],
-            Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001))),
-            6.00 + 1000 * 0.01 + 2000 * 0.001,
+            Pricing(token_request_tiers=(Tier(1000, D("0.01")), Tier(None, D("0.001")))),
+            "18.00",  # 6.00 + 1,000 × 0.01 + 2,000 × 0.001
             id="tiered",
         ),
     ],
 )
-def test_pool_cost_follows_the_design_arithmetic(clients: list[Any], pricing: Pricing, total: float) -> None:
+def test_pool_cost_follows_the_design_arithmetic(clients: list[Any], pricing: Pricing, total: str) -> None:
     cost = pool_cost(clients, pricing)
-    assert cost.total_usd == pytest.approx(total, abs=1e-9)
-    # the rule agrees: within a budget of exactly the total (+ a hair), over it just below
-    assert check_pool(pool_view(*clients), pricing=pricing, monthly_usd=total + 1e-6) == []
-    assert len(check_pool(pool_view(*clients), pricing=pricing, monthly_usd=total - 0.01)) == 1
+    assert cost.total_usd == D(total)
+    # the rule agrees: within a budget of exactly the total, over it a cent below
+    assert check_pool(pool_view(*clients), pricing=pricing, monthly_usd=float(total)) == []
+    assert len(check_pool(pool_view(*clients), pricing=pricing, monthly_usd=float(D(total) - D("0.01")))) == 1
 
 
 def test_one_client_at_60_minutes_projects_730_requests() -> None:
     cost = pool_cost([named("a")], Pricing())
-    assert cost.requests_month == pytest.approx(730)
-    assert cost.requests_usd == pytest.approx(1.6425)
-    assert cost.total_usd == pytest.approx(7.6425)
+    assert cost.requests_month == 730
+    assert cost.requests_usd == D("1.64")  # 1.6425 on the bill
+    assert cost.total_usd == D("7.64")
 
 
 # --- over budget: breakdown and advice -----------------------------------------------------
@@ -117,11 +114,12 @@ def test_advice_names_unused_clients_and_the_saving() -> None:
         named("svc-0", GenerateSecret=False, **ttl(720)),
     ]
     [violation] = check_pool(pool_view(*clients), monthly_usd=50)
-    # 10 × 6.00 + 8 × 60.83 requests × 0.00225 = 61.09 (the 2 clients that can never get a token
-    # make no requests); client fees alone exceed 50: no TTL fixes it
+    # 10 × 6.00 + 8 × 60.83 = 486.67, billed as 487 requests × 0.00225 = 1.09575 -> 1.10 (the
+    # 2 clients that can never get a token make no requests); client fees alone exceed 50: no
+    # TTL fixes it
     assert violation.message.startswith(
-        "UserPool costs at least $61.09 a month (10 M2M clients × $6.00 = $60.00; "
-        f"487 token requests × $0.00225 = $1.09 {PROJECTED}), over the $50.00 budget of policy BUDGET. "
+        "UserPool costs at least $61.10 a month (10 M2M clients × $6.00 = $60.00; "
+        f"487 token requests × $0.00225 = $1.10 {PROJECTED}), over the $50.00 budget of policy BUDGET. "
     )
     assert violation.message.endswith("remove 2 unused clients (svc-0, svc-1; saves $12.00).")
     assert "TTL to" not in violation.message
@@ -160,7 +158,7 @@ def test_observed_usage_is_scaled_and_caching_advised() -> None:
 
 
 def test_tiered_breakdown() -> None:
-    pricing = Pricing(token_request_tiers=(Tier(1000, 0.01), Tier(None, 0.001)))
+    pricing = Pricing(token_request_tiers=(Tier(1000, D("0.01")), Tier(None, D("0.001"))))
     [violation] = check_pool(
         pool_view(named("svc-a", usage=used(1000, 30.4))), pricing=pricing, monthly_usd=15
     )
@@ -208,7 +206,7 @@ V3 = {
     }
 }
 #: USD 0.001 a Lambda invocation, so that it shows at cents.
-DEAR_LAMBDA = Pricing(lambda_request_usd=0.001, lambda_gb_second_usd=0.0)
+DEAR_LAMBDA = Pricing(lambda_request_usd=D("0.001"), lambda_gb_second_usd=D(0))
 
 
 def pool_of(settings: Any, *clients: Any) -> PoolView:

@@ -158,7 +158,7 @@ SCOPES_POOL = Pool(
     label="aws_cognito_user_pool.main",
     names=("aws_cognito_user_pool.main", "api-pool"),
     location=Location("interpolated_scopes/main.tf", 1, address="aws_cognito_user_pool.main"),
-    resource_servers=("https://orders.example.com", "dynamic"),
+    resource_servers=("https://orders.example.com", "dynamic", "billing", "stock"),
 )
 
 
@@ -177,55 +177,115 @@ def test_scope_identifiers_of_a_resource_server_as_a_whole_list() -> None:
     )
 
 
-def test_scope_identifiers_of_a_server_with_dynamic_scopes_are_unknown() -> None:
-    client = load_case("interpolated_scopes")["aws_cognito_user_pool_client.dynamic_scopes"]
+@pytest.mark.parametrize(
+    ("client", "scopes"),
+    [
+        # dynamic "scope" blocks: one scope per element of their for_each
+        ("dynamic_scopes", ("dynamic/read",)),
+        # Terraform 0.11: ["${list}"] is the list itself
+        ("legacy_list", ("https://orders.example.com/read", "https://orders.example.com/write")),
+        # a for expression over a for_each resource visits its instances in key order
+        ("flattened", ("billing/read", "stock/read", "stock/write")),
+        # values(resource)[*].identifier; element() wraps around (index 3 of 2 is 1): "If the
+        # given index is greater than the length of the list then the index is wrapped around",
+        # https://developer.hashicorp.com/terraform/language/functions/element
+        ("splat", ("billing/read", "https://orders.example.com/write", "stock/read")),
+        # one instance by its key; its dynamic block uses a named iterator and each.value
+        ("one_api", ("stock/read", "stock/write")),
+    ],
+)
+def test_scope_identifiers_in_every_form(client: str, scopes: tuple[str, ...]) -> None:
+    # scope_identifiers is identifier + "/" + scope_name for each scope,
+    # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cognito_resource_server
+    found = load_case("interpolated_scopes")[f"aws_cognito_user_pool_client.{client}"]
+    assert found.record["AllowedOAuthScopes"] == scopes
+    # the pool's resource servers include every instance of per_api
+    assert found.pool.resource_servers == ("https://orders.example.com", "dynamic", "billing", "stock")
+
+
+def test_scope_identifiers_of_a_dynamic_block_over_an_unknown_collection_are_unknown() -> None:
+    text = """
+variable "scopes" {}
+resource "aws_cognito_resource_server" "rs" {
+  identifier   = "api"
+  name         = "api"
+  user_pool_id = "us-east-1_Example1"
+  dynamic "scope" {
+    for_each = var.scopes
+    content {
+      scope_name        = scope.value
+      scope_description = scope.value
+    }
+  }
+}
+resource "aws_cognito_user_pool_client" "c" {
+  user_pool_id         = "us-east-1_Example1"
+  allowed_oauth_flows  = ["client_credentials"]
+  allowed_oauth_scopes = aws_cognito_resource_server.rs.scope_identifiers
+}
+"""
+    (client,) = load_module([("main.tf", text)])
     assert client.record["AllowedOAuthScopes"] == Unknown(
-        "aws_cognito_resource_server.dynamic.scope_identifiers come from a dynamic block"
+        "aws_cognito_resource_server.rs.scope_identifiers: dynamic scope: var.scopes has no default"
     )
 
 
 # --- count and for_each --------------------------------------------------------------------------
 
 
-def test_count_and_for_each_give_one_client_per_block_with_instance_values_unknown() -> None:
+def test_count_and_for_each_give_one_client_per_instance_with_its_own_values() -> None:
+    # One instance per count.index / for_each key, addressed as Terraform addresses them
+    # (https://developer.hashicorp.com/terraform/cli/state/resource-addressing): [0] for count,
+    # ["key"] for for_each, in index order and in lexicographic key order.
     clients = load_case("count_and_for_each")
     # count = 0 and for_each over an empty map: not created, so not loaded.
     assert list(clients) == [
-        "aws_cognito_user_pool_client.workers",
-        "aws_cognito_user_pool_client.tenants",
+        "aws_cognito_user_pool_client.workers[0]",
+        "aws_cognito_user_pool_client.workers[1]",
+        "aws_cognito_user_pool_client.workers[2]",
+        'aws_cognito_user_pool_client.tenants["acme"]',
+        'aws_cognito_user_pool_client.tenants["globex"]',
     ]
-    workers = clients["aws_cognito_user_pool_client.workers"]
-    assert workers.record["ClientName"] == Unknown("depends on count.index")
-    assert workers.record["AccessTokenValidity"] == 2  # not instance-dependent: known
-    assert workers.location == Location(
-        "count_and_for_each/main.tf", 9, address="aws_cognito_user_pool_client.workers"
+    workers = [clients[f"aws_cognito_user_pool_client.workers[{i}]"] for i in range(3)]
+    assert [w.record["ClientName"] for w in workers] == ["worker-0", "worker-1", "worker-2"]  # count.index
+    assert {w.record["AccessTokenValidity"] for w in workers} == {2}
+    # every instance points at the block (one line), each with its own address
+    assert workers[1].location == Location(
+        "count_and_for_each/main.tf", 9, address="aws_cognito_user_pool_client.workers[1]"
     )
-    tenants = clients["aws_cognito_user_pool_client.tenants"]
-    assert tenants.record["ClientName"] == Unknown("depends on each.key")
-    assert tenants.record["AccessTokenValidity"] == Unknown("depends on each.value")
-    assert tenants.record["TokenValidityUnits"] == {"AccessToken": "minutes"}
-    assert tenants.access_token_ttl == Unknown("AccessTokenValidity is unknown (depends on each.value)")
+    acme = clients['aws_cognito_user_pool_client.tenants["acme"]']
+    globex = clients['aws_cognito_user_pool_client.tenants["globex"]']
+    assert (acme.record["ClientName"], acme.record["AccessTokenValidity"]) == ("tenant-acme", 15)  # each.*
+    assert (globex.record["ClientName"], globex.record["AccessTokenValidity"]) == ("tenant-globex", 30)
+    assert acme.record["TokenValidityUnits"] == {"AccessToken": "minutes"}
+    assert all(c.may_not_exist is None for c in clients.values())
 
 
 def test_unknown_instance_count_means_the_client_may_not_exist() -> None:
     clients = load_case("unknown_instance_count")
     doubts = {address: c.may_not_exist for address, c in clients.items()}
     assert doubts == {
-        "aws_cognito_user_pool_client.by_for": Unknown("for_each: for expressions are not evaluated"),
+        "aws_cognito_user_pool_client.by_for": Unknown("for_each: var.clients has no default"),
         "aws_cognito_user_pool_client.by_flag": Unknown("count: var.create has no default"),
-        "aws_cognito_user_pool_client.by_data": Unknown("count: length() is not evaluated"),
-        "aws_cognito_user_pool_client.by_function": Unknown("for_each: toset() is not evaluated"),
-        "aws_cognito_user_pool_client.two": None,
+        "aws_cognito_user_pool_client.by_data": Unknown(
+            "count: data.aws_cognito_user_pools.shared.ids is read from the provider"
+        ),
+        "aws_cognito_user_pool_client.by_function": Unknown("for_each: var.clients has no default"),
+        "aws_cognito_user_pool_client.two[0]": None,
+        "aws_cognito_user_pool_client.two[1]": None,
         "aws_cognito_user_pool_client.legacy_syntax": None,
         "module.svc.aws_cognito_user_pool_client.this": Unknown(
-            "module.svc for_each: toset() is not evaluated"
+            "module.svc for_each: var.clients has no default"
         ),
-        "module.fixed.aws_cognito_user_pool_client.this": None,
+        "module.fixed[0].aws_cognito_user_pool_client.this": None,
     }
     by_for = clients["aws_cognito_user_pool_client.by_for"]
-    # Its flows are known: it is M2M if it exists, which is unknown.
-    assert (by_for.m2m_flows, by_for.is_m2m) == (True, Unknown("for_each: for expressions are not evaluated"))
-    assert clients["aws_cognito_user_pool_client.two"].is_m2m is True
+    # Its flows are known: it is M2M if it exists, which is unknown; values that depend on the
+    # instance are unknown.
+    assert (by_for.m2m_flows, by_for.is_m2m) == (True, Unknown("for_each: var.clients has no default"))
+    assert by_for.record["ClientName"] == Unknown("depends on each.key")
+    assert clients["aws_cognito_user_pool_client.two[0]"].is_m2m is True
+    assert clients["module.fixed[0].aws_cognito_user_pool_client.this"].record["ClientName"] == "fixed"
 
 
 def test_terraform_0_11_list_interpolation_is_the_list() -> None:
@@ -239,28 +299,35 @@ def test_terraform_0_11_list_interpolation_is_the_list() -> None:
 
 
 @pytest.mark.parametrize(
-    ("count", "exists"),
+    ("count", "instances"),
     [
-        ("0", False),
-        ('"0"', False),
-        ("0.0", False),
-        ("1", True),
-        ('"3"', True),
-        ("2.0", True),
+        ("0", 0),
+        ('"0"', 0),  # a string of digits converts to a number
+        ("0.0", 0),
+        ("1", 1),
+        ('"3"', 3),
+        ("2.0", 2),
+        ("max(1, 2)", 2),
         ("-1", Unknown("count: not a whole number")),
         ("1.5", Unknown("count: not a whole number")),
         ("true", Unknown("count: not a whole number")),
         ("var.x", Unknown("count: var.x is not declared")),
-        ("max(1, 2)", Unknown("count: max() is not evaluated")),
+        ("length(data.x.y.ids)", Unknown("count: data.x.y.ids is read from the provider")),
     ],
 )
-def test_count_values(count: str, exists: bool | Unknown) -> None:
+def test_count_values(count: str, instances: int | Unknown) -> None:
     clients = load_module([("m.tf", CLIENT_WITH % f"count = {count}")])
-    if exists is False:
-        assert clients == []
+    if isinstance(instances, int):
+        assert [c.location.address for c in clients] == [
+            f"aws_cognito_user_pool_client.c[{i}]" for i in range(instances)
+        ]
+        assert all(c.may_not_exist is None for c in clients)
     else:
         (client,) = clients
-        assert client.may_not_exist == (None if exists is True else exists)
+        assert (client.location.address, client.may_not_exist) == (
+            "aws_cognito_user_pool_client.c",
+            instances,
+        )
 
 
 CLIENT_WITH = 'resource "aws_cognito_user_pool_client" "c" {\n  name = "c"\n  %s\n}\n'
@@ -282,16 +349,18 @@ def test_unknown_instance_count_gives_notes_and_cannot_check_points_at_the_prope
         "module.svc.aws_cognito_user_pool_client.this",
     }
     assert [f for f in findings if f[1] in maybe and f[0] != "note"] == []
+    assert {f[1] for f in findings if f[1] in maybe} == maybe
     ttl = {f["subject"]: f for f in report["findings"] if f["rule_id"] == "M2M-TTL-MAX"}
     assert ttl["aws_cognito_user_pool_client.by_for"]["message"].endswith(
-        "(Applies if the client exists, which is unknown (for_each: for expressions are not evaluated).)"
+        "(Applies if the client exists, which is unknown (for_each: var.clients has no default).)"
     )
-    assert ttl["aws_cognito_user_pool_client.by_for"]["line"] == 34  # access_token_validity = 24
-    # access_token_validity = coalesce(...): the note points at that line, not at the resource.
-    two = ttl["aws_cognito_user_pool_client.two"]
-    assert (two["level"], two["line"]) == ("note", 71)
+    assert ttl["aws_cognito_user_pool_client.by_for"]["line"] == 33  # access_token_validity = 24
+    # access_token_validity = coalesce(var.create, 1): var.create comes first and is not known,
+    # so neither is the result; the note points at that line, not at the resource.
+    two = ttl["aws_cognito_user_pool_client.two[1]"]
+    assert (two["level"], two["line"]) == ("note", 70)
     assert two["message"] == (
-        "Cannot check M2M-TTL-MAX: AccessTokenValidity is unknown (coalesce() is not evaluated)."
+        "Cannot check M2M-TTL-MAX: AccessTokenValidity is unknown (var.create has no default)."
     )
     assert code == 1  # the certain clients still fail (module.fixed has no scopes, no secret)
 
@@ -302,11 +371,12 @@ def test_unknown_instance_count_gives_notes_and_cannot_check_points_at_the_prope
 def test_clients_are_tied_to_pools_by_resource_literal_variable_or_not_at_all() -> None:
     clients = load_case("pool_references")
     pools = {address.rsplit(".", 1)[1]: c.pool for address, c in clients.items()}
+    # aws_cognito_user_pool.main[0].id: that instance of the pool
     assert pools["by_resource"] == Pool(
-        key="pool_references#aws_cognito_user_pool.main",
-        label="aws_cognito_user_pool.main",
-        names=("aws_cognito_user_pool.main", "main-pool"),
-        location=Location("pool_references/main.tf", 9, address="aws_cognito_user_pool.main"),
+        key="pool_references#aws_cognito_user_pool.main[0]",
+        label="aws_cognito_user_pool.main[0]",
+        names=("aws_cognito_user_pool.main[0]", "main-pool"),
+        location=Location("pool_references/main.tf", 9, address="aws_cognito_user_pool.main[0]"),
         resource_servers=("api",),
     )
     shared = Pool(key="eu-west-1_Shared01", label="eu-west-1_Shared01", names=("eu-west-1_Shared01",))
@@ -326,7 +396,7 @@ def test_clients_are_tied_to_pools_by_resource_literal_variable_or_not_at_all() 
 def test_functions_data_sources_and_computed_attributes_are_unknown() -> None:
     client = load_case("unknown_values")["aws_cognito_user_pool_client.unknowns"]
     record = dict(client.record)
-    assert record["ClientName"] == Unknown("lower() is not evaluated")
+    assert record["ClientName"] == Unknown("regex() is not evaluated")
     assert record["AllowedOAuthScopes"] == (
         "orders/read",
         Unknown("aws_ssm_parameter.scope.value: aws_ssm_parameter.scope is not defined in unknown_values"),
@@ -1075,7 +1145,7 @@ resource "aws_cognito_user_pool_client" "svc" {{
                 "LambdaConfig": {
                     "PreTokenGenerationConfig": {
                         "LambdaArn": Unknown("data.aws_lambda_function.claims.arn is read from the provider"),
-                        "LambdaVersion": Unknown("upper() is not evaluated"),
+                        "LambdaVersion": "V3_0",  # upper() is evaluated
                     }
                 },
             },
@@ -1086,7 +1156,7 @@ def test_pool_settings_of_one_block(body: str, settings: dict[str, Any]) -> None
     assert _pool_with(body, 'locals {\n  tier = "ESSENTIALS"\n}') == settings
 
 
-def test_pool_settings_of_a_pool_with_count_that_depend_on_the_instance_are_unknown() -> None:
+def test_pool_settings_of_a_pool_with_count_are_those_of_the_instance_named() -> None:
     body = '  count          = 2\n  user_pool_tier = ["PLUS", "LITE"][count.index]'
     text = f"""
 resource "aws_cognito_user_pool" "main" {{
@@ -1098,7 +1168,8 @@ resource "aws_cognito_user_pool_client" "svc" {{
 }}
 """
     pool = load_module([("main.tf", text)])[0].pool
-    assert pool.settings == {"UserPoolTier": Unknown("depends on count.index")}
+    # aws_cognito_user_pool.main[0]: the settings of that instance
+    assert (pool.label, pool.settings) == ("aws_cognito_user_pool.main[0]", {"UserPoolTier": "PLUS"})
 
 
 def test_a_pool_of_a_local_module_is_read_with_the_call_arguments() -> None:

@@ -329,7 +329,7 @@ def test_a_region_named_twice_is_read_once(moto: None, capsys: pytest.CaptureFix
     # nor priced twice: one client at the default USD 6.00 a month, projected requests aside
     assert main(["cost", "--live", *FAST, "--regions", "us-east-1,us-east-1", "--format", "json"]) == 0
     (line,) = json.loads(capsys.readouterr().out)["pools"]
-    assert (line["m2m_clients"], line["clients_usd"]) == (1, 6.0)
+    assert (line["m2m_clients"], line["clients_usd"]) == (1, "6.00")
 
 
 def test_the_options_of_a_sweep_are_deduplicated_too() -> None:

@@ -65,11 +65,12 @@ def folded_key(name: str) -> str:
 
 def is_secret_key(key: object) -> bool:
     """Whether a mapping key holds a client secret's value, in any spelling."""
-    return isinstance(key, str) and _secret_name(key)
+    return isinstance(key, str) and is_secret_name(key)
 
 
 @functools.lru_cache(maxsize=4096)  # every record has the same few dozen keys
-def _secret_name(key: str) -> bool:
+def is_secret_name(key: str) -> bool:
+    """:func:`is_secret_key` of a key known to be a string (the parsers' hot path)."""
     return folded_key(key) in SECRET_KEY_NAMES
 
 

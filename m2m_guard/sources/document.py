@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from m2m_guard.model import is_secret_name
 from m2m_guard.sources.json_keys import KeyIndex
 from m2m_guard.sources.normalize import SECRET_KEYS
 
@@ -107,6 +108,9 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         raise SourceError(f"indentation deeper than {_INDENT_COLUMNS} columns")
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Loader(_BaseLoader):
     """Safe loader producing LineDict/LineList and long-form CloudFormation intrinsics.
 
@@ -150,17 +154,27 @@ class _Loader(_BaseLoader):
         key_lines = data.key_lines
         construct = self.construct_object
         for key_node, value_node in node.value:
-            key = construct(key_node, deep=False)
-            if key in SECRET_KEYS:
-                self._hide(value_node)
-            if type(key) is not str:
-                try:
-                    hash(key)
-                except TypeError:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, "found an unhashable key", key_node.start_mark
-                    ) from None
-            data[key] = construct(value_node, deep=False)
+            # plain strings, most keys and values, are their node's text (what
+            # construct_yaml_str returns) without the generic dispatch
+            if key_node.tag == _STR and type(key_node) is yaml.ScalarNode:
+                key = key_node.value
+                if is_secret_name(key):
+                    self._hide(value_node)
+            else:
+                key = construct(key_node, deep=False)
+                if key in SECRET_KEYS:
+                    self._hide(value_node)
+                if type(key) is not str:
+                    try:
+                        hash(key)
+                    except TypeError:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, "found an unhashable key", key_node.start_mark
+                        ) from None
+            if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:
+                data[key] = value_node.value
+            else:
+                data[key] = construct(value_node, deep=False)
             if key not in key_lines:
                 key_lines[key] = key_node.start_mark.line + 1
 
@@ -168,7 +182,11 @@ class _Loader(_BaseLoader):
         data = LineList()
         data.line = node.start_mark.line + 1
         yield data
-        data.extend(self.construct_sequence(node))
+        construct = self.construct_object
+        data.extend(
+            item.value if item.tag == _STR and type(item) is yaml.ScalarNode else construct(item)
+            for item in node.value
+        )
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         super().flatten_mapping(node)

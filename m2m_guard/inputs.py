@@ -215,6 +215,7 @@ def _read_one(file: str, explicit: bool, root: Path, out: Collected) -> None:
         return  # cannot hold an app client or a pool: not worth decoding or parsing (prefilter.py)
     shown = display_path(file, root)
     text = _decoded(data, shown, explicit, out)
+    del data  # the bytes, as large as the text, are not kept while it is parsed
     if text is None:
         return
     mentions = any(m in text for m in COGNITO_MARKERS)

@@ -55,5 +55,5 @@ def run(
         pools=collected.pools,
     )
     # the report needs only the result: the clients' memory goes back before it is rendered
-    del collected
+    del collected, clients
     return report(options, result)

@@ -111,7 +111,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert orders["requests_basis"] == "observed+projected"
     assert orders["unused_clients"] == ["ReportingClient"]
     # amounts are strings of exact cents, and every column adds up
-    assert data["total_monthly_usd"] == str(sum(D(p["monthly_usd"]) for p in data["pools"])) == "189.99"
+    assert data["total_monthly_usd"] == str(sum(D(p["monthly_usd"]) for p in data["pools"])) == "268.19"
     for p in data["pools"]:
         parts = [D(p["clients_usd"]), D(p["requests_usd"]), D(p["lambda_usd"] or 0)]
         assert D(p["monthly_usd"]) == sum(parts)
@@ -123,7 +123,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
 def test_csv_markdown_and_text_formats(capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run(capsys, "--usage", "usage.json", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == 4 and {r["pool"] for r in rows} >= {"OrdersPool", "BillingPool"}
+    assert len(rows) == 5 and {r["pool"] for r in rows} >= {"OrdersPool", "BillingPool"}
     assert next(r for r in rows if r["pool"] == "OrdersPool")["over_budget"] == "true"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
     # the saved describe-user-pool output names eu-west-1_EXAMPLE1's account and region, and
@@ -133,7 +133,7 @@ def test_csv_markdown_and_text_formats(capsys: pytest.CaptureFixture[str]) -> No
         "| Lambda |"
     )
     assert "| `OrdersPool` |  |  | 5 |" in out
-    assert "**Total: at least $" in out and "a month for 13 M2M clients.**" in out
+    assert "**Total: at least $" in out and "a month for 18 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
     assert "Savings:" in out and "OrdersPool: delete 1 unused client (ReportingClient): saves $6.00" in out
 
@@ -210,9 +210,9 @@ def test_a_total_with_projected_or_unknown_requests_says_at_least_in_every_forma
     assert rows["eu-west-1_EXAMPLE1"]["monthly_usd_at_least"] == "false"
     _, out = run(capsys, "--usage", "usage.json", "--format", "markdown")
     assert "| at least $98.17 |" in out and "| $33.36 |" in out
-    assert "**Total: at least $189.99 a month for 13 M2M clients.**" in out
+    assert "**Total: at least $268.19 a month for 18 M2M clients.**" in out
     _, out = run(capsys, "--usage", "usage.json")
-    assert "Total: at least $189.99 a month for 13 M2M clients." in out
+    assert "Total: at least $268.19 a month for 18 M2M clients." in out
     orders = next(line for line in out.splitlines() if line.startswith("OrdersPool "))
     assert "≥ 30,299" in orders and "at least $98.17" in orders
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from m2m_guard.cost import CostReport, PoolLine, Reconciliation, client_label
+from m2m_guard.cost import CostReport, PoolLine, client_label
 from m2m_guard.cost_delta import client_rows
 from m2m_guard.model import human_duration, plural, usd
 from m2m_guard.pricing import (
@@ -42,10 +42,10 @@ from m2m_guard.pricing import (
     cents,
     price_text,
 )
+from m2m_guard.reporters.cost_bill import Name, bill_table, pool_cell, reconciliation_json
 from m2m_guard.reporters.safe import csv_text, dump_json, finite, markdown_cell, markdown_code, printable
 
 #: How one format shows a name from the inputs.
-Name = Callable[[str], str]
 
 COLUMNS = (
     "pool",
@@ -147,43 +147,8 @@ def render_json(report: CostReport) -> str:
         "pricing": _pricing_json(pricing, lambda_used),
     }
     if report.reconciliation is not None:
-        document["reconciliation"] = _reconciliation_json(report.reconciliation)
+        document["reconciliation"] = reconciliation_json(report.reconciliation)
     return dump_json(document, sort_keys=False)
-
-
-def _reconciliation_json(bill: Reconciliation) -> dict[str, Any]:
-    return {
-        "billing_period": bill.period or None,
-        "source": bill.source,
-        "older_periods_left_out": list(bill.other_periods),
-        "pools": [
-            {
-                "pool": p.line.pool.label,
-                "pool_key": p.line.pool.key,
-                "estimate_usd": p.estimate_usd,
-                "estimate_usd_at_least": p.estimate_at_least,
-                "estimate_basis": p.line.basis,
-                "billed_usd": p.billed_usd,
-                "billed_token_requests": p.billed_requests,
-                "billed_minus_estimate_usd": p.difference_usd,
-            }
-            for p in bill.pools
-        ],
-        "accounts": [
-            {
-                "account": p.account,
-                "region": p.region,
-                "estimate_usd": p.estimate_usd,
-                "estimate_usd_at_least": p.estimate_at_least,
-                "estimated_pools": p.pools,
-                "billed_usd": p.billed_usd,
-                "billed_token_requests": p.billed_requests,
-                "billed_minus_estimate_usd": p.difference_usd,
-            }
-            for p in bill.places
-        ],
-        "billed_total_usd": bill.billed_usd,
-    }
 
 
 def _pricing_json(pricing: Pricing, lambda_used: bool) -> dict[str, Any]:
@@ -253,11 +218,6 @@ def _total(line: PoolLine) -> str:
     return ("at least " if line.cost.at_least else "") + usd(line.cost.total_usd)
 
 
-def _pool(line: PoolLine) -> str:
-    place = line.place
-    return f"{place.name} ({line.pool.label})" if place and place.name else line.pool.label
-
-
 def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
     """The heading and rows, names shown by ``name`` and everything else m2m-guard's own text."""
     live = any(line.place for line in report.pools)
@@ -274,7 +234,7 @@ def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
         where = [name(place.account), name(place.region)] if place else ["", ""]
         rows.append(
             [
-                name(_pool(line)),
+                name(pool_cell(line)),
                 *(where if live else []),
                 str(line.cost.client_count),
                 _requests(line),
@@ -314,57 +274,6 @@ NUMERIC = frozenset(
 )
 
 
-def _signed(amount: Decimal | None) -> str:
-    if amount is None:
-        return ""
-    return ("+" if amount > 0 else "-" if amount < 0 else "") + usd(abs(amount))
-
-
-def _bill_table(bill: Reconciliation, name: Name) -> tuple[list[str], list[list[str]], list[str]]:
-    """The estimate beside the bill: a row per pool, then a row per account (and region) for
-    the line items that name no pool; the heading line first in the notes, then what follows."""
-    title = f"The bill beside the estimate (billing period {bill.period or 'none'}, {name(bill.source)}):"
-    head = ["Pool or account", "Estimate", "Basis", "Billed", "Billed requests", "Billed - estimate"]
-    rows = []
-    for p in bill.pools:
-        rows.append(
-            [
-                name(_pool(p.line)),
-                ("at least " if p.estimate_at_least else "") + usd(p.estimate_usd),
-                p.line.basis.replace("+", " + "),
-                "not in the bill" if p.billed_usd is None else usd(p.billed_usd),
-                "" if p.billed_requests is None else f"{p.billed_requests:,}",
-                _signed(p.difference_usd),
-            ]
-        )
-    for place in bill.places:
-        where = f"account {name(place.account)}" + (f" {name(place.region)}" if place.region else "")
-        rows.append(
-            [
-                f"{where}: line items naming no pool",
-                (("at least " if place.estimate_at_least else "") + usd(place.estimate_usd))
-                if place.pools
-                else "",
-                plural(place.pools, "swept pool") if place.pools else "",
-                usd(place.billed_usd),
-                f"{place.billed_requests:,}",
-                _signed(place.difference_usd) if place.pools else "",
-            ]
-        )
-    notes = [
-        title,
-        f"Billed M2M total: {usd(bill.billed_usd)} (the unblended cost of the Usage line items, before "
-        "credits, discounts and tax). Estimates are Cognito's part of the cost above (clients and "
-        "token requests; Lambda invocations are on AWS Lambda's bill). A line item counts for a "
-        "pool when its resource ID names one of the pool's ClientIds or the pool's id; the others "
-        "count for their account and region, beside the estimate of the swept pools there that the "
-        "bill does not name.",
-    ]
-    if bill.other_periods:
-        notes.append(f"Older billing periods in the export, left out: {', '.join(bill.other_periods)}.")
-    return head, rows, notes
-
-
 def _grand_total(report: CostReport) -> str:
     clients = sum(p.cost.client_count for p in report.pools)
     at_least = "at least " if report.at_least else ""
@@ -374,7 +283,7 @@ def _grand_total(report: CostReport) -> str:
 def _savings(report: CostReport, show: Name) -> list[str]:
     items = []
     for line in report.pools:
-        plan, name = line.plan, show(_pool(line))
+        plan, name = line.plan, show(pool_cell(line))
         if plan.unused:
             names = ", ".join(show(client_label(c)) for c in plan.unused)
             items.append(
@@ -439,7 +348,7 @@ def render_text(report: CostReport) -> str:
     if savings:
         lines += ["", "Savings:", *(f"  - {item}" for item in savings)]
     if report.reconciliation is not None:
-        head, rows, notes = _bill_table(report.reconciliation, printable)
+        head, rows, notes = bill_table(report.reconciliation, printable)
         lines += ["", notes[0], *text_table(head, rows), *notes[1:]]
     lines.append(_footnote(report, printable))
     return "\n".join(lines) + "\n"
@@ -455,7 +364,7 @@ def render_markdown(report: CostReport) -> str:
     if savings:
         out += ["", "Savings:", "", *(f"- {item}" for item in savings)]
     if report.reconciliation is not None:
-        head, rows, notes = _bill_table(report.reconciliation, markdown_code)
+        head, rows, notes = bill_table(report.reconciliation, markdown_code)
         out += ["", notes[0], "", *markdown_table(head, rows), "", *notes[1:]]
     out.append("\n" + _footnote(report, markdown_code))
     return "\n".join(out) + "\n"

@@ -31,6 +31,7 @@ from m2m_guard.cost_delta import (
 )
 from m2m_guard.model import human_duration, plural, usd
 from m2m_guard.reporters.cost import _lambda_used, _named, _price_table, markdown_table, text_table
+from m2m_guard.reporters.cost_bill import signed_usd
 from m2m_guard.reporters.safe import dump_json, markdown_code, printable
 
 Name = Callable[[str], str]
@@ -39,10 +40,6 @@ Name = Callable[[str], str]
 def price_table(report: CostReport) -> str:
     """The price table a cost report used, as its json's ``pricing.description`` says it."""
     return _price_table(report.pricing, _lambda_used(report))
-
-
-def _signed(amount: Decimal) -> str:
-    return ("+" if amount > 0 else "-" if amount < 0 else "") + usd(abs(amount))
 
 
 def _signed_count(count: int) -> str:
@@ -78,7 +75,7 @@ def _headline(delta: CostDelta) -> str:
     pools = plural(len(delta.changed), "pool")
     if not change and not delta.changed:
         return f"Monthly M2M cost: no change ({after})."
-    what = "no change" if not change else f"{_signed(change)} a month"
+    what = "no change" if not change else f"{signed_usd(change)} a month"
     return f"Monthly M2M cost: {what} ({before} → {after}), {pools} changed."
 
 
@@ -94,7 +91,7 @@ def _table(delta: CostDelta, name: Name) -> tuple[list[str], list[list[str]]]:
                 _arrow(_requests(pool.before), _requests(pool.after)),
                 _side(pool.before),
                 _side(pool.after),
-                _signed(pool.change_usd),
+                signed_usd(pool.change_usd),
             ]
         )
     same = delta.unchanged
@@ -121,7 +118,7 @@ def _table(delta: CostDelta, name: Name) -> tuple[list[str], list[list[str]]]:
             "",
             _amount(delta.before.total_usd, delta.before.at_least),
             _amount(delta.after.total_usd, delta.after.at_least),
-            _signed(delta.change_usd),
+            signed_usd(delta.change_usd),
         ]
     )
     return head, rows

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from m2m_guard.model import (
     MAX_VALID_TTL_SECONDS,
@@ -30,7 +30,9 @@ from m2m_guard.model import (
     usd,
 )
 from m2m_guard.pricing import SECONDS_PER_MONTH, ZERO, Pricing, cents, price_text, whole
-from m2m_guard.usage_cur import BilledUsage, BillLine
+
+if TYPE_CHECKING:  # a scan without --usage-from-cur never loads the bill reader (csv, gzip)
+    from m2m_guard.usage_cur import BilledUsage, BillLine
 
 #: How a usage's source starts when it comes from the bill (m2m_guard/usage_cur.py).
 BILL_SOURCE = "bill "

@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import gzip
 import io
 import re
@@ -112,7 +113,7 @@ class BilledUsage:
             for token in resource_ids(line.resource):
                 self._by_id.setdefault(token, []).append(line)
 
-    @property
+    @functools.cached_property  # read for every client the bill names
     def covered_days(self) -> float | None:
         """Days from the start of the billing period to the latest usage end among its M2M line
         items (a month's export is updated through the month, so the period may not be over);

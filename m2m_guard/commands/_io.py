@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from m2m_guard.commands import UsageProblem
 
 if TYPE_CHECKING:
+    from m2m_guard.model import AppClient
     from m2m_guard.policy import Policy
     from m2m_guard.usage_cur import BilledUsage, BillLine
     from m2m_guard.usage_file import UsageData
@@ -119,6 +120,17 @@ def read_usage(path: str | None) -> UsageData | None:
         return parse_usage(path, read_text(path, "usage file"))
     except UsageError as exc:
         raise UsageProblem(str(exc)) from None
+
+
+def billed(clients: Sequence[AppClient], bill: BilledUsage | None) -> list[AppClient]:
+    """``clients`` with the billed requests of those ``bill`` names (m2m_guard/usage_cur.py),
+    after one line on stderr saying which billing period was read; as they are without one."""
+    if bill is None:
+        return list(clients)
+    from m2m_guard.usage_cur import summary, with_bill
+
+    say(summary(bill, clients))
+    return with_bill(clients, bill)
 
 
 def read_cur(path: str | None) -> BilledUsage | None:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_guard.commands import EXIT_ERROR, EXIT_OK, UsageProblem
-from m2m_guard.commands._io import emit, policy_for_run, read_cur, read_usage, say
+from m2m_guard.commands._io import billed, emit, policy_for_run, read_cur, read_usage, say
 from m2m_guard.cost import reconcile
 from m2m_guard.engine import cost_report
 from m2m_guard.files import project_root
 from m2m_guard.inputs import collect
 from m2m_guard.model import Pool
 from m2m_guard.reporters.cost import RENDERERS
-from m2m_guard.usage_cur import summary, with_bill
 
 if TYPE_CHECKING:  # the sweep's modules load only with --live
     from m2m_guard.commands.live import LiveOptions
@@ -52,9 +51,8 @@ def run(
         clients, notifications, pools = collected.clients, collected.notifications, collected.pools
     report = cost_report(chosen, clients, usage_data, pools=pools)
     if bill is not None:
-        say(summary(bill, clients))
         estimate = report
-        report = cost_report(chosen, with_bill(clients, bill), usage_data, pools=pools)
+        report = cost_report(chosen, billed(clients, bill), usage_data, pools=pools)
         report = dataclasses.replace(report, reconciliation=reconcile(estimate, bill))
     emit(RENDERERS[format](report), output)
     for note in notifications:

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from m2m_guard import __version__, engine
-from m2m_guard.commands._io import policy_for_run, read_cur, read_usage, say
+from m2m_guard.commands._io import billed, policy_for_run, read_cur, read_usage
 from m2m_guard.commands.report import ReportOptions, report
 from m2m_guard.files import display_path, project_root
 from m2m_guard.inputs import collect
 from m2m_guard.model import Coverage
-from m2m_guard.usage_cur import summary, with_bill
 
 
 def run(
@@ -38,10 +37,7 @@ def run(
     gc.set_threshold(50_000, 20, 10)
     root = project_root(cwd).resolve()
     collected = collect(list(paths) or ["."], root, hook=hook, var_files=var_files)
-    clients = collected.clients
-    if bill is not None:
-        say(summary(bill, clients))
-        clients = with_bill(clients, bill)
+    clients = billed(collected.clients, bill)
     result = engine.evaluate(
         chosen,
         clients,

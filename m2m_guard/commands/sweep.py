@@ -6,11 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 from m2m_guard import __version__, engine
-from m2m_guard.commands._io import policy_for_run, read_cur, read_usage, say
+from m2m_guard.commands._io import billed, policy_for_run, read_cur, read_usage
 from m2m_guard.commands.live import LiveOptions, live_clients
 from m2m_guard.commands.report import ReportOptions, report
 from m2m_guard.files import shown_path
-from m2m_guard.usage_cur import summary, with_bill
 
 
 def run(
@@ -28,10 +27,7 @@ def run(
     usage_data = read_usage(usage)
     bill = read_cur(usage_from_cur)
     swept = live_clients("sweep", live, (("--output", options.output), ("--sarif", options.sarif)))
-    clients = swept.clients
-    if bill is not None:
-        say(summary(bill, clients))
-        clients = with_bill(clients, bill)
+    clients = billed(swept.clients, bill)
     result = engine.evaluate(
         chosen,
         clients,

@@ -72,18 +72,18 @@ COLUMNS = (
 )
 
 
-def _named(pricing: Pricing, name: Name) -> Pricing:
+def named_pricing(pricing: Pricing, name: Name) -> Pricing:
     """``pricing`` with its policy's file name shown as ``name`` shows names."""
     return dataclasses.replace(pricing, policy=name(pricing.policy)) if pricing.policy else pricing
 
 
-def _price_table(pricing: Pricing, lambda_used: bool = False) -> str:
+def price_table_text(pricing: Pricing, lambda_used: bool = False) -> str:
     """The price table in one cell: which one, and which of its default figures are unconfirmed."""
     unconfirmed = pricing.unconfirmed()
     return pricing.table(lambda_used) + (f"; unconfirmed: {'; '.join(unconfirmed)}" if unconfirmed else "")
 
 
-def _lambda_used(report: CostReport) -> bool:
+def lambda_used_by(report: CostReport) -> bool:
     """Whether some pool's total includes Lambda invocations (its M2M tokens are customized)."""
     return any(line.cost.customizes is True for line in report.pools)
 
@@ -119,7 +119,7 @@ def _row(line: PoolLine, pricing: Pricing, lambda_used: bool = False) -> dict[st
         "ttl_for_budget_seconds": plan.ttl_seconds,
         "caching_requests_month": plan.caching_requests,
         "caching_usd": plan.caching_usd,
-        "price_table": _price_table(pricing, lambda_used),
+        "price_table": price_table_text(pricing, lambda_used),
         "customizes_m2m_tokens": _customizes(line),
         # None when unknown whether token requests invoke a Lambda trigger, never 0
         "lambda_usd": None if cost.lambda_unknown else cost.lambda_usd,
@@ -136,7 +136,7 @@ def _budget(budget: Decimal | None) -> Decimal | None:
 
 
 def render_json(report: CostReport) -> str:
-    pricing, lambda_used = report.pricing, _lambda_used(report)
+    pricing, lambda_used = report.pricing, lambda_used_by(report)
     document = {
         # each pool with its clients, so that `cost diff` can tell which ones changed
         "pools": [
@@ -170,7 +170,7 @@ def _pricing_json(pricing: Pricing, lambda_used: bool) -> dict[str, Any]:
         "defaults_checked": DEFAULT_PRICES_CHECKED if pricing.defaults_in_use() else None,
         "defaults_source": PRICING_PAGE if pricing.defaults_in_use() else None,
         "unconfirmed": list(pricing.unconfirmed()),
-        "description": _price_table(pricing, lambda_used),
+        "description": price_table_text(pricing, lambda_used),
     }
 
 
@@ -180,7 +180,7 @@ def render_csv(report: CostReport) -> str:
     bill = report.reconciliation
     columns = COLUMNS + (BILL_COLUMNS if bill is not None else ())
     writer.writerow(columns)
-    lambda_used = _lambda_used(report)
+    lambda_used = lambda_used_by(report)
     billed = {p.line.pool.key: p for p in bill.pools} if bill is not None else {}
     for line in report.pools:
         row = _row(line, report.pricing, lambda_used)
@@ -221,7 +221,7 @@ def _total(line: PoolLine) -> str:
 def _table(report: CostReport, name: Name) -> tuple[list[str], list[list[str]]]:
     """The heading and rows, names shown by ``name`` and everything else m2m-guard's own text."""
     live = any(line.place for line in report.pools)
-    lambda_used = _lambda_used(report)
+    lambda_used = lambda_used_by(report)
     head = ["Pool", *(["Account", "Region"] if live else [])]
     head += ["M2M clients", "Token requests/month", "Basis", "Clients", "Requests"]
     head += [*(["Lambda"] if lambda_used else []), "Total", "Budget"]
@@ -371,7 +371,7 @@ def render_markdown(report: CostReport) -> str:
 
 
 def _footnote(report: CostReport, name: Name) -> str:
-    pricing = _named(report.pricing, name)
+    pricing = named_pricing(report.pricing, name)
     price = (
         "tiered"
         if pricing.token_request_tiers
@@ -384,7 +384,7 @@ def _footnote(report: CostReport, name: Name) -> str:
         if unconfirmed
         else ""
     )
-    lambda_used = _lambda_used(report)
+    lambda_used = lambda_used_by(report)
     per_client = f"{usd(pricing.app_client_month_usd)} per M2M app client a month"
     return (
         f"Prices: {pricing.table(lambda_used)}: {per_client}, "

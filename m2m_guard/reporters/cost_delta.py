@@ -30,7 +30,13 @@ from m2m_guard.cost_delta import (
     PricedPool,
 )
 from m2m_guard.model import human_duration, plural, usd
-from m2m_guard.reporters.cost import _lambda_used, _named, _price_table, markdown_table, text_table
+from m2m_guard.reporters.cost import (
+    lambda_used_by,
+    markdown_table,
+    named_pricing,
+    price_table_text,
+    text_table,
+)
 from m2m_guard.reporters.cost_bill import signed_usd
 from m2m_guard.reporters.safe import dump_json, markdown_code, printable
 
@@ -39,7 +45,7 @@ Name = Callable[[str], str]
 
 def price_table(report: CostReport) -> str:
     """The price table a cost report used, as its json's ``pricing.description`` says it."""
-    return _price_table(report.pricing, _lambda_used(report))
+    return price_table_text(report.pricing, lambda_used_by(report))
 
 
 def _signed_count(count: int) -> str:
@@ -175,7 +181,7 @@ def _prices(priced: Priced, name: Name) -> str:
     saved report is text from a file, so it is a name too."""
     if priced.pricing is None:
         return name(priced.price_table)
-    return _price_table(_named(priced.pricing, name), priced.lambda_used)
+    return price_table_text(named_pricing(priced.pricing, name), priced.lambda_used)
 
 
 def _footnote(delta: CostDelta, name: Name) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from m2m_guard.model import MAX_VALID_TTL_SECONDS, AppClient, Pool, Undetermined, Violation
 from m2m_guard.model.drift import DriftCase
@@ -146,7 +146,8 @@ def _add(spec: RuleSpec) -> None:
 
 @dataclass(frozen=True)
 class _Details:
-    """What ``@rule`` and ``@pool_rule`` are told about a rule type, besides its function."""
+    """What ``@rule``, ``@pool_rule`` and ``@drift_rule`` are told about a rule type, besides its
+    function."""
 
     type: str
     summary: str
@@ -173,6 +174,19 @@ class _Details:
         }
 
 
+_Func = TypeVar("_Func", ClientRule, PoolRule, DriftRule)
+
+
+def _registrar(spec: Callable[..., RuleSpec], details: _Details) -> Callable[[_Func], _Func]:
+    """The decorator that registers a rule function as a rule type of ``spec``'s kind."""
+
+    def register(func: _Func) -> _Func:
+        _add(spec(func=func, **details.spec_fields(func.__doc__)))
+        return func
+
+    return register
+
+
 def rule(
     type_name: str,
     *,
@@ -186,12 +200,7 @@ def rule(
 ) -> Callable[[ClientRule], ClientRule]:
     """Register a client rule type. ``params`` is the JSON Schema of its parameters."""
     details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
-
-    def register(func: ClientRule) -> ClientRule:
-        _add(ClientRuleSpec(func=func, **details.spec_fields(func.__doc__)))
-        return func
-
-    return register
+    return _registrar(ClientRuleSpec, details)
 
 
 def pool_rule(
@@ -207,12 +216,7 @@ def pool_rule(
 ) -> Callable[[PoolRule], PoolRule]:
     """Register a pool rule type, evaluated once per user pool on its selected M2M clients."""
     details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
-
-    def register(func: PoolRule) -> PoolRule:
-        _add(PoolRuleSpec(func=func, **details.spec_fields(func.__doc__)))
-        return func
-
-    return register
+    return _registrar(PoolRuleSpec, details)
 
 
 def drift_rule(
@@ -229,9 +233,4 @@ def drift_rule(
     """Register a drift rule type, evaluated by ``m2m-guard drift`` on each case of matching
     the code's clients with the live ones."""
     details = _Details(type_name, summary, why, help, params, security_severity, tags, prepare)
-
-    def register(func: DriftRule) -> DriftRule:
-        _add(DriftRuleSpec(func=func, **details.spec_fields(func.__doc__)))
-        return func
-
-    return register
+    return _registrar(DriftRuleSpec, details)
